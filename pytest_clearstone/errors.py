@@ -497,6 +497,18 @@ LIBRARY_CHANGED = (
     "keeping {name} {version}, re-record it with: " + RECORD_COMMAND
 )
 
+#: what to do about a golden naming a class of a module installed nowhere here, nor the project's
+#: (StoredClassError): ``{module}`` its top-level module (a library's package that another
+#: release brought or dropped: mcp 2's ``mcp_types`` replayed with mcp 1)
+MODULE_MISSING = (
+    "The file is sound: no module {module!r} is installed here, nor is one in the project: the "
+    "golden was likely recorded where a library (or another release of one) provided it "
+    "(upgraded or downgraded since: a lock file, a dependency bot), or the project's package "
+    "of that name was renamed or removed since. Install what provides it (the release the "
+    "golden was recorded with), put the package back or, if the change is intended, re-record "
+    "it with: " + RECORD_COMMAND
+)
+
 #: what to do about a golden naming a class of the standard library that this Python does not
 #: have as it was recorded (StoredClassError): ``{version}`` this Python's, ``{platform}`` its
 #: ``sys.platform``; no code of the project's changed, so there is no class to put back
@@ -836,9 +848,10 @@ def class_changed_fix(exc: StoredClassError) -> str:
     :data:`CODE_CHANGED` for a class of the project's code, :data:`LIBRARY_CHANGED` naming the
     installed release for a class of an installed library (an SDK upgraded since the
     recording, or a teammate's older lock file), :data:`PYTHON_CHANGED` naming this Python for
-    a class of the standard library."""
+    a class of the standard library, :data:`MODULE_MISSING` naming the module for a class of a
+    module neither installed here nor the project's."""
     # (only for a message: reads installed metadata)
-    from .releases import library_release, python_release
+    from .releases import library_release, missing_module, python_release
 
     if not exc.class_path:
         return CODE_CHANGED
@@ -848,6 +861,9 @@ def class_changed_fix(exc: StoredClassError) -> str:
     python = python_release(exc.class_path)
     if python is not None:
         return PYTHON_CHANGED.format(version=python, platform=sys.platform)
+    module = missing_module(exc.class_path)
+    if module is not None:
+        return MODULE_MISSING.format(module=module)
     return CODE_CHANGED
 
 

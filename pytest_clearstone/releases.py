@@ -10,6 +10,7 @@ distributions' metadata is read, no module the golden names is imported here.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import platform
 import site
 import sys
@@ -75,3 +76,18 @@ def python_release(class_path: str) -> str | None:
     if isinstance(file, str) and not is_installed_file(file):  # (a project module so named)
         return None
     return platform.python_version()
+
+
+def missing_module(class_path: str) -> str | None:
+    """The top-level module of the class ``module:Qual`` when no such module is imported or
+    importable here, neither an installed library's nor the project's (``"mcp_types"``, the
+    package of mcp 2's types, where mcp 1 is installed), ``None`` otherwise. Only looked up:
+    a top-level module's spec is found without importing anything."""
+    top = class_path.partition(":")[0].partition(".")[0]
+    if not top or sys.modules.get(top) is not None:
+        return None
+    try:
+        spec = importlib.util.find_spec(top)
+    except (ImportError, ValueError):  # pragma: no cover - a broken finder, an odd name
+        return None
+    return top if spec is None else None

@@ -26,6 +26,7 @@ from .naming import (
     LANGCHAIN_VERSIONS,
     TAG,
     class_path,
+    fields_changed,
     import_class,
     import_type,
     is_importable,
@@ -631,9 +632,7 @@ def decode_namedtuple(tree: dict[str, Any]) -> Any:
     unknown = stored.keys() - set(names)
     missing = [n for n in names if n not in stored and n not in defaults]
     if unknown or missing:
-        raise StoredClassError(
-            f"the stored {tree['cls']!r} has fields {sorted(stored)}, the class has {list(names)}"
-        )
+        raise fields_changed(tree["cls"], stored, list(names), missing)
     return cls._make(stored[n] if n in stored else defaults[n] for n in names)
 
 

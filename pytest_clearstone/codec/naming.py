@@ -325,3 +325,20 @@ def import_type(path: str, what: str = "a class") -> type:
     if not isinstance(obj, type):
         raise DecodeError(f"{path!r} is not {what} (it is a {type(obj).__name__})")
     return obj
+
+
+def fields_changed(
+    class_path: str, stored: Collection[str], fields: list[str], missing: Collection[str]
+) -> StoredClassError:
+    """The error for a stored value of the class ``class_path`` whose fields (``stored``) are not
+    the class's (``fields``, in the order shown): both lists, then what differs, the stored
+    fields the class lacks and the class's required ones not stored (``missing``), so that a
+    class of a few dozen fields (a library's, of another release) need not be compared by eye."""
+    lacks = sorted(set(stored) - set(fields))
+    differs = ([f"the class lacks {lacks}"] if lacks else []) + (
+        [f"the stored one lacks the required {sorted(missing)}"] if missing else []
+    )
+    return StoredClassError(
+        f"the stored {class_path!r} has fields {sorted(stored)}, the class has {fields}: "
+        + "; ".join(differs)
+    )

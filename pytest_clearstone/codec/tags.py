@@ -76,6 +76,7 @@ from .fast_json import floats_as_python, orjson
 from .naming import (
     REFERENCE_TAGS,
     class_path,
+    fields_changed,
     findable,
     findable_path,
     import_class,
@@ -982,9 +983,8 @@ def _dec_dataclass(tree: dict[str, Any]) -> Any:
         elif f.default_factory is not dataclasses.MISSING:
             values[name] = f.default_factory()
     if values.keys() | unset != fields.keys():
-        raise StoredClassError(
-            f"the stored {tree['cls']!r} has fields {sorted(stored)}, the class has "
-            f"{sorted(fields)}"
+        raise fields_changed(
+            tree["cls"], stored, sorted(fields), fields.keys() - values.keys() - unset
         )
     obj = object.__new__(cls)
     for name, value in [*values.items(), *tree.get("attrs", {}).items()]:

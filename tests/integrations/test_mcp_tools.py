@@ -146,6 +146,32 @@ def test_a_golden_naming_the_mcp_types_by_their_private_module_replays_unchanged
     assert golden.read_text() == rewritten
 
 
+def test_a_golden_naming_a_package_of_mcp_not_installed_here_names_it_not_the_code(
+    stack: Stack,
+) -> None:
+    """A golden recorded with mcp 2 names its types by ``mcp_types``, a package mcp 1 does not
+    have: replayed with mcp 1 (a teammate's older lock file) it said the code changed and to
+    put the class back. The installed mcp has ``mcp_types``, so the golden here names a package
+    installed nowhere, as a release to come may bring one."""
+    stack.record()
+    (golden,) = stack.goldens()
+    golden.write_text(golden.read_text().replace('"mcp_types:', '"cs_mcp_types_to_come:'))
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*guide.ckpt was recorded with a class the code has changed since: cannot import "
+            "'cs_mcp_types_to_come:*' to decode a value: No module named 'cs_mcp_types_to_come' "
+            "(in *). The file is sound: no module 'cs_mcp_types_to_come' is installed here, nor is one in "
+            "the project: the golden was likely recorded where a library (or another release of "
+            "one) provided it*re-record it with: "
+            "pytest --clearstone-record test_mcp.py::test_guide",
+            "0 checkpoint(s) replayed, 0 recorded, 1 diverged",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*Put the class back*")
+
+
 def test_a_changed_parameter_schema_diverges_naming_it(stack: Stack) -> None:
     stack.record()
     stack.edit(

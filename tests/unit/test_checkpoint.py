@@ -26,6 +26,7 @@ from pytest_clearstone.debugging import (
 )
 from pytest_clearstone.errors import (
     CODE_CHANGED,
+    MODULE_MISSING,
     AgentImportError,
     CheckpointClassChangedError,
     CheckpointCorruptError,
@@ -448,12 +449,18 @@ def test_a_stored_class_the_code_no_longer_has_is_named_as_the_code_changed(
     agents: dict[str, ModuleType], tmp_path: Path
 ) -> None:
     doc = _doc(agents)
-    doc["agent"]["state"] = {"mood": {"__cs__": "enum", "cls": "cs_gone_module:Mood", "v": 1}}
+    doc["agent"]["state"] = {"mood": {"__cs__": "enum", "cls": "cs_state:Vanished", "v": 1}}
     path = _write(tmp_path, json.dumps(doc))
     with pytest.raises(CheckpointClassChangedError) as info:
         CheckpointManager().load_checkpoint(path)
-    assert "cs_gone_module:Mood" in str(info.value) and str(path) in str(info.value)
+    assert "cs_state:Vanished" in str(info.value) and str(path) in str(info.value)
     assert info.value.fix == CODE_CHANGED
+    # a module found nowhere may be a library's too (another release's): named, both ways out
+    doc["agent"]["state"] = {"mood": {"__cs__": "enum", "cls": "cs_gone_module:Mood", "v": 1}}
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(CheckpointClassChangedError) as info:
+        CheckpointManager().load_checkpoint(path)
+    assert info.value.fix == MODULE_MISSING.format(module="cs_gone_module")
 
 
 def test_a_file_that_does_not_say_whether_it_holds_pickles_holds_none(

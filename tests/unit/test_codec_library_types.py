@@ -882,8 +882,9 @@ class Coordinates(NamedTuple):
 def test_a_named_tuple_lacking_a_field_without_default_is_a_clear_error() -> None:
     tree = encode(Coordinates(48.85, 2.35))
     del tree["v"]["lon"]
-    with pytest.raises(StoredClassError, match="has fields"):
+    with pytest.raises(StoredClassError, match="has fields") as info:
         decode(tree)
+    assert str(info.value).endswith(": the stored one lacks the required ['lon']")
     del tree["v"]["label"]  # (one with a default is given it)
     tree["v"]["lon"] = 2.35
     assert decode(tree) == Coordinates(48.85, 2.35)
@@ -892,8 +893,13 @@ def test_a_named_tuple_lacking_a_field_without_default_is_a_clear_error() -> Non
 def test_a_named_tuple_stored_with_a_field_its_class_no_longer_has_is_a_clear_error() -> None:
     tree = encode(Coordinates(48.85, 2.35))
     tree["v"]["alt"] = 35.0
-    with pytest.raises(StoredClassError, match=r"has fields \['alt', 'label', 'lat', 'lon'\]"):
+    with pytest.raises(
+        StoredClassError, match=r"has fields \['alt', 'label', 'lat', 'lon'\]"
+    ) as info:
         decode(tree)
+    assert str(info.value).endswith(
+        "the class has ['lat', 'lon', 'label']: the class lacks ['alt']"
+    )
 
 
 def test_named_tuple_round_trips() -> None:

@@ -8,7 +8,12 @@ from importlib import metadata
 import openai
 from langchain_core.messages import AIMessage
 
-from pytest_clearstone.releases import is_installed_file, library_release, python_release
+from pytest_clearstone.releases import (
+    is_installed_file,
+    library_release,
+    missing_module,
+    python_release,
+)
 
 
 def test_a_library_s_module_is_installed_and_the_project_s_own_is_not() -> None:
@@ -35,3 +40,11 @@ def test_a_class_of_the_standard_library_has_the_running_python_s_release() -> N
     assert python_release("openai:OpenAI") is None
     assert python_release("pytest_clearstone.errors:ClearstoneError") is None
     assert python_release("not_imported_anywhere:Thing") is None
+
+
+def test_a_module_neither_installed_nor_the_project_s_is_missing_and_one_found_is_not() -> None:
+    assert missing_module("cs_installed_nowhere.types:Tool") == "cs_installed_nowhere"
+    assert missing_module("openai.types.gone_since:Thing") is None  # (openai is installed)
+    assert missing_module("json:Gone") is None
+    assert missing_module("tests.unit.test_releases:Gone") is None  # (the project's)
+    assert missing_module(":Thing") is None

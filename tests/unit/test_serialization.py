@@ -765,6 +765,23 @@ def test_a_dataclass_stored_before_fields_with_defaults_were_added_reads_back_wi
         loads(dumps(tree))
 
 
+def test_a_dataclass_stored_with_fields_the_class_lacks_names_them_apart_from_both_lists() -> None:
+    """A golden recorded with pydantic-ai 2.78, replayed with 2.66: its ModelRequestParameters
+    (a dataclass) has two fields the older class lacks, and the message listed the 21 stored
+    fields and the class's 19, leaving the reader to find the two by eye."""
+    tree = encode(Ticket("refund"))
+    tree["v"]["_framing"] = tree["v"]["deferred"] = None  # (the newer release's fields)
+    with pytest.raises(StoredClassError) as info:
+        loads(dumps(tree))
+    assert str(info.value).endswith(
+        "the class has ['labels', 'priority', 'title']: the class lacks ['_framing', 'deferred']"
+    )
+    del tree["v"]["_framing"], tree["v"]["deferred"], tree["v"]["title"]
+    with pytest.raises(StoredClassError) as info:
+        loads(dumps(tree))
+    assert str(info.value).endswith(": the stored one lacks the required ['title']")
+
+
 def test_the_warning_about_a_stored_repr_reads_an_before_a_vowel() -> None:
     # the warning said "storing the repr of a itertools.count value" (and "a ellipsis")
     import itertools
@@ -905,6 +922,26 @@ def test_a_value_no_longer_of_a_standard_library_class_names_the_python_release(
             f"{platform.python_version()} on {sys.platform}"
         ) in fix
         assert fix.endswith("re-record it with: pytest --clearstone-record")
+
+
+def test_a_value_of_a_module_installed_nowhere_names_the_module_not_a_change_of_the_code() -> None:
+    """A golden recorded with mcp 2 names its types' own package (``mcp_types:Tool``, of the
+    mcp-types distribution mcp 2 brought); replayed with mcp 1 (a teammate's older lock file),
+    which has no such module, the fix said the code changed and to put the class back: the
+    project's code had not changed, and no class of it was to put back."""
+    from pytest_clearstone.errors import CODE_CHANGED, decode_fix
+
+    stored = '{"__cs__": "pydantic", "cls": "cs_types_installed_nowhere:Tool", "v": {"name": "x"}}'
+    with pytest.raises(StoredClassError) as info:
+        loads(stored)
+    fix = decode_fix(info.value)
+    assert fix != CODE_CHANGED
+    assert fix.startswith(
+        "The file is sound: no module 'cs_types_installed_nowhere' is installed here, nor is "
+        "one in the project: the golden was likely recorded where a library (or another release "
+        "of one) provided it"
+    )
+    assert fix.endswith("re-record it with: pytest --clearstone-record")
 
 
 def test_a_golden_of_a_changed_library_class_keeps_the_library_s_fix_naming_the_test() -> None:
