@@ -988,7 +988,7 @@ class ReplayDivergenceError(ReplayError):
         if closest is not None:
             lines.append(
                 f"  These arguments were recorded for call #{closest}: the calls to {target} "
-                f"may have been reordered."
+                f"may have been reordered, {_left_out_or_added(call_number, closest)}."
             )
         # (a method's own side effects can only show from its second call on: at call #1 a
         # changed field of `self` is a changed setting, like a temperature)
@@ -1008,6 +1008,19 @@ class ReplayDivergenceError(ReplayError):
         else:
             lines.append(f"  The prompt or arguments changed. {rerecord_hint(node_id)}")
         super().__init__("\n".join(lines))
+
+
+def _left_out_or_added(call_number: int, closest: int) -> str:
+    """The other cause of a call given the arguments recorded for call #``closest``: the calls
+    recorded between the two left out (``or call #2 left out``), or, when those arguments were
+    recorded for an earlier call, calls added before this one. Which of it and a reordering
+    happened shows only later, so the message names both."""
+    if closest == call_number + 1:
+        return f"or call #{call_number} left out"
+    if closest > call_number:
+        return f"or calls #{call_number}-#{closest - 1} left out"
+    added = call_number - closest
+    return "or a call added before it" if added == 1 else f"or {added} calls added before it"
 
 
 def _in_sequence(sequence: tuple[int, int] | None) -> str:

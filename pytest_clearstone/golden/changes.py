@@ -234,25 +234,32 @@ def _changes_between(old: Any, new: Any) -> str:
 def _parts_changed(old: Any, new: Any) -> list[str]:
     """The parts of the golden document ``new`` that differ from ``old``'s, each named as the
     summary names it (``llm call #2 to app.llm answer``, ``final state``)."""
-    changes: list[str] = []
+    # (span type, target, what changed) -> the numbers of the calls it changed in, in order
+    alike: dict[tuple[str, str, str], list[int]] = {}
     old_calls, new_calls = recorded_calls(old), recorded_calls(new)
     for key in [*new_calls, *(k for k in old_calls if k not in new_calls)]:
         target, number = key
         span = new_calls.get(key) or old_calls[key]
-        name = f"{span.get('span_type') or 'call'} call #{number} to {target}"
+        kinds = []
         if key not in old_calls:
-            changes.append(f"{name} added")
+            kinds.append("added")
         elif key not in new_calls:
-            changes.append(f"{name} removed")
+            kinds.append("removed")
         else:
             before, after = old_calls[key], new_calls[key]
             if before.get("input") != after.get("input"):
-                changes.append(f"{name} arguments")
+                kinds.append("arguments")
             if (before.get("output"), before.get("error")) != (
                 after.get("output"),
                 after.get("error"),
             ):
-                changes.append(f"{name} answer")
+                kinds.append("answer")
+        for kind in kinds:
+            alike.setdefault((span.get("span_type") or "call", target, kind), []).append(number)
+    changes = [
+        f"{span_type} {_calls_numbered(numbers)} to {target} {kind}"
+        for (span_type, target, kind), numbers in alike.items()
+    ]
     common = [key for key in new_calls if key in old_calls]
     if common != [key for key in old_calls if key in new_calls]:
         changes.append("call order")
@@ -278,6 +285,23 @@ def _parts_changed(old: Any, new: Any) -> list[str]:
         changes.append("spans")
     changes.extend(_signature_change(old, new))
     return changes
+
+
+def _calls_numbered(numbers: list[int]) -> str:
+    """``call #2``, or for several ``calls #1-#24, #30``: a fan-out's calls changed alike (each
+    answer of a live model) are one part of the summary's line, not one part each."""
+    if len(numbers) == 1:
+        return f"call #{numbers[0]}"
+    runs: list[list[int]] = []
+    for number in numbers:
+        if runs and number == runs[-1][-1] + 1:
+            runs[-1].append(number)
+        else:
+            runs.append([number])
+    shown = [
+        f"#{run[0]}-#{run[-1]}" if len(run) > 2 else ", ".join(f"#{n}" for n in run) for run in runs
+    ]
+    return f"calls {', '.join(shown)}"
 
 
 #: a span's measured time in a golden's text: its line, as the layout writes it (a span's fields

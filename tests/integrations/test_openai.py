@@ -752,6 +752,69 @@ def test_concurrent_agents_are_green_five_times_in_a_row(stack: Stack, name: str
         stack.replay_passes()
 
 
+FAN_OUT = f"""
+import httpx2
+import services
+
+TOPICS = [f"city {{i}}" for i in range(50)]
+
+
+async def _answered_later(request):
+    # (each answer comes after its own delay: the calls finish in another order than they start)
+    await asyncio.sleep(0.001 * (hash(request.content) % 7))
+    return services.OPENAI.handler(request)
+
+
+class Guide:
+    def __init__(self, client):
+        self.client = client
+        self.answers = {{}}
+
+    async def ask(self, limit, topic):
+        async with limit:
+            answer = await self.client.chat.completions.create(
+                model=app.MODEL, messages=[{{"role": "user", "content": f"About {{topic}}"}}])
+        self.answers[topic] = answer.choices[0].message.content
+
+    async def run(self, topics):
+        limit = asyncio.Semaphore(8)
+        await asyncio.gather(*(self.ask(limit, topic) for topic in topics))
+        self.answers = dict(sorted(self.answers.items()))
+        return len(self.answers)
+
+
+@pytest.mark.replay(mock={{"llm": "{ACREATE}"}})
+def test_guide(replay):
+    client = openai.AsyncOpenAI(
+        http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(_answered_later)),
+        max_retries=0)
+    guide = Guide(client)
+    assert asyncio.run(replay.run(guide.run, TOPICS)) == 50
+    assert all(topic in answer for topic, answer in guide.answers.items())
+"""
+
+
+def test_a_fan_out_of_fifty_calls_replays_and_one_edited_prompt_is_named(stack: Stack) -> None:
+    """Fifty calls on one ``AsyncOpenAI`` client, eight at a time, finishing out of order: each
+    replayed call gets the answer recorded for its own prompt, a re-record writes the same
+    golden, and one prompt edited among the fifty is named by its call."""
+    stack.write_test("fan_out", HEADER + FAN_OUT)
+    stack.roundtrip_rerecorded_unchanged()
+    stack.edit(
+        "test_fan_out",
+        'TOPICS = [f"city {i}" for i in range(50)]',
+        'TOPICS = [f"city {i}" for i in range(50)]\nTOPICS[37] = "town 37"',
+    )
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            f"*replay diverged at call #38 to {ACREATE} (call 38 of 50 *",
+            "*'About city 37' -> 'About town 37'*",
+        ]
+    )
+
+
 def test_replays_in_ci_without_an_api_key(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
     """Clients built from the environment replay with no key set (§6.2 placeholders)."""
     stack.write_test("sdk_sync", HEADER + SCENARIOS["sdk_sync"])

@@ -724,7 +724,48 @@ def test_reordered_calls_name_the_matching_recorded_call(pytester):
             "*replay diverged at call #1 to order_app.lookup*",
             esc("*root['topic']: 'billing' -> 'refunds'"),
             "*These arguments were recorded for call #2: the calls to order_app.lookup may "
-            "have been reordered.",
+            "have been reordered, or call #1 left out.",
+        ]
+    )
+
+
+def test_a_call_left_out_is_named_beside_a_reordering(pytester):
+    """A call the agent no longer makes gives the next call the arguments recorded for the one
+    after it: the message names the call left out, not only a reordering."""
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        gone_app="""
+        ORDER = ["billing", "refunds", "returns"]
+
+        def lookup(topic):
+            return "docs about " + topic
+
+        def answer():
+            return [lookup(topic) for topic in ORDER]
+        """,
+        test_gone="""
+        import pytest
+        import gone_app
+
+        @pytest.mark.replay("goldens/gone.ckpt", mock={"tool": "gone_app.lookup"})
+        def test_gone():
+            gone_app.answer()
+        """,
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    pytester.makepyfile(
+        gone_app=(pytester.path / "gone_app.py")
+        .read_text()
+        .replace('"billing", "refunds", "returns"', '"billing", "returns"')
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*replay diverged at call #2 to gone_app.lookup*",
+            esc("*root['topic']: 'refunds' -> 'returns'"),
+            "*These arguments were recorded for call #3: the calls to gone_app.lookup may "
+            "have been reordered, or call #2 left out.",
         ]
     )
 

@@ -414,6 +414,33 @@ def test_a_call_added_or_removed_is_named() -> None:
     assert describe_changes(both, search_only) == "tool call #1 to app.complete removed"
 
 
+def _fan_out(answers: list[str], prompt: str = "p") -> str:
+    """A golden of one call to ``app.complete`` per answer, made one after the other."""
+    doc = json.loads(_doc())
+    call = doc["trace"]["spans"].pop()
+    for number, answer in enumerate(answers, 1):
+        span = {**call, "span_id": f"c{number}", "start_time_ns": number, "output": answer}
+        doc["trace"]["spans"].append({**span, "input": {"prompt": f"{prompt} {number}"}})
+    return json.dumps(doc)
+
+
+def test_the_calls_of_a_target_changed_alike_are_named_in_one_part() -> None:
+    """A re-record of a fan-out of 24 calls whose answers all changed (a live model's) named
+    each call in a part of its own: a line of 24 ``llm call #n to app.complete answer``."""
+    before = _fan_out([f"old {n}" for n in range(24)])
+    assert describe_changes(before, _fan_out([f"new {n}" for n in range(24)])) == (
+        "llm calls #1-#24 to app.complete answer"
+    )
+    some = [f"new {n}" if n in (0, 1, 2, 4, 6, 7) else f"old {n}" for n in range(24)]
+    assert describe_changes(before, _fan_out(some)) == (
+        "llm calls #1-#3, #5, #7, #8 to app.complete answer"
+    )
+    both = _fan_out([f"new {n}" for n in range(3)], prompt="q")
+    assert describe_changes(_fan_out([f"old {n}" for n in range(3)]), both) == (
+        "llm calls #1-#3 to app.complete arguments, llm calls #1-#3 to app.complete answer"
+    )
+
+
 def test_arguments_changed_are_named_as_the_calls_arguments() -> None:
     after = json.loads(_doc())
     after["trace"]["spans"][1]["input"] = {"prompt": "q"}

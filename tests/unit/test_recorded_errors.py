@@ -326,6 +326,17 @@ def test_a_divergence_tells_its_cause_rather_than_a_reordering() -> None:
     assert "These arguments were recorded" not in plain
 
 
+def test_a_call_given_another_calls_arguments_names_the_calls_left_out_or_added() -> None:
+    def told(call_number: int, closest: int) -> str:
+        error = ReplayDivergenceError("app.f", call_number, None, "root: 1 -> 2", closest=closest)
+        return str(error)
+
+    assert "may have been reordered, or call #2 left out." in told(2, 3)
+    assert "may have been reordered, or calls #2-#4 left out." in told(2, 5)
+    assert "may have been reordered, or a call added before it." in told(3, 2)
+    assert "may have been reordered, or 3 calls added before it." in told(5, 2)
+
+
 def test_a_call_not_cancelled_on_replay_names_its_recorded_span() -> None:
     error = ReplayDivergenceError("app.f", 1, "span-7", "", not_cancelled=(1.5, 2.0))
     assert "\n  recorded span: span-7\n" in str(error)
