@@ -437,20 +437,38 @@ def machine_name(changes: Sequence[Change]) -> tuple[str, str, str] | None:
 _A_NAME = re.compile(r"[\w.-]+")
 
 
-def environment_value(changes: Sequence[Change]) -> tuple[str, str, str] | None:
+def environment_value(changes: Sequence[Change]) -> tuple[str | None, str, str] | None:
     """``(recorded text, this run's value, the variable's name)`` when each of ``changes`` puts
     a text where another was that differs from it only where it holds the value of a variable
     of this process's environment (of 8 characters or more, on one line), and the other another
-    text on one line: a setting an SDK reads from the environment (``openai.OpenAI()`` its
-    ``base_url`` from ``$OPENAI_BASE_URL``), set otherwise on this machine (a CI runner's
-    gateway); else ``None``. The longest value that explains a change is taken."""
+    text on one line, or puts that value where the recording has ``None`` (the variable unset
+    there): a setting an SDK reads from the environment (``openai.OpenAI()`` its ``base_url``
+    from ``$OPENAI_BASE_URL``, LangChain's ``ChatOpenAI`` its ``openai_api_base`` from
+    ``$OPENAI_API_BASE``), set otherwise on this machine (a CI runner's gateway); else
+    ``None``. The longest value that explains a change is taken."""
     import os
 
     values = sorted(
         ((value, name) for name, value in os.environ.items() if _an_environment_value(value)),
         key=lambda item: (-len(item[0]), item[1]),
     )
-    return _swapped_everywhere(changes, values, _an_environment_value)
+    found: tuple[str | None, str, str] | None = None
+    for change in changes:
+        here = _swapped_everywhere([change], values, _an_environment_value) or _set_since(
+            change, values
+        )
+        if here is None:
+            return None
+        found = found or here
+    return found
+
+
+def _set_since(change: Change, values: Iterable[tuple[str, str]]) -> tuple[None, str, str] | None:
+    """``(None, value, name)`` when ``change`` puts the value of the variable ``name`` (one of
+    ``values``, ``(value, name)``) where the recording has ``None``."""
+    if change.old is not None or type(change.new) is not str:
+        return None
+    return next(((None, value, name) for value, name in values if value == change.new), None)
 
 
 def _an_environment_value(text: str) -> bool:

@@ -305,7 +305,7 @@ def machine_name_only(recorded: str, current: str, kind: str) -> str:
     )
 
 
-def environment_value_only(recorded: str, variable: str) -> str:
+def environment_value_only(recorded: str | None, variable: str) -> str:
     """What a replay failure says when only texts this run takes from the environment variable
     ``variable`` differ, where the recording has ``recorded`` (:func:`~.diff.unstable_cause`).
     The value is not repeated (the delta shows it; a variable may hold a secret)."""

@@ -1870,6 +1870,16 @@ def test_a_text_holding_an_environment_variable_s_value_names_the_variable(
     assert unstable_cause(also_edited) == ""
     short = StateDelta({"region": "eu"}, {"region": "ci"})
     assert unstable_cause(short) == ""
+    unset_when_recorded = StateDelta(
+        {"api_base": None, "base_url": "https://api.openai.com/v1/"},
+        {"api_base": "https://gw.ci.example/v1", "base_url": "https://gw.ci.example/v1/"},
+    )
+    assert unstable_cause(unset_when_recorded) == environment_value_only(None, "LLM_GATEWAY")
+    assert "where the recording has None, this run has $LLM_GATEWAY" in environment_value_only(
+        None, "LLM_GATEWAY"
+    )
+    another_value = StateDelta({"api_base": None}, {"api_base": "https://other.example/v1"})
+    assert unstable_cause(another_value) == ""
 
 
 def test_a_stored_deque_of_another_maxlen_shows_both_maxlens() -> None:
