@@ -445,11 +445,17 @@ def environment_value(changes: Sequence[Change]) -> tuple[str | None, str, str] 
     there): a setting an SDK reads from the environment (``openai.OpenAI()`` its ``base_url``
     from ``$OPENAI_BASE_URL``, LangChain's ``ChatOpenAI`` its ``openai_api_base`` from
     ``$OPENAI_API_BASE``), set otherwise on this machine (a CI runner's gateway); else
-    ``None``. The longest value that explains a change is taken."""
+    ``None``. The longest value that explains a change is taken. The variables a shell or pytest
+    sets about the run itself (``$PWD``, ``$PYTEST_CURRENT_TEST``) are no setting to give as
+    recorded, and are not looked at."""
     import os
 
     values = sorted(
-        ((value, name) for name, value in os.environ.items() if _an_environment_value(value)),
+        (
+            (value, name)
+            for name, value in os.environ.items()
+            if name not in _OF_THE_RUN and _an_environment_value(value)
+        ),
         key=lambda item: (-len(item[0]), item[1]),
     )
     found: tuple[str | None, str, str] | None = None
@@ -461,6 +467,10 @@ def environment_value(changes: Sequence[Change]) -> tuple[str | None, str, str] 
             return None
         found = found or here
     return found
+
+
+#: the variables a shell or pytest sets about the run itself, not settings of the agent
+_OF_THE_RUN = frozenset({"PWD", "OLDPWD", "_", "PYTEST_CURRENT_TEST"})
 
 
 def _set_since(change: Change, values: Iterable[tuple[str, str]]) -> tuple[None, str, str] | None:

@@ -1880,6 +1880,11 @@ def test_a_text_holding_an_environment_variable_s_value_names_the_variable(
     )
     another_value = StateDelta({"api_base": None}, {"api_base": "https://other.example/v1"})
     assert unstable_cause(another_value) == ""
+    monkeypatch.setenv("PWD", "/runner/work/app/tests")
+    cwd = StateDelta(
+        {"note": "run in /home/ana/app/tests"}, {"note": "run in /runner/work/app/tests"}
+    )
+    assert "$PWD" not in unstable_cause(cwd)
 
 
 def test_a_stored_deque_of_another_maxlen_shows_both_maxlens() -> None:
