@@ -59,6 +59,7 @@ from .errors import (
     TRACEBACKS_ONLY,
     ZONES_ONLY,
     directory_only,
+    environment_value_only,
     ids_from_load_state,
     machine_name_only,
 )
@@ -284,6 +285,9 @@ def unstable_cause(
     named = machine_name(changes)
     if named is not None:
         return machine_name_only(*named)
+    variable = environment_value(changes)
+    if variable is not None:
+        return environment_value_only(variable[0], variable[2])
     if changes and all(_zone_only(change) for change in changes):
         return ZONES_ONLY
     if changes and all(_temporary_names_only(change) for change in changes):
@@ -431,6 +435,56 @@ def machine_name(changes: Sequence[Change]) -> tuple[str, str, str] | None:
 
 #: a user or host name, as a recording may hold one
 _A_NAME = re.compile(r"[\w.-]+")
+
+
+def environment_value(changes: Sequence[Change]) -> tuple[str | None, str, str] | None:
+    """``(recorded text, this run's value, the variable's name)`` when each of ``changes`` puts
+    a text where another was that differs from it only where it holds the value of a variable
+    of this process's environment (of 8 characters or more, on one line), and the other another
+    text on one line, or puts that value where the recording has ``None`` (the variable unset
+    there): a setting an SDK reads from the environment (``openai.OpenAI()`` its ``base_url``
+    from ``$OPENAI_BASE_URL``, LangChain's ``ChatOpenAI`` its ``openai_api_base`` from
+    ``$OPENAI_API_BASE``), set otherwise on this machine (a CI runner's gateway); else
+    ``None``. The longest value that explains a change is taken. The variables a shell or pytest
+    sets about the run itself (``$PWD``, ``$PYTEST_CURRENT_TEST``) are no setting to give as
+    recorded, and are not looked at."""
+    import os
+
+    values = sorted(
+        (
+            (value, name)
+            for name, value in os.environ.items()
+            if name not in _OF_THE_RUN and _an_environment_value(value)
+        ),
+        key=lambda item: (-len(item[0]), item[1]),
+    )
+    found: tuple[str | None, str, str] | None = None
+    for change in changes:
+        here = _swapped_everywhere([change], values, _an_environment_value) or _set_since(
+            change, values
+        )
+        if here is None:
+            return None
+        found = found or here
+    return found
+
+
+#: the variables a shell or pytest sets about the run itself, not settings of the agent
+_OF_THE_RUN = frozenset({"PWD", "OLDPWD", "_", "PYTEST_CURRENT_TEST"})
+
+
+def _set_since(change: Change, values: Iterable[tuple[str, str]]) -> tuple[None, str, str] | None:
+    """``(None, value, name)`` when ``change`` puts the value of the variable ``name`` (one of
+    ``values``, ``(value, name)``) where the recording has ``None``."""
+    if change.old is not None or type(change.new) is not str:
+        return None
+    return next(((None, value, name) for value, name in values if value == change.new), None)
+
+
+def _an_environment_value(text: str) -> bool:
+    """Whether ``text`` could be a setting an environment variable gives: 8 characters or more
+    (shorter values, ``1`` or ``true``, are found in any text), on one line."""
+    return len(text) >= 8 and "\n" not in text and "\r" not in text
 
 
 def _swapped_everywhere(

@@ -305,6 +305,21 @@ def machine_name_only(recorded: str, current: str, kind: str) -> str:
     )
 
 
+def environment_value_only(recorded: str | None, variable: str) -> str:
+    """What a replay failure says when only texts this run takes from the environment variable
+    ``variable`` differ, where the recording has ``recorded`` (:func:`~.diff.unstable_cause`).
+    The value is not repeated (the delta shows it; a variable may hold a secret)."""
+    return (
+        f"Only a value of an environment variable differs: where the recording has "
+        f"{recorded!r}, this run has ${variable}, as set here. The agent or its SDK reads it "
+        f"from the environment (openai.OpenAI() reads $OPENAI_BASE_URL), so a re-record would "
+        f"differ again wherever the variable is set otherwise: run the tests with it as it was "
+        f"when recorded (monkeypatch.setenv or monkeypatch.delenv({variable!r}) in a fixture, "
+        f"or in the CI job's environment), give the value in the code, or leave the argument "
+        f"out of matching with ignore=."
+    )
+
+
 #: the ``mock=`` of a test whose agent calls nothing outside (it records and owns its golden)
 NOTHING_OUTSIDE = "mock={} when the agent calls nothing outside"
 

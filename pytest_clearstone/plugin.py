@@ -2716,9 +2716,14 @@ def _note_missing_key(config: pytest.Config, report: pytest.CollectReport) -> No
     """A test module with goldens (its default folder) that failed to import for want of a
     provider key is told that the placeholder key comes only while tests replay
     (:func:`~.golden.import_keys.missing_key_note`): a section of its report, made where the
-    module was collected (an xdist worker's report travels to the controller with it)."""
+    module was collected (an xdist worker's report travels to the controller with it). The
+    section goes into the traceback's own sections where it has them, which the JUnit XML
+    writes too (a CI's test view shows a collection error's traceback only), else into the
+    report's, which only the terminal shows."""
     path = config.rootpath / report.fspath
-    if path.suffix != ".py" or any(name == "clearstone" for name, _ in report.sections):
+    longrepr = report.longrepr
+    sections = [*report.sections, *getattr(longrepr, "sections", ())]
+    if path.suffix != ".py" or any(section[0] == "clearstone" for section in sections):
         return
     from .golden.paths import GOLDENS_DIR, safe_file_name
 
@@ -2731,7 +2736,10 @@ def _note_missing_key(config: pytest.Config, report: pytest.CollectReport) -> No
             config.stash[_SETTINGS].placeholder_env,
             os.environ,
         )
-        if note:
+        add_section = getattr(longrepr, "addsection", None)
+        if note and callable(add_section):
+            add_section("clearstone", note)
+        elif note:
             report.sections.append(("clearstone", note))
 
 

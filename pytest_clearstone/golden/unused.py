@@ -9,6 +9,7 @@ is left out there, and pruning is refused.
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -113,13 +114,27 @@ def _identity(path: str) -> tuple[int, int] | None:
 
 
 def prune(paths: Iterable[Path]) -> list[tuple[Path, str]]:
-    """Delete ``paths``; for each, ``""`` or why it could not be deleted."""
+    """Delete ``paths``; for each, ``""`` or why it could not be deleted (and the fix, where
+    this user may not delete it: a read-only checkout)."""
     done = []
     for path in paths:
         try:
             path.unlink()
         except OSError as exc:
-            done.append((path, f"{type(exc).__name__}: {exc}"))
+            done.append((path, f"{type(exc).__name__}: {exc}{_prune_fix(path, exc)}"))
         else:
             done.append((path, ""))
     return done
+
+
+def _prune_fix(path: Path, exc: OSError) -> str:
+    """The fix, told after the error, for a golden ``path`` that ``exc`` kept from being
+    deleted by this user (``""``: another error, whose text is enough)."""
+    if exc.errno == errno.EROFS:  # (a sandbox, a read-only volume)
+        return ". Prune in a checkout on a file system mounted read-write"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return (
+            f". Make {path.parent} writable for this user (deleting a file changes its "
+            f"folder), or prune as a user who may write it"
+        )
+    return ""

@@ -118,6 +118,25 @@ def test_changed_temperature_fails(stack: Stack, scenario: str, built: str, chan
                                 consecutive=False)
 
 
+def test_a_gateway_a_ci_runner_sets_in_openai_api_base_is_named_as_the_cause(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``ChatOpenAI`` reads ``OPENAI_API_BASE``: set on the CI runner, the replay diverged on
+    the model's ``openai_api_base`` (``None`` when recorded) and its clients' base URLs, and
+    said "The prompt or arguments changed. If the change is intended, re-record"."""
+    stack.write_test("invoke", HEADER + SCENARIOS["invoke"])
+    stack.record()
+    monkeypatch.setenv("OPENAI_API_BASE", "https://llm-gateway.ci.example/v1")
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([
+        "*openai_api_base*None*'https://llm-gateway.ci.example/v1'*",
+        "*Only a value of an environment variable differs: where the recording has None, this "
+        "run has $OPENAI_API_BASE*",
+    ])
+    result.stdout.no_fnmatch_line("*The prompt or arguments changed*")
+
+
 def test_edited_system_prompt_fails_naming_the_call_and_the_text(stack: Stack) -> None:
     stack.write_test("invoke", HEADER + SCENARIOS["invoke"])
     stack.record()

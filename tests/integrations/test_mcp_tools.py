@@ -162,9 +162,9 @@ def test_a_golden_naming_a_package_of_mcp_not_installed_here_names_it_not_the_co
         [
             "*guide.ckpt was recorded with a class the code has changed since: cannot import "
             "'cs_mcp_types_to_come:*' to decode a value: No module named 'cs_mcp_types_to_come' "
-            "(in *). The file is sound: no module 'cs_mcp_types_to_come' is installed here, nor is one in "
-            "the project: the golden was likely recorded where a library (or another release of "
-            "one) provided it*re-record it with: "
+            "(in *). The file is sound: no module 'cs_mcp_types_to_come' is installed here, nor "
+            "is one in the project: the golden was likely recorded where a library (or another "
+            "release of one) provided it*re-record it with: "
             "pytest --clearstone-record test_mcp.py::test_guide",
             "0 checkpoint(s) replayed, 0 recorded, 1 diverged",
         ]

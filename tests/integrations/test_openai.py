@@ -823,6 +823,27 @@ def test_replays_in_ci_without_an_api_key(stack: Stack, monkeypatch: pytest.Monk
     stack.replay_passes()
 
 
+def test_a_base_url_a_ci_runner_sets_in_openai_base_url_is_named_as_the_cause(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A client built from the environment reads ``OPENAI_BASE_URL``: set on the CI runner (a
+    gateway), the replay diverged on the client's base_url and said "The prompt or arguments
+    changed. If the change is intended, re-record", a golden that would diverge on each
+    laptop."""
+    stack.write_test("client_in_self_no_get_state",
+                     HEADER + SCENARIOS["client_in_self_no_get_state"])
+    stack.record()
+    monkeypatch.setenv("OPENAI_BASE_URL", "https://llm-gateway.ci.example/v1")
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([
+        "*base_url: 'https://api.openai.com/v1/' -> 'https://llm-gateway.ci.example/v1/'*",
+        "*Only a value of an environment variable differs: where the recording has "
+        "'https://api.openai.com/v1', this run has $OPENAI_BASE_URL*",
+    ])
+    result.stdout.no_fnmatch_line("*The prompt or arguments changed*")
+
+
 def test_a_session_after_the_sdk_was_imported_again_replays_through_its_patch(
     stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -290,3 +290,25 @@ def test_a_module_that_needs_a_provider_key_at_import_is_told_the_placeholder_co
     # a module without goldens is not the plugin's: its error is left as it is
     (pytester.path / "goldens" / "test_app").rmdir()
     pytester.runpytest().stdout.no_fnmatch_line("*clearstone -*")
+
+
+@pytest.mark.parametrize("workers", [[], ["-p", "xdist", "-n", "2"]], ids=["in-process", "xdist"])
+def test_the_note_of_a_module_that_needs_a_provider_key_at_import_is_in_the_junit_xml(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, workers: list[str]
+) -> None:
+    """A CI's test view reads the JUnit XML: its collection error held the SDK's "Missing
+    credentials" only, without the note and its fix (a section of the report, which pytest
+    writes to the terminal only)."""
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    pytester.makepyfile(test_app=CLIENT_AT_IMPORT)
+    (pytester.path / "goldens" / "test_app").mkdir(parents=True)  # (recorded with a key)
+    run = pytester.runpytest_subprocess if workers else pytester.runpytest
+    text = run("--junitxml=report.xml", *workers).stdout.str()
+    xml = (pytester.path / "report.xml").read_text()
+    # (under xdist each worker's collection error is one; each holds the note once, also on
+    # the terminal)
+    errors = xml.count('<error message="collection failure">')
+    assert errors == 1 or (workers and errors), xml
+    assert xml.count("test_app.py failed to import without OPENAI_API_KEY") == errors, xml
+    assert xml.count("OPENAI_API_KEY=placeholder pytest") == errors
+    assert text.count("failed to import without OPENAI_API_KEY") == errors, text

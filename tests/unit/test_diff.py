@@ -1853,6 +1853,47 @@ def test_the_state_loader_is_named_as_a_cause_of_random_ids_only() -> None:
     assert unstable_cause(times, "Chat.load_state") == TIMES_ONLY
 
 
+def test_a_text_holding_an_environment_variable_s_value_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pytest_clearstone.diff import unstable_cause
+    from pytest_clearstone.errors import environment_value_only
+
+    monkeypatch.setenv("LLM_GATEWAY", "https://gw.ci.example/v1")
+    monkeypatch.setenv("LLM_GATEWAY_HOST", "gw.ci.example")
+    monkeypatch.setenv("SHORT", "ci")
+    moved = StateDelta(
+        {"base_url": "https://api.openai.com/v1/", "note": "via https://api.openai.com/v1"},
+        {"base_url": "https://gw.ci.example/v1/", "note": "via https://gw.ci.example/v1"},
+    )
+    assert unstable_cause(moved) == environment_value_only(
+        "https://api.openai.com/v1", "LLM_GATEWAY"
+    )
+    assert "gw.ci.example" not in unstable_cause(moved)  # (a variable may hold a secret)
+    also_edited = StateDelta(
+        {"base_url": "https://api.openai.com/v1/", "prompt": "Hi"},
+        {"base_url": "https://gw.ci.example/v1/", "prompt": "Hello"},
+    )
+    assert unstable_cause(also_edited) == ""
+    short = StateDelta({"region": "eu"}, {"region": "ci"})
+    assert unstable_cause(short) == ""
+    unset_when_recorded = StateDelta(
+        {"api_base": None, "base_url": "https://api.openai.com/v1/"},
+        {"api_base": "https://gw.ci.example/v1", "base_url": "https://gw.ci.example/v1/"},
+    )
+    assert unstable_cause(unset_when_recorded) == environment_value_only(None, "LLM_GATEWAY")
+    assert "where the recording has None, this run has $LLM_GATEWAY" in environment_value_only(
+        None, "LLM_GATEWAY"
+    )
+    another_value = StateDelta({"api_base": None}, {"api_base": "https://other.example/v1"})
+    assert unstable_cause(another_value) == ""
+    monkeypatch.setenv("PWD", "/runner/work/app/tests")
+    cwd = StateDelta(
+        {"note": "run in /home/ana/app/tests"}, {"note": "run in /runner/work/app/tests"}
+    )
+    assert "$PWD" not in unstable_cause(cwd)
+
+
 def test_a_stored_deque_of_another_maxlen_shows_both_maxlens() -> None:
     def stored(maxlen: int) -> Any:
         return _stored({"recent": collections.deque([1], maxlen=maxlen)})

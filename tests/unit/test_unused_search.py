@@ -3,6 +3,7 @@ pruning reports."""
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
@@ -68,3 +69,36 @@ def test_pruning_reports_what_could_not_be_deleted(tmp_path: Path) -> None:
     done = prune([stale, gone])
     assert done[0] == (stale, "") and not stale.exists()
     assert done[1][0] == gone and done[1][1].startswith("FileNotFoundError: ")
+
+
+#: what a golden this user may not delete is told to do
+UNWRITABLE = (
+    "Make {folder} writable for this user (deleting a file changes its folder), or prune as a "
+    "user who may write it"
+)
+
+
+@pytest.mark.parametrize(
+    ("code", "fix"),
+    [
+        (errno.EACCES, UNWRITABLE),
+        (errno.EPERM, UNWRITABLE),
+        (errno.EROFS, "Prune in a checkout on a file system mounted read-write"),
+    ],
+    ids=["EACCES", "EPERM", "EROFS"],
+)
+def test_a_golden_that_could_not_be_deleted_is_told_with_the_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int, fix: str
+) -> None:
+    """A read-only checkout (a CI job running --clearstone-prune-unused): the summary said
+    "could not delete unused golden ...: PermissionError: [Errno 13] Permission denied" and no
+    fix."""
+    stale = _write(tmp_path / "goldens" / "stale.ckpt")
+
+    def refused(self: Path, missing_ok: bool = False) -> None:
+        raise OSError(code, os.strerror(code), str(self))
+
+    monkeypatch.setattr(Path, "unlink", refused)
+    [(path, problem)] = prune([stale])
+    assert path == stale
+    assert problem.endswith(". " + fix.format(folder=stale.parent)), problem
