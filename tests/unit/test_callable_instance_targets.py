@@ -64,6 +64,43 @@ def test_an_object_with_call_keeps_its_identity_class_and_state(module: Any) -> 
     assert type(greet) is Greeter and greet("Ada") == "hello Ada"
 
 
+class ReadOnlyGreeter:
+    """Its objects refuse every attribute set on them (``__class__`` too) once made."""
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "prefix", "hello ")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"ReadOnlyGreeter is read-only: {name!r} cannot be set")
+
+    def __call__(self, name: str) -> str:
+        return str(self.prefix) + name
+
+
+def test_an_object_refusing_every_attribute_set_is_patched_and_restored(module: Any) -> None:
+    greet, calls, stack = ReadOnlyGreeter(), [], PatchStack()
+    module.read_only = greet
+    _patch("callables_under_test.read_only", stack, calls)
+    assert module.read_only is greet and isinstance(greet, ReadOnlyGreeter)
+    assert greet("Ada") == "answered" and calls == [((greet, "Ada"), {})]
+    stack.undo()
+    assert type(greet) is ReadOnlyGreeter and greet("Ada") == "hello Ada"
+
+
+def test_an_object_patched_in_place_is_not_told_as_what_displaced_its_stand_in(
+    module: Any,
+) -> None:
+    # (the object at the path is the one the test gave, patched itself: nothing displaced it)
+    from pytest_clearstone.golden.targets import displaced_by, patch_with
+
+    module.tool = types.SimpleNamespace(func=lambda query: query)
+    stack = PatchStack()
+    for path in ("callables_under_test.greet", "callables_under_test.tool"):
+        patch_with(resolve(path), lambda args, kwargs: "answered", stack)
+        assert displaced_by(resolve(path)) is None
+    stack.undo()
+
+
 class PoliteGreeter(Greeter):
     """Its ``__call__`` is its base class's."""
 

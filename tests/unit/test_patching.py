@@ -115,6 +115,45 @@ def test_a_target_whose_owner_refuses_the_patch_is_named_and_nothing_stays_patch
     assert "a".upper() == "A"
 
 
+def test_a_class_refusing_the_patch_is_named_with_its_own_error(
+    tools: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (its metaclass refuses: the class is no instance a method of whose class could be mocked)
+    class Locked(type):
+        def __setattr__(cls, name: str, value: Any) -> None:
+            raise AttributeError(f"{cls.__name__} is locked: {name!r} cannot be set")
+
+    class Service(metaclass=Locked):
+        def call(self, query: str) -> str:
+            raise AssertionError("live Service.call called during replay")
+
+    monkeypatch.setattr(tools, "Service", Service, raising=False)
+    with pytest.raises(MockTargetError) as info:
+        patch_with(resolve("cs_tools.Service.call"), lambda args, kwargs: "answered", PatchStack())
+    assert str(info.value).startswith(
+        "mock target 'cs_tools.Service.call' cannot be patched: Service is locked: 'call' cannot "
+        "be set. "
+    )
+
+
+def test_a_module_refusing_the_patch_is_named_with_its_own_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # (a module of a ModuleType subclass refusing new attributes: read-only settings modules)
+    class ReadOnly(ModuleType):
+        def __setattr__(self, name: str, value: Any) -> None:
+            raise AttributeError(f"module {self.__name__!r} is read-only")
+
+    module = ReadOnly("cs_read_only")
+    vars(module)["search"] = lambda query: query
+    monkeypatch.setitem(sys.modules, "cs_read_only", module)
+    with pytest.raises(MockTargetError) as info:
+        patch_with(resolve("cs_read_only.search"), lambda args, kwargs: "answered", PatchStack())
+    assert str(info.value).startswith(
+        "mock target 'cs_read_only.search' cannot be patched: module 'cs_read_only' is read-only. "
+    )
+
+
 @pytest.mark.parametrize(
     ("path", "where", "kind", "example"),
     [
@@ -283,6 +322,7 @@ def test_class_method_target_answers_calls_from_any_instance(tools: ModuleType) 
 
 def test_static_and_class_methods(tools: ModuleType) -> None:
     targets = {"cs_tools.Client.ping": ["pong1", "pong2"], "cs_tools.Client.create": ["made"]}
+    ping, create = tools.Client.__dict__["ping"], tools.Client.__dict__["create"]
     with _ctx(targets) as ctx:
         assert tools.Client.ping("h1") == "pong1"
         assert tools.client.ping("h2") == "pong2"
@@ -292,6 +332,8 @@ def test_static_and_class_methods(tools: ModuleType) -> None:
     ]  # fmt: skip
     assert isinstance(tools.Client.__dict__["ping"], staticmethod)
     assert isinstance(tools.Client.__dict__["create"], classmethod)
+    # (the objects the class held are put back, not only objects of their kinds)
+    assert tools.Client.__dict__["ping"] is ping and tools.Client.__dict__["create"] is create
 
 
 def test_attribute_of_an_object_is_patched_on_that_object_only(tools: ModuleType) -> None:
@@ -300,6 +342,29 @@ def test_attribute_of_an_object_is_patched_on_that_object_only(tools: ModuleType
         with pytest.raises(AssertionError, match=r"live Client\.complete"):
             tools.Client().complete("other instance")
     assert "complete" not in vars(tools.client)
+
+
+def test_a_function_an_object_keeps_behind_a_property_setter_is_patched_and_put_back(
+    tools: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (its __dict__ holds the function under another name: nothing there tells that it changed)
+    class Agent:
+        def __init__(self) -> None:
+            self._complete = tools.fetch
+
+        @property
+        def complete(self) -> Any:
+            return self._complete
+
+        @complete.setter
+        def complete(self, fn: Any) -> None:
+            self._complete = fn
+
+    agent = Agent()
+    monkeypatch.setattr(tools, "agent", agent, raising=False)
+    with _ctx({"cs_tools.agent.complete": ["answered"]}):
+        assert agent.complete("q") == "answered"
+    assert agent.complete is tools.fetch
 
 
 def test_async_target_replays_as_a_coroutine(tools: ModuleType) -> None:
@@ -466,6 +531,45 @@ def test_a_module_s_function_is_remembered_until_the_module_holds_another(
     assert resolve("cs_tools.fetch").function is fetch
 
 
+def test_a_function_replaced_at_its_path_is_patched_with_a_stand_in_of_the_new_one(
+    tools: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (the stand-in of the function first patched there is not reused: it is no coroutine)
+    with _ctx({"cs_tools.fetch": ["sync"]}):
+        assert tools.fetch("q") == "sync"
+
+    async def fetch(query: str) -> str:
+        raise AssertionError("live async fetch called during replay")
+
+    monkeypatch.setattr(tools, "fetch", fetch)
+    with _ctx({"cs_tools.fetch": ["async"]}):
+        assert inspect.iscoroutinefunction(tools.fetch)
+        assert asyncio.run(tools.fetch("q")) == "async"
+
+
+def test_a_function_holding_a_function_is_patched_as_a_function(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (tenacity's retry gives the function it makes a `retry_with` function: not what it calls)
+    (tmp_path / "cs_retried.py").write_text(
+        textwrap.dedent(
+            """
+            import tenacity
+
+
+            @tenacity.retry(stop=tenacity.stop_after_attempt(2))
+            def search(query):
+                raise AssertionError("live search called during replay")
+            """
+        )
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = importlib.import_module("cs_retried")
+    assert resolve("cs_retried.search").kind == "function"
+    with _ctx({"cs_retried.search": ["answered"]}):
+        assert module.search("soup") == "answered"
+
+
 def test_a_module_whose_import_raises_is_named_with_the_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -505,6 +609,20 @@ def test_a_class_is_named_by_its_shortest_public_path() -> None:
 
     assert langchain_openai.ChatOpenAI.__module__ == "langchain_openai.chat_models.base"
     assert public_path(langchain_openai.ChatOpenAI) == "langchain_openai.ChatOpenAI"
+
+
+def test_a_nested_class_is_named_by_its_shortest_public_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_clearstone.golden.targets import public_path
+
+    package = tmp_path / "cs_nested_pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("from .client import Client\n")
+    (package / "client.py").write_text("class Client:\n    class Search:\n        pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = importlib.import_module("cs_nested_pkg")
+    assert public_path(module.Client.Search) == "cs_nested_pkg.Client.Search"
 
 
 def test_one_stack_patching_an_attribute_twice_restores_the_original() -> None:
@@ -569,6 +687,36 @@ def test_a_stand_in_kept_by_user_code_runs_the_original_in_a_forked_child(
         with os.fdopen(read, "rb") as pipe:
             raised = pipe.read().decode()
     assert raised == "AssertionError"  # (the original's "live second_tool called")
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX-only")
+def test_a_call_refused_in_a_forked_child_names_both_processes_and_is_told_to_the_parent(
+    tools: ModuleType,
+) -> None:
+    from pytest_clearstone.errors import ChildProcessCallError
+    from pytest_clearstone.golden.processes import told
+
+    with _ctx({"cs_tools.fetch": ["replayed"]}):
+        told()  # (what children of earlier tests told)
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child
+            try:
+                tools.fetch("q")
+            except ChildProcessCallError as exc:
+                os.write(write, f"{exc.pid} {exc.parent}".encode())
+            os._exit(0)
+        os.close(write)
+        os.waitpid(pid, 0)
+        with os.fdopen(read, "rb") as pipe:
+            raised = pipe.read().decode()
+        (error,) = told()  # (also when the child's code swallows it)
+    assert raised == f"{pid} {os.getpid()}"
+    assert isinstance(error, ChildProcessCallError)
+    assert str(error).startswith(
+        f"cs_tools.fetch was called in process {pid}, which the test's process ({os.getpid()}) "
+        "forked while the test was replaying: "
+    )
 
 
 def test_a_tool_refusing_the_patch_names_the_function_it_wraps_by_its_import_path(
