@@ -91,6 +91,13 @@ def test_handlers_given_in_config_to_a_private_method_are_named() -> None:
     assert f"({HERE}.Ends) in config['callbacks']" in uncalled_handlers_hint([call])
 
 
+def test_a_call_with_handlers_after_one_under_the_run_machinery_is_named() -> None:
+    calls = [_call("langchain_openai.ChatOpenAI._generate", self=MODEL)]
+    calls.append(_call(INVOKE, config={"callbacks": [Tokens()]}))
+    hint = uncalled_handlers_hint(calls)
+    assert f"to {INVOKE} was given LangChain callback handlers ({HERE}.Tokens)" in hint
+
+
 def test_langchains_own_handlers_that_collect_nothing_and_non_handlers_are_not_named() -> None:
     from langchain_core.callbacks import StdOutCallbackHandler
 
