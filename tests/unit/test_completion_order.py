@@ -239,6 +239,29 @@ def test_a_call_goes_on_waiting_while_other_calls_are_answered() -> None:
     assert asyncio.run(main()) == ["b", "a"]
 
 
+def test_a_call_counts_only_the_idle_passes_since_the_replay_last_moved() -> None:
+    # other calls are answered now and then, never IDLE_PASSES passes apart: the call goes on
+    # waiting for the call it waits for, however many idle passes there were in all
+    order = CompletionOrder({0: (1,)}, {1})
+
+    async def main() -> list[str]:
+        events: list[str] = []
+        steps = order.answered(0, "a", None, True).__await__()
+        for _ in range(5):
+            for _ in range(IDLE_PASSES // 2):
+                steps.send(None)
+            order.answered(2, "c", None, False)  # (another branch's call, answered at once)
+        events.append(order.answered(1, "b", None, False))
+        try:
+            while True:
+                steps.send(None)
+        except StopIteration as stop:
+            events.append(stop.value)
+        return events
+
+    assert asyncio.run(main()) == ["b", "a"]
+
+
 def test_calls_of_unknown_branch_or_position_keep_their_order() -> None:
     # a (0..30) ran while b (5..10) did, in another task; a call whose branch or whose place
     # among the recorded calls is not known waits for nothing, nor is waited for
