@@ -147,9 +147,10 @@ def test_a_too_deep_attribute_is_not_plain_data(monkeypatch: pytest.MonkeyPatch)
     [
         ({TAG: "mapping", "cls": f"{MODULE}:AddableDict", "v": [1]}, "are not a dict"),
         ({TAG: "mapping", "cls": "collections:OrderedDict", "v": {}}, "not a dict subclass"),
+        ({TAG: "mapping", "cls": f"{MODULE}:ConfigurableField", "v": {}}, "not a dict subclass"),
         ({TAG: "mapping", "cls": f"{MODULE}:AddableDict", "v": {}, "attrs": [1]}, "attributes"),
     ],
-    ids=["items", "not-a-library-class", "attributes"],
+    ids=["items", "not-a-library-class", "a-library-class-not-a-dict", "attributes"],
 )
 def test_an_edited_mapping_is_refused_naming_what_is_wrong(tree: Any, message: str) -> None:
     with pytest.raises(DecodeError, match=message):
