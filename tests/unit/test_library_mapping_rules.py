@@ -93,6 +93,14 @@ def test_a_subclass_of_a_class_with_slots_reads_back_as_its_items(
     assert _stored(cls(a=1)).get("plain") is True
 
 
+def test_a_library_class_right_below_dict_with_slots_reads_back_as_its_items(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cls = type("CsProbeRightBelow", (dict,), {"__module__": MODULE, "__slots__": ("extra",)})
+    monkeypatch.setattr(utils, "CsProbeRightBelow", cls, raising=False)
+    assert _stored(cls(a=1)).get("plain") is True
+
+
 def test_a_library_class_not_found_by_its_path_reads_back_as_its_items() -> None:
     cls = type("CsProbeNowhere", (utils.AddableDict,), {"__module__": MODULE})  # (not in it)
     tree = _stored(cls(a=1))
