@@ -53,8 +53,10 @@ def test_a_library_class_keeping_its_state_in_items_and_dict_reads_back_as_itsel
         {"__slots__": ("extra",)},
         {"__reduce__": lambda self: (dict, (dict(self),))},
         {"__getstate__": lambda self: {}},
+        {"__reduce_ex__": lambda self, protocol: (dict, (dict(self),))},
+        {"__getnewargs__": lambda self: ()},
     ],
-    ids=["slots", "reduce", "getstate"],
+    ids=["slots", "reduce", "getstate", "reduce_ex", "getnewargs"],
 )
 def test_a_library_class_with_state_of_its_own_reads_back_as_its_items(
     monkeypatch: pytest.MonkeyPatch, namespace: dict[str, Any]
