@@ -84,10 +84,28 @@ def test_the_handlers_given_in_config_are_named_before_the_models_and_the_runs()
     assert f"({HERE}.Tokens) in config['callbacks']" in uncalled_handlers_hint([call])
 
 
-def test_langchains_own_handlers_that_collect_nothing_and_non_handlers_are_not_named() -> None:
-    from langchain_core.callbacks import StdOutCallbackHandler
+def test_handlers_given_in_config_to_a_private_method_are_named() -> None:
+    """Only the model's and the context's handlers are left out for a private method (the run
+    machinery's, which a replay runs): those its own config was given are not."""
+    call = _call("app.agent._ask", config={"callbacks": [Ends()]}, self=MODEL)
+    assert f"({HERE}.Ends) in config['callbacks']" in uncalled_handlers_hint([call])
 
-    callbacks = [StdOutCallbackHandler(), print]
+
+def test_a_call_with_handlers_after_one_under_the_run_machinery_is_named() -> None:
+    calls = [_call("langchain_openai.ChatOpenAI._generate", self=MODEL)]
+    calls.append(_call(INVOKE, config={"callbacks": [Tokens()]}))
+    hint = uncalled_handlers_hint(calls)
+    assert f"to {INVOKE} was given LangChain callback handlers ({HERE}.Tokens)" in hint
+
+
+def test_langchains_own_handlers_that_collect_nothing_and_non_handlers_are_not_named() -> None:
+    from langchain_core.callbacks import StdOutCallbackHandler, StreamingStdOutCallbackHandler
+    from langchain_core.tracers.root_listeners import RootListenersTracer
+    from langchain_core.tracers.stdout import ConsoleCallbackHandler
+
+    listeners = RootListenersTracer(config={}, on_start=None, on_end=None, on_error=None)
+    callbacks = [StdOutCallbackHandler(), StreamingStdOutCallbackHandler(), listeners, print]
+    callbacks.append(ConsoleCallbackHandler())
     assert uncalled_handlers_hint([_call(INVOKE, config={"callbacks": callbacks})]) == ""
 
 
@@ -107,3 +125,15 @@ def test_the_handlers_in_force_are_those_of_the_run_it_is_called_in() -> None:
     call = _call(INVOKE, self={"callbacks": None})
     call.in_context = found
     assert f"({HERE}.Audit) of the run it was called in" in uncalled_handlers_hint([call])
+
+
+@pytest.mark.parametrize("hook", [None, (), ("run_collector", False, None, None)])
+def test_configure_hooks_of_another_shape_are_no_handlers_in_force(
+    monkeypatch: pytest.MonkeyPatch, hook: object
+) -> None:
+    """A LangChain whose configure hooks are not subscriptable, empty or hold no context
+    variable (a TypeError, an IndexError, an AttributeError read) puts no handler in force."""
+    import langchain_core.tracers.context
+
+    monkeypatch.setattr(langchain_core.tracers.context, "_configure_hooks", [hook])
+    assert context_handlers() is None

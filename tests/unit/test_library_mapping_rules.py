@@ -53,8 +53,10 @@ def test_a_library_class_keeping_its_state_in_items_and_dict_reads_back_as_itsel
         {"__slots__": ("extra",)},
         {"__reduce__": lambda self: (dict, (dict(self),))},
         {"__getstate__": lambda self: {}},
+        {"__reduce_ex__": lambda self, protocol: (dict, (dict(self),))},
+        {"__getnewargs__": lambda self: ()},
     ],
-    ids=["slots", "reduce", "getstate"],
+    ids=["slots", "reduce", "getstate", "reduce_ex", "getnewargs"],
 )
 def test_a_library_class_with_state_of_its_own_reads_back_as_its_items(
     monkeypatch: pytest.MonkeyPatch, namespace: dict[str, Any]
@@ -90,6 +92,14 @@ def test_a_subclass_of_a_class_with_slots_reads_back_as_its_items(
     base = _library_class(monkeypatch, "CsProbeSlotted", {"__slots__": ("extra",)})
     cls = type("CsProbeBelow", (base,), {"__module__": MODULE})
     monkeypatch.setattr(utils, "CsProbeBelow", cls, raising=False)
+    assert _stored(cls(a=1)).get("plain") is True
+
+
+def test_a_library_class_right_below_dict_with_slots_reads_back_as_its_items(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cls = type("CsProbeRightBelow", (dict,), {"__module__": MODULE, "__slots__": ("extra",)})
+    monkeypatch.setattr(utils, "CsProbeRightBelow", cls, raising=False)
     assert _stored(cls(a=1)).get("plain") is True
 
 
@@ -147,9 +157,10 @@ def test_a_too_deep_attribute_is_not_plain_data(monkeypatch: pytest.MonkeyPatch)
     [
         ({TAG: "mapping", "cls": f"{MODULE}:AddableDict", "v": [1]}, "are not a dict"),
         ({TAG: "mapping", "cls": "collections:OrderedDict", "v": {}}, "not a dict subclass"),
+        ({TAG: "mapping", "cls": f"{MODULE}:ConfigurableField", "v": {}}, "not a dict subclass"),
         ({TAG: "mapping", "cls": f"{MODULE}:AddableDict", "v": {}, "attrs": [1]}, "attributes"),
     ],
-    ids=["items", "not-a-library-class", "attributes"],
+    ids=["items", "not-a-library-class", "a-library-class-not-a-dict", "attributes"],
 )
 def test_an_edited_mapping_is_refused_naming_what_is_wrong(tree: Any, message: str) -> None:
     with pytest.raises(DecodeError, match=message):

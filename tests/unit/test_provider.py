@@ -140,6 +140,17 @@ def test_shutdown_is_idempotent_and_persists_queued_spans(db: Path) -> None:
     provider.shutdown()
 
 
+def test_shutdown_ends_the_writer_thread(db: Path) -> None:
+    before = set(threading.enumerate())
+    provider = TracerProvider(db, batch_size=2)
+    with provider.get_tracer("agent").span("done"):  # (a full batch: the writer starts)
+        pass
+    writers = [t for t in set(threading.enumerate()) - before if "trace-writer" in t.name]
+    assert writers
+    provider.shutdown()
+    assert not any(writer.is_alive() for writer in writers)
+
+
 def test_span_ending_after_shutdown_is_still_persisted(db: Path) -> None:
     provider = TracerProvider(db)
     tracer = provider.get_tracer("agent")
@@ -416,6 +427,24 @@ def test_failed_write_is_kept_and_raised_by_flush(db: Path) -> None:
     assert names == ["kept"]
     assert {name for name, _ in rows_in_file(db)} == {"kept", "queued"}
     provider.shutdown()
+
+
+def test_a_shut_down_provider_dropped_with_a_failed_span_says_nothing_more(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """After shutdown, the thread ending a span writes it and is told when that fails: the
+    span still queued is not told again on stderr when the provider is dropped."""
+    provider = TracerProvider(db)
+    tracer = provider.get_tracer("agent")
+    provider.shutdown()
+    blocker = sqlite3.connect(db, isolation_level=None)
+    blocker.execute("PRAGMA user_version = 99")  # as if a newer release migrated the file
+    blocker.close()
+    with pytest.raises(TraceStoreError, match="schema version 99"), tracer.span("late"):
+        pass
+    del provider, tracer
+    gc.collect()
+    assert capsys.readouterr().err == ""
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")

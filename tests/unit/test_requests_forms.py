@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from pytest_clearstone import codec
+from pytest_clearstone.codec import withheld
 from pytest_clearstone.codec.compare import same_stored_form
 from pytest_clearstone.golden.ignore import IgnorePaths
 from pytest_clearstone.redaction import Redactor
@@ -63,6 +64,13 @@ def test_a_prepared_request_is_stored_readably_without_its_secret() -> None:
     assert back.body == _prepared().body
     assert back.headers["authorization"] == codec.REDACTED
     assert back.headers["Content-Type"] == "application/json"
+
+
+def test_the_withheld_authorization_header_is_told_as_of_a_requests_request() -> None:
+    codec.encode(_prepared(), allow_pickle=False)
+    noted = withheld.noted()
+    assert noted[f"token {TOKEN}"] == "the Authorization header of a requests request"
+    assert noted[TOKEN] == "the token in the Authorization header of a requests request"
 
 
 @pytest.mark.parametrize(

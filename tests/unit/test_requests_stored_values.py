@@ -50,6 +50,22 @@ def test_a_redirects_history_is_stored_one_level_deep() -> None:
     assert [r.status_code for r in decode(tree).history] == [301, 302]
 
 
+def test_a_reason_phrase_set_as_bytes_is_stored_and_read_back_as_its_latin_1_text() -> None:
+    response = _response("https://a/1")
+    response.reason = "Conflit d\xe9tect\xe9".encode("latin-1")  # (a raw's reason, as it came)
+    tree = _stored(response)
+    assert tree["reason_phrase"] == "Conflit d\xe9tect\xe9"
+    assert decode(tree).reason == "Conflit d\xe9tect\xe9"
+
+
+def test_a_response_without_a_url_reads_back_with_none() -> None:
+    response = _response("https://a/1")
+    response.url = None  # (a Response made by hand, before any adapter set it)
+    tree = _stored(response)
+    assert "url" not in tree
+    assert decode(tree).url is None
+
+
 def test_an_edited_status_reads_as_a_number_and_a_bad_request_is_refused() -> None:
     tree = _stored(_response("https://a/1"))
     assert decode({**tree, "status_code": "201"}).status_code == 201
