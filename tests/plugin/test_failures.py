@@ -690,11 +690,24 @@ def test_replay_fixture_without_marker(project, pytester):
     )
 
 
-def test_reordered_calls_name_the_matching_recorded_call(pytester):
+@pytest.mark.parametrize(
+    ("recorded", "now", "call", "change", "recorded_for"),
+    [
+        ('"billing", "refunds"', '"refunds", "billing"', 1, "'billing' -> 'refunds'", 2),
+        ('"billing", "refunds", "returns"', '"billing", "returns"', 2, "'refunds' -> 'returns'", 3),
+    ],
+    ids=["reordered", "left_out"],
+)
+def test_a_call_given_another_calls_arguments_names_a_reordering_or_a_call_left_out(
+    pytester, recorded, now, call, change, recorded_for
+):
+    """A call given the arguments recorded for another call: the calls were reordered, or the
+    agent no longer makes the calls between (the next call gets the arguments recorded for the
+    one after it). The message names both, not only a reordering."""
     pytester.syspathinsert()
     pytester.makepyfile(
-        order_app="""
-        ORDER = ["billing", "refunds"]
+        order_app=f"""
+        ORDER = [{recorded}]
 
         def lookup(topic):
             return "docs about " + topic
@@ -713,59 +726,16 @@ def test_reordered_calls_name_the_matching_recorded_call(pytester):
     )
     pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
     pytester.makepyfile(
-        order_app=(pytester.path / "order_app.py")
-        .read_text()
-        .replace('["billing", "refunds"]', '["refunds", "billing"]')
+        order_app=(pytester.path / "order_app.py").read_text().replace(recorded, now)
     )
     result = pytester.runpytest()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
-            "*replay diverged at call #1 to order_app.lookup*",
-            esc("*root['topic']: 'billing' -> 'refunds'"),
-            "*These arguments were recorded for call #2: the calls to order_app.lookup may "
-            "have been reordered, or call #1 left out.",
-        ]
-    )
-
-
-def test_a_call_left_out_is_named_beside_a_reordering(pytester):
-    """A call the agent no longer makes gives the next call the arguments recorded for the one
-    after it: the message names the call left out, not only a reordering."""
-    pytester.syspathinsert()
-    pytester.makepyfile(
-        gone_app="""
-        ORDER = ["billing", "refunds", "returns"]
-
-        def lookup(topic):
-            return "docs about " + topic
-
-        def answer():
-            return [lookup(topic) for topic in ORDER]
-        """,
-        test_gone="""
-        import pytest
-        import gone_app
-
-        @pytest.mark.replay("goldens/gone.ckpt", mock={"tool": "gone_app.lookup"})
-        def test_gone():
-            gone_app.answer()
-        """,
-    )
-    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
-    pytester.makepyfile(
-        gone_app=(pytester.path / "gone_app.py")
-        .read_text()
-        .replace('"billing", "refunds", "returns"', '"billing", "returns"')
-    )
-    result = pytester.runpytest()
-    result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(
-        [
-            "*replay diverged at call #2 to gone_app.lookup*",
-            esc("*root['topic']: 'refunds' -> 'returns'"),
-            "*These arguments were recorded for call #3: the calls to gone_app.lookup may "
-            "have been reordered, or call #2 left out.",
+            f"*replay diverged at call #{call} to order_app.lookup*",
+            esc(f"*root['topic']: {change}"),
+            f"*These arguments were recorded for call #{recorded_for}: the calls to "
+            f"order_app.lookup may have been reordered, or call #{call} left out.",
         ]
     )
 

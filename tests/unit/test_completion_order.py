@@ -226,38 +226,23 @@ def test_a_call_waited_for_that_waits_for_none_lets_no_settling_passes_go_by() -
     assert asyncio.run(main()) == (1, "b")  # (no settling passes: it waited for nothing)
 
 
-def test_a_call_goes_on_waiting_while_other_calls_are_answered() -> None:
-    # the replay is not idle while other calls are answered: the call waits past its idle
-    # passes for the call it waits for, and completes after it
+@pytest.mark.parametrize(
+    ("rounds", "passes"),
+    [(IDLE_PASSES * 2, 1), (5, IDLE_PASSES // 2)],
+    ids=["each_pass", "never_idle_passes_apart"],
+)
+def test_a_call_goes_on_waiting_while_other_calls_are_answered(rounds: int, passes: int) -> None:
+    # the replay is not idle while other calls are answered (after each pass, or now and then,
+    # never IDLE_PASSES passes apart): the call goes on waiting for the call it waits for,
+    # however many idle passes there were in all (it counts only those since the replay last
+    # moved), and completes after it
     order = CompletionOrder({0: (1,)}, {1})
 
     async def main() -> list[str]:
         events: list[str] = []
         steps = order.answered(0, "a", None, True).__await__()
-        for _ in range(IDLE_PASSES * 2):
-            steps.send(None)
-            order.answered(2, "c", None, False)  # (another branch's call, answered at once)
-        events.append(order.answered(1, "b", None, False))
-        try:
-            while True:
-                steps.send(None)
-        except StopIteration as stop:
-            events.append(stop.value)
-        return events
-
-    assert asyncio.run(main()) == ["b", "a"]
-
-
-def test_a_call_counts_only_the_idle_passes_since_the_replay_last_moved() -> None:
-    # other calls are answered now and then, never IDLE_PASSES passes apart: the call goes on
-    # waiting for the call it waits for, however many idle passes there were in all
-    order = CompletionOrder({0: (1,)}, {1})
-
-    async def main() -> list[str]:
-        events: list[str] = []
-        steps = order.answered(0, "a", None, True).__await__()
-        for _ in range(5):
-            for _ in range(IDLE_PASSES // 2):
+        for _ in range(rounds):
+            for _ in range(passes):
                 steps.send(None)
             order.answered(2, "c", None, False)  # (another branch's call, answered at once)
         events.append(order.answered(1, "b", None, False))
