@@ -3615,10 +3615,12 @@ class _Reporter:
             readers = [r for r in failing if _reads_only(r)]
             writers = [r for r in failing if not _reads_only(r)]
             if counts["diverged"] and self.config.stash[_SETTINGS].mode is Mode.RECORD_DIVERGED:
-                # (this run re-recorded them: what is left failed live)
+                # (this run re-recorded them: what is left failed live, or passed live with a
+                # golden that could not be written: "goldens not written", above)
                 hint = (
-                    "the tests below failed live, when they ran to record their goldens again: "
-                    "fix what failed (above), then run again with --clearstone-mode=record-diverged"
+                    "the tests below failed live, or their goldens could not be saved, when they "
+                    "ran to record their goldens again: fix what failed (above), then run again "
+                    "with --clearstone-mode=record-diverged"
                 )
             elif counts["diverged"]:
                 and_missing = (

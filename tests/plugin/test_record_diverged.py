@@ -462,9 +462,9 @@ def test_a_rerecord_that_failed_live_is_told_to_fix_the_failure_first(
     result.assert_outcomes(passed=1, failed=2)
     result.stdout.fnmatch_lines(
         [
-            "hint: the tests below failed live, when they ran to record their goldens again: fix "
-            "what failed (above), then run again with --clearstone-mode=record-diverged; review "
-            "with git diff",
+            "hint: the tests below failed live, or their goldens could not be saved, when they "
+            "ran to record their goldens again: fix what failed (above), then run again with "
+            "--clearstone-mode=record-diverged; review with git diff",
             "  test_it.py::test_b",
         ]
     )
@@ -486,6 +486,32 @@ def test_the_hint_offers_lf_only_where_pytest_s_cache_is_on(
     )
     lines = [line for line in result.outlines if line.startswith("hint: ")]
     assert ("--lf --clearstone-record" in lines[0]) is cache, lines
+
+
+def test_a_rerecord_whose_golden_could_not_be_saved_is_not_told_it_failed_live(
+    suite: pytest.Pytester,
+) -> None:
+    # the test passed live, but its new answer cannot be stored (an integer longer than Python
+    # writes as text): the hint said "the tests below failed live"
+    _greet_warmly(suite)
+    app = suite.path / "app.py"
+    app.write_text(
+        app.read_text().replace(
+            "    return prompt.upper()",
+            "    return 10 ** 5000 if 'warmly' in prompt else prompt.upper()",
+        )
+    )
+    result = suite.runpytest("--clearstone-mode=record-diverged")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "  test_it.py::test_b: it could not be saved",
+            "hint: the tests below failed live, or their goldens could not be saved, when they "
+            "ran to record their goldens again: fix what failed (above), then run again with "
+            "--clearstone-mode=record-diverged; review with git diff",
+            "  test_it.py::test_b",
+        ]
+    )
 
 
 def test_a_rerecord_warns_of_no_holder_of_an_uncalled_target(
