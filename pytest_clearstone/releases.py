@@ -38,6 +38,12 @@ def is_installed_file(file: str) -> bool:
     return any(where.is_relative_to(root) for root in installed_roots())
 
 
+def _top_module(class_path: str) -> str:
+    """The top-level module of the class ``module:Qual`` (``openai`` for
+    ``openai.types.chat:ChatCompletion``)."""
+    return class_path.partition(":")[0].partition(".")[0]
+
+
 @functools.cache
 def _distributions() -> dict[str, list[str]]:
     """The installed distributions of each top-level package (read once per process: it scans
@@ -50,7 +56,7 @@ def library_release(class_path: str) -> tuple[str, str] | None:
     ``module:Qual`` (``("openai", "3.40.0")`` for ``openai.types.chat:ChatCompletion``), ``None``
     when its package is not an installed library's (the project's own code, a module of the
     standard library) or was not imported."""
-    top = class_path.partition(":")[0].partition(".")[0]
+    top = _top_module(class_path)
     module = sys.modules.get(top)  # (the decoder imported it, or tried to)
     file = getattr(module, "__file__", None)
     if not top or not isinstance(file, str) or not is_installed_file(file):
@@ -68,7 +74,7 @@ def python_release(class_path: str) -> str | None:
     standard library (its top-level module one of ``sys.stdlib_module_names``, imported from the
     standard library's directories or built in), ``None`` otherwise: the project's own code, an
     installed library's, or a module not imported."""
-    top = class_path.partition(":")[0].partition(".")[0]
+    top = _top_module(class_path)
     module = sys.modules.get(top)  # (the decoder imported it, or tried to)
     if top not in sys.stdlib_module_names or module is None:
         return None
@@ -83,7 +89,7 @@ def missing_module(class_path: str) -> str | None:
     importable here, neither an installed library's nor the project's (``"mcp_types"``, the
     package of mcp 2's types, where mcp 1 is installed), ``None`` otherwise. Only looked up:
     a top-level module's spec is found without importing anything."""
-    top = class_path.partition(":")[0].partition(".")[0]
+    top = _top_module(class_path)
     if not top or sys.modules.get(top) is not None:
         return None
     try:

@@ -1525,7 +1525,9 @@ def _decode_walk(x: Any, hook: Callable[[dict[str, Any]], Any]) -> Any:
 
 def _failing_item(items: list[Any], hook: Callable[[dict[str, Any]], Any]) -> Any:
     """The position of the first of ``items`` that does not decode (``"?"`` if none fails:
-    decoded again, it did), for a :class:`DecodeError`'s ``where``."""
+    decoded again, it did), for a :class:`DecodeError`'s ``where``. Only on that error's path:
+    the items are decoded again (a list comprehension, the fast way to walk a list, does not
+    tell which item raised)."""
     for i, v in enumerate(items):
         if type(v) is dict or type(v) is list:
             try:
