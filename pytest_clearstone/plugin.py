@@ -685,6 +685,26 @@ def _configuration_options(config: pytest.Config) -> str:
     return " ".join(options)
 
 
+def _run_selection(config: pytest.Config) -> str:
+    """The tests this run selected, as a command repeats them after its options (``" agents
+    -k 'refund or nothing'"``; ``""``: the whole suite): the paths and node ids given on the
+    command line (with ``--pyargs``, which reads them), and ``-k``/``-m``. A hint's
+    record-missing or record-diverged command without them records every missing or diverged
+    golden of the suite, calling the live services for tests this run did not select."""
+    import shlex  # (a summary with a hint only)
+
+    parts: list[str] = []
+    if config.args_source is pytest.Config.ArgsSource.ARGS:
+        if getattr(config.option, "pyargs", False):  # (the arguments are packages' names)
+            parts.append("--pyargs")
+        parts.extend(shlex.quote(arg) for arg in config.args)
+    for flag, dest in (("-k", "keyword"), ("-m", "markexpr")):
+        value = getattr(config.option, dest, "")
+        if isinstance(value, str) and value:
+            parts.append(f"{flag} {shlex.quote(value)}")
+    return "".join(f" {part}" for part in parts)
+
+
 #: the names ``-p`` loads the plugin by: its entry point's, its package's, its module's
 _PLUGIN_NAMES = frozenset({"clearstone", "pytest_clearstone", "pytest_clearstone.plugin"})
 
@@ -3614,6 +3634,7 @@ class _Reporter:
             ]
             readers = [r for r in failing if _reads_only(r)]
             writers = [r for r in failing if not _reads_only(r)]
+            selection = _run_selection(self.config)
             if counts["diverged"] and self.config.stash[_SETTINGS].mode is Mode.RECORD_DIVERGED:
                 # (this run re-recorded them: what is left failed live, or passed live with a
                 # golden that could not be written: "goldens not written", above)
@@ -3632,13 +3653,13 @@ class _Reporter:
                 lf = self.config.pluginmanager.has_plugin("cacheprovider")
                 hint = (
                     f"if the changes are intended, re-record what diverged{and_missing} with: "
-                    + pytest_command("--clearstone-mode=record-diverged")
+                    + pytest_command("--clearstone-mode=record-diverged" + selection)
                     + (" (or --lf --clearstone-record)" if lf else "")
                 )
             else:
                 hint = (
                     "record the missing goldens with: "
-                    + pytest_command("--clearstone-mode=record-missing")
+                    + pytest_command("--clearstone-mode=record-missing" + selection)
                     + " (or --clearstone-mode=record-diverged)"
                 )
             if writers:

@@ -3,6 +3,9 @@ a marker without mock only reads its golden."""
 
 from __future__ import annotations
 
+import shlex
+import textwrap
+
 import pytest
 
 LIVE = """
@@ -395,6 +398,53 @@ def test_the_summary_hint_names_tests_that_only_read_their_missing_golden(
     result = pytester.runpytest("test_mixed.py::test_reader")
     result.stdout.no_fnmatch_line("*record-missing*")
     result.stdout.fnmatch_lines(["tests that only read their golden (no mock=)*"])
+
+
+def test_the_summary_hint_repeats_the_tests_the_run_selected(pytester: pytest.Pytester) -> None:
+    # A run of some tests (`pytest agents -k refund`) was told to record the missing goldens
+    # with `pytest --clearstone-mode=record-missing`: run as given, that records every missing
+    # golden of the suite, calling the live services for tests the user did not run. The hint
+    # repeats the run's selection, and its command records the selected test only.
+    pytester.syspathinsert()
+    pytester.makepyfile(live=LIVE)
+    test = """
+        import pytest
+        import live
+
+        @pytest.mark.replay(mock={"llm": "live.complete"})
+        def test_refund(replay):
+            replay.run(live.complete, "refund")
+
+        @pytest.mark.replay(mock={"llm": "live.complete"})
+        def test_other(replay):
+            replay.run(live.complete, "other")
+        """
+    for folder in ("agents", "billing"):
+        pytester.mkdir(folder)
+        pytester.path.joinpath(folder, f"test_{folder}.py").write_text(textwrap.dedent(test))
+    result = pytester.runpytest("agents", "-k", "refund or nothing")
+    result.assert_outcomes(failed=1, deselected=1)
+    hint = (
+        "hint: record the missing goldens with: pytest --clearstone-mode=record-missing "
+        "agents -k 'refund or nothing' (or --clearstone-mode=record-diverged); review with git diff"
+    )
+    assert hint in result.stdout.lines
+    command = hint.split("with: ")[1].split(" (or")[0]
+    recorded = pytester.runpytest(*shlex.split(command)[1:])
+    recorded.assert_outcomes(passed=1, deselected=1)
+    goldens = sorted(p.relative_to(pytester.path).as_posix() for p in pytester.path.rglob("*.ckpt"))
+    assert goldens == ["agents/goldens/test_agents/test_refund.ckpt"]
+    # a run given no selection repeats none
+    pytester.path.joinpath("agents", "test_agents.py").write_text(
+        textwrap.dedent(test).replace('"refund")', '"refund!")')
+    )
+    result = pytester.runpytest()
+    result.stdout.fnmatch_lines(
+        [
+            "hint: if the changes are intended, re-record what diverged and record the missing "
+            "goldens with: pytest --clearstone-mode=record-diverged; review with git diff"
+        ]
+    )
 
 
 @pytest.mark.parametrize("tests", [10, 11])
