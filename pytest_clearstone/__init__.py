@@ -91,7 +91,11 @@ def pytest_addhooks(pluginmanager: Any) -> None:
         return
     from . import plugin
 
-    if not pluginmanager.is_registered(plugin):
+    if pluginmanager.is_registered(plugin):
+        return
+    # through the entry point when installed, as `-p clearstone` does: pytest then lists the
+    # distribution (the header's plugins, `required_plugins = pytest-clearstone`)
+    if not pluginmanager.load_setuptools_entrypoints("pytest11", name="clearstone"):
         pluginmanager.register(plugin, "clearstone")
 
 

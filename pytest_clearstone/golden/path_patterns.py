@@ -29,6 +29,12 @@ QUOTED_KEY = r'\["((?:[^"\\]|\\.)*)"\]'
 
 _SEGMENT = re.compile(QUOTED_KEY + r"|([^.\[\]]+)")
 
+#: the fix a bad path is told with
+_HOW = (
+    "a path is keys joined by dots, * for one level, ** for any number of levels and "
+    '["a.b"] for a key holding a dot, as in messages.*.id or **.run_id'
+)
+
 
 def parse_path(text: str) -> tuple[str, ...]:
     """The segments of a dotted path; :class:`ValueError` naming the path when it is bad."""
@@ -39,18 +45,20 @@ def parse_path(text: str) -> tuple[str, ...]:
     while position < len(text):
         match = _SEGMENT.match(text, position)
         if match is None:
-            raise ValueError(f"bad ignore path {text!r} at character {position + 1}")
+            raise ValueError(f"bad ignore path {text!r} at character {position + 1}: {_HOW}")
         quoted, plain = match.groups()
         segments.append(re.sub(r"\\(.)", r"\1", quoted) if quoted is not None else plain.strip())
         position = match.end()
         if position < len(text):
             if text[position] != ".":
                 if text[position] != "[":
-                    raise ValueError(f"bad ignore path {text!r} at character {position + 1}")
+                    raise ValueError(
+                        f"bad ignore path {text!r} at character {position + 1}: {_HOW}"
+                    )
                 continue  # a["b"]: a quoted key right after a plain one
             position += 1
             if position == len(text):
-                raise ValueError(f"bad ignore path {text!r}: it ends with a dot")
+                raise ValueError(f"bad ignore path {text!r}, which ends with a dot: {_HOW}")
     return tuple(segments)
 
 

@@ -83,3 +83,14 @@ def test_named_by_its_package_name_with_autoload_off_the_plugin_replays(
     replayed = pytester.runpytest_subprocess(*args)
     replayed.assert_outcomes(passed=1)
     replayed.stdout.fnmatch_lines(["*1 checkpoint(s) replayed, 0 recorded, 0 diverged*"])
+
+
+def test_named_by_its_package_name_the_plugin_counts_as_a_required_plugin(project) -> None:
+    # Expected: `required_plugins = pytest-clearstone` is met when the plugin is also named by its
+    # package (it was loaded under the entry point's name but not through it, so pytest listed
+    # no distribution for it: "Missing required plugins: pytest-clearstone", exit status 4)
+    project.pytester.makeini("[pytest]\nrequired_plugins = pytest-clearstone\n")
+    project.record("-p", "pytest_clearstone").assert_outcomes(passed=1)
+    replayed = project.replay("-p", "pytest_clearstone")
+    replayed.assert_outcomes(passed=1)
+    replayed.stdout.fnmatch_lines(["plugins:*clearstone-*", "*1 checkpoint(s) replayed*"])

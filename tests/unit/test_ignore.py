@@ -34,6 +34,19 @@ def test_a_bad_path_is_named(bad: object) -> None:
         parse_path(bad)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("bad", ["a..b", "a.", "messages.*.[id"])
+def test_a_bad_path_is_told_with_how_paths_are_written(bad: str) -> None:
+    # (it was told only as "bad ignore path 'a..b' at character 3", so that the ini's
+    # clearstone_ignore, the marker and the fixture named the path but not the fix)
+    with pytest.raises(ValueError) as refused:
+        parse_path(bad)
+    assert str(refused.value).startswith(f"bad ignore path {bad!r}")
+    assert str(refused.value).endswith(
+        ": a path is keys joined by dots, * for one level, ** for any number of levels and "
+        '["a.b"] for a key holding a dot, as in messages.*.id or **.run_id'
+    )
+
+
 def test_prune_drops_keys_and_marks_list_items() -> None:
     tree = {"messages": [{"id": 1, "text": "a"}, {"id": 2, "text": "b"}], "n": 3}
     assert IgnorePaths(["messages.*.id"]).prune(tree) == {
