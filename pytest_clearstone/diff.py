@@ -1480,7 +1480,9 @@ def _walk_stored(a: dict[Any, Any], b: dict[Any, Any], path: _Path, found: _Foun
         )
     else:
         view_a, view_b = comparable_view(a), comparable_view(b)
-        if _is_shown(view_a) or _is_shown(view_b):
+        # (or equal by ==, which deepdiff takes as no change, stored otherwise: a Decimal of
+        # another exponent, 1234.50 and 1234.5)
+        if _is_shown(view_a) or _is_shown(view_b) or _same(view_a, view_b):
             found.changes.append((path, _change_of(view_a, view_b), view_a, view_b))
         elif _sets_walked(view_a, view_b):  # (a set of a dataclass, as a set of the agent's)
             _walk_set(view_a, view_b, path, found)
