@@ -21,7 +21,7 @@ from pathlib import PurePath, PurePosixPath, PureWindowsPath
 from typing import Any, NamedTuple
 
 from . import codec
-from .codec.arrays import cells_view, dtype_name
+from .codec.arrays import cells_view, dtype_name, layout_changes
 from .codec.compare import both_nan, by_stored_form, custom_form, made_from, stored_partners
 from .codec.http import BINARY_BODY, headers_by_name
 from .codec.library import class_paths, kind_of
@@ -1062,6 +1062,10 @@ def _walk(a: Any, b: Any, path: _Path, found: _Found) -> None:
     if _is_shown(view_a) or _is_shown(view_b):  # (not for deepdiff to walk)
         found.changes.append((path, _change_of(view_a, view_b), view_a, view_b))
         return
+    # (a pandas frame's dtypes and order, which its cells by column and label do not show)
+    for steps, old, new in layout_changes(a, b):
+        at = (*path, *(_Field(step) for step in steps))
+        found.changes.append((at, "values_changed", old, new))
     found.pairs.append((path, view_a, view_b))
 
 

@@ -101,6 +101,58 @@ def test_a_frames_cells_are_shown_by_column_then_label() -> None:
     assert cells_view(np.array([1])) is None
 
 
+def _sales(pd: Any) -> Any:
+    day = pd.to_datetime(["2024-03-10 01:00", "2024-03-10 03:00"]).as_unit("ns")
+    day = day.tz_localize("America/New_York")
+    return pd.DataFrame(
+        {"day": day, "sku": pd.Categorical(["a", "b"]), "net": [9.5, float("nan")]},
+        index=pd.Index([10, 11], name="order"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "line"),
+    [
+        (
+            lambda f: f.assign(day=f["day"].dt.tz_convert("UTC")),
+            "root['sales'].dtypes: {'day': 'datetime64[ns, America/New_York]'} -> "
+            "{'day': 'datetime64[ns, UTC]'}",
+        ),
+        (
+            lambda f: f.assign(sku=f["sku"].astype(object)),
+            "root['sales'].dtypes: {'sku': 'category'} -> {'sku': 'object'}",
+        ),
+        (lambda f: f.sort_index(ascending=False), "root['sales'].index: [10, 11] -> [11, 10]"),
+        (
+            lambda f: f[["net", "day", "sku"]],
+            "root['sales'].columns: ['day', 'sku', 'net'] -> ['net', 'day', 'sku']",
+        ),
+        (lambda f: f.rename_axis("id"), "root['sales'].index.names: ['order'] -> ['id']"),
+        (lambda f: f["net"].rename("gross"), "root['sales'].name: 'net' -> 'gross'"),
+    ],
+    ids=["zone", "category", "row-order", "column-order", "index-name", "series-name"],
+)
+def test_a_frame_changed_where_its_cells_are_equal_names_what_changed(
+    change: Any, line: str
+) -> None:
+    """Before, such a replay failed saying only "(they differ in their stored forms)"."""
+    pd = pytest.importorskip("pandas")
+    from pytest_clearstone.diff import StateDelta
+
+    sales = _sales(pd)
+    before = sales["net"] if "series" in line or ".name:" in line else sales
+    assert StateDelta({"sales": before}, {"sales": change(sales)}, verbosity=2).lines == [line]
+
+
+def test_a_series_of_another_dtype_names_both() -> None:
+    pd = pytest.importorskip("pandas")
+    from pytest_clearstone.diff import StateDelta
+
+    counts = pd.Series([1, 2], index=["a", "b"], dtype="int64")
+    lines = StateDelta({"n": counts}, {"n": counts.astype("Int64")}, verbosity=2).lines
+    assert "root['n'].dtype: 'int64' -> 'Int64'" in lines
+
+
 def test_an_empty_array_keeps_its_shape() -> None:
     """An empty matrix (no embeddings yet: 0 rows of 3) has no values to tell its shape."""
     empty = np.zeros((0, 3), dtype="float32")
