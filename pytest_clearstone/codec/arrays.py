@@ -141,6 +141,16 @@ def _same_pandas(a: Any, b: Any) -> bool | None:
     return True
 
 
+def item_view(value: Any) -> Any:
+    """A numpy array of no dimensions (``np.array(1.5)``) as its one value, ``np.float64(1.5)``,
+    which a delta can show (deepdiff cannot walk such an array: it has no items); ``value``
+    itself otherwise."""
+    t = type(value)
+    if t.__name__ == "ndarray" and t.__module__ == "numpy" and value.ndim == 0:
+        return value[()]
+    return value
+
+
 def cells_view(value: Any) -> dict[Any, Any] | None:
     """The cells of a pandas frame or series, as a delta shows and compares them: a frame's as
     ``{column: {index label: value}}``, a series' as ``{index label: value}``; ``None`` for

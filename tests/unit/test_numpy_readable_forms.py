@@ -153,6 +153,16 @@ def test_a_series_of_another_dtype_names_both() -> None:
     assert "root['n'].dtype: 'int64' -> 'Int64'" in lines
 
 
+def test_a_changed_zero_dimensional_array_is_named_at_its_own_path() -> None:
+    """Before, at the path of its stored form's value: ``root['mean']['v']: 1.5 -> 2.5``."""
+    from pytest_clearstone.diff import StateDelta
+
+    before, after = {"mean": np.array(1.5)}, {"mean": np.array(2.5)}
+    assert StateDelta(before, after, verbosity=2).lines == [
+        "root['mean']: np.float64(1.5) -> np.float64(2.5)"
+    ]
+
+
 def test_an_empty_array_keeps_its_shape() -> None:
     """An empty matrix (no embeddings yet: 0 rows of 3) has no values to tell its shape."""
     empty = np.zeros((0, 3), dtype="float32")
