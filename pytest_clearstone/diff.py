@@ -21,7 +21,7 @@ from pathlib import PurePath, PurePosixPath, PureWindowsPath
 from typing import Any, NamedTuple
 
 from . import codec
-from .codec.arrays import cells_view, dtype_name, item_view, layout_changes
+from .codec.arrays import array_view, cells_view, dtype_name, layout_changes
 from .codec.compare import both_nan, by_stored_form, custom_form, made_from, stored_partners
 from .codec.http import BINARY_BODY, headers_by_name
 from .codec.library import class_paths, kind_of
@@ -928,7 +928,7 @@ def comparable_view(value: Any) -> Any:
     if t is ChangedModelClass:  # (a model class of another JSON schema: the class)
         return StoredRepr("type", f"<class '{value.cls.__module__}.{value.cls.__qualname__}'>")
     cells = cells_view(value)  # (a pandas frame or series: its cells by column and label)
-    return item_view(value) if cells is None else comparable_view(cells)
+    return array_view(value) if cells is None else comparable_view(cells)
 
 
 _PLAIN = frozenset({str, int, float, bool, type(None), bytes})

@@ -141,14 +141,28 @@ def _same_pandas(a: Any, b: Any) -> bool | None:
     return True
 
 
-def item_view(value: Any) -> Any:
-    """A numpy array of no dimensions (``np.array(1.5)``) as its one value, ``np.float64(1.5)``,
-    which a delta can show (deepdiff cannot walk such an array: it has no items); ``value``
-    itself otherwise."""
+def array_view(value: Any) -> Any:
+    """A numpy array as a delta can show its changes (deepdiff cannot walk an array of no
+    dimensions, which has no items, nor compare the cells of one of texts, bytes, objects or
+    records: it tells two such arrays apart as a whole): one of no dimensions (``np.array(1.5)``)
+    as its one value, ``np.float64(1.5)``; one of those dtypes as its values in nested lists, a
+    record as a dict by field name (``[1]['score']``, as numpy indexes it); ``value`` itself
+    otherwise."""
     t = type(value)
-    if t.__name__ == "ndarray" and t.__module__ == "numpy" and value.ndim == 0:
+    if t.__name__ != "ndarray" or t.__module__ != "numpy":
+        return value
+    if value.ndim == 0:
         return value[()]
-    return value
+    names = value.dtype.names
+    if names is not None:
+        return _records(value.tolist(), names, value.ndim)
+    return value.tolist() if value.dtype.kind in "OSU" else value
+
+
+def _records(items: Any, names: tuple[str, ...], depth: int) -> Any:
+    if depth == 0:
+        return dict(zip(names, items, strict=True))
+    return [_records(item, names, depth - 1) for item in items]
 
 
 def cells_view(value: Any) -> dict[Any, Any] | None:

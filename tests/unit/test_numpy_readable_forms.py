@@ -163,6 +163,38 @@ def test_a_changed_zero_dimensional_array_is_named_at_its_own_path() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("before", "after", "line"),
+    [
+        (["a", "b"], ["a", "c"], "root['labels'][1]: 'b' -> 'c'"),
+        ([b"a", b"b"], [b"a", b"c"], "root['labels'][1]: b'b' -> b'c'"),
+        ([{"k": 1}, None], [{"k": 2}, None], "root['labels'][0]['k']: 1 -> 2"),
+    ],
+    ids=["text", "bytes", "objects"],
+)
+def test_a_changed_cell_of_an_array_only_a_pickle_stores_is_named(
+    before: list[Any], after: list[Any], line: str
+) -> None:
+    """Before, as two pickles: ``root['labels']: <pickled numpy.ndarray sha256:e42db829> ->
+    <pickled numpy.ndarray sha256:1f52e235>``."""
+    from pytest_clearstone.diff import StateDelta
+
+    dtype = object if isinstance(before[0], dict) else None
+    old, new = np.array(before, dtype=dtype), np.array(after, dtype=dtype)
+    assert StateDelta({"labels": old}, {"labels": new}, verbosity=2).lines == [line]
+
+
+def test_a_changed_field_of_a_structured_array_is_named_by_row_and_field() -> None:
+    hits = np.array([(1, 2.0), (2, 3.0)], dtype=[("id", "i8"), ("score", "f4")])
+    changed = hits.copy()
+    changed[1]["score"] = 9.0
+    from pytest_clearstone.diff import StateDelta
+
+    assert StateDelta({"hits": hits}, {"hits": changed}, verbosity=2).lines == [
+        "root['hits'][1]['score']: 3.0 -> 9.0"
+    ]
+
+
 def test_an_empty_array_keeps_its_shape() -> None:
     """An empty matrix (no embeddings yet: 0 rows of 3) has no values to tell its shape."""
     empty = np.zeros((0, 3), dtype="float32")
