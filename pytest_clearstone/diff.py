@@ -1369,6 +1369,11 @@ def _fields_class(name: str, stored_class: str) -> type[StoredFields]:
     return type(name, (StoredFields,), {"__qualname__": name, "stored_class": stored_class})
 
 
+#: the tags besides the self-contained ones of values a delta shows as one value (a numpy array:
+#: decoded, its cells named by position, not its stored lists at ``['v']``)
+_ONE_VALUE_TAGS = frozenset({"pickle", "enum", "secret", "sentinel", "ndarray", "numpy"})
+
+
 def _stored_kind(tree: dict[Any, Any]) -> str:
     """How a delta reads a tagged value: ``"items"``, ``"pairs"``, ``"set"`` (of a built-in
     container), ``"value"`` (one value: a datetime, a pickle...), ``"class"``, ``"fields"`` (a
@@ -1381,7 +1386,7 @@ def _stored_kind(tree: dict[Any, Any]) -> str:
         return kind if type(tree.get("v")) is list else ""
     if tag == "class":
         return "class"
-    if tag in SELF_CONTAINED_TAGS or tag in ("pickle", "enum", "secret", "sentinel"):
+    if tag in SELF_CONTAINED_TAGS or tag in _ONE_VALUE_TAGS:
         return "value"
     return "fields" if class_paths(tree) else ""  # (a tag the codec does not write: a dict)
 
@@ -1449,8 +1454,8 @@ def _stored_value(tree: dict[Any, Any]) -> Any:
     if tag == "sentinel":
         return StoredRepr(name, _class_name(name))
     try:
-        return codec.decode(tree)
-    except Exception:  # (a value stored wrong)
+        return array_view(codec.decode(tree))
+    except Exception:  # (a value stored wrong; numpy not installed where a file is shown)
         return StoredRepr(str(tag), f"<{tag} {value!r}>")
 
 

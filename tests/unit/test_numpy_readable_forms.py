@@ -10,6 +10,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+import pydantic
 import pytest
 
 from pytest_clearstone.codec import TAG, decode, encode
@@ -193,6 +194,28 @@ def test_a_changed_field_of_a_structured_array_is_named_by_row_and_field() -> No
     assert StateDelta({"hits": hits}, {"hits": changed}, verbosity=2).lines == [
         "root['hits'][1]['score']: 3.0 -> 9.0"
     ]
+
+
+class Chunk(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(arbitrary_types_allowed=True)
+    text: str
+    embedding: Any
+
+
+def test_a_changed_cell_of_an_array_in_a_model_is_named_by_the_field_and_position() -> None:
+    """Before, by its stored form's inner path and as Python numbers:
+    ``root['doc'].embedding['v'][700]: 0.5 -> 0.699999988079071``."""
+    from pytest_clearstone.diff import StateDelta
+
+    vector = np.zeros(1536, dtype=np.float32)
+    changed = vector.copy()
+    changed[700] = 0.7
+    # (a pydantic model is compared by its stored form when == tells nothing: an array field)
+    assert StateDelta(
+        {"doc": Chunk(text="a", embedding=vector)},
+        {"doc": Chunk(text="a", embedding=changed)},
+        verbosity=2,
+    ).lines == ["root['doc'].embedding[700]: np.float32(0.0) -> np.float32(0.7)"]
 
 
 def test_an_empty_array_keeps_its_shape() -> None:
