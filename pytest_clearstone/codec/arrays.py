@@ -12,8 +12,8 @@ truth is ambiguous, where a replay's comparison needs one answer.
 
 Recognised by their class's module, without importing either library: a value of theirs means
 the library is already loaded. Two such values are equal when their library's strictest
-comparison says so — the same dtype, shape and values for a numpy array, a NaN equal to a NaN in
-the same place; for a pandas frame, series, index or extension array, also its labels, names and
+comparison says so — the same dtype, shape and values for a numpy array (and mask, for a
+masked one), a NaN equal to a NaN in the same place; for a pandas frame, series, index or extension array, also its labels, names and
 column dtypes (``pandas.testing``, exact).
 """
 
@@ -113,6 +113,9 @@ def _same_array(a: Any, b: Any) -> bool:
     numpy = importlib.import_module("numpy")  # (loaded: ``a`` is one of its arrays)
     if type(a) is not type(b) or a.dtype != b.dtype or a.shape != b.shape:
         return False
+    # (a masked array's mask, which array_equal leaves out: a value masked since is a change)
+    if not numpy.array_equal(numpy.ma.getmaskarray(a), numpy.ma.getmaskarray(b)):
+        return False
     try:
         return bool(numpy.array_equal(a, b, equal_nan=True))
     except TypeError:  # (a dtype with no NaN: text, objects, records)
@@ -146,9 +149,11 @@ def array_view(value: Any) -> Any:
     dimensions, which has no items, nor compare the cells of one of texts, bytes, objects or
     records: it tells two such arrays apart as a whole): one of no dimensions (``np.array(1.5)``)
     as its one value, ``np.float64(1.5)``; one of those dtypes as its values in nested lists, a
-    record as a dict by field name (``[1]['score']``, as numpy indexes it); ``value`` itself
-    otherwise."""
+    record as a dict by field name (``[1]['score']``, as numpy indexes it); a masked array as
+    its values in nested lists, a masked one as ``None``; ``value`` itself otherwise."""
     t = type(value)
+    if t.__name__ == "MaskedArray" and t.__module__.partition(".")[0] == "numpy":
+        return value.tolist()  # (a masked value as None)
     if t.__name__ != "ndarray" or t.__module__ != "numpy":
         return value
     if value.ndim == 0:

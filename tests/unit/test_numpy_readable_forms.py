@@ -218,6 +218,20 @@ def test_a_changed_cell_of_an_array_in_a_model_is_named_by_the_field_and_positio
     ).lines == ["root['doc'].embedding[700]: np.float32(0.0) -> np.float32(0.7)"]
 
 
+def test_a_masked_array_whose_mask_changed_differs_and_is_shown_cell_by_cell() -> None:
+    """Before, equal (``numpy.array_equal`` leaves the mask out): a replay passed."""
+    from pytest_clearstone.diff import StateDelta
+
+    before = np.ma.masked_array([1, 2], mask=[False, True])
+    after = np.ma.masked_array([1, 2], mask=[True, False])
+    assert equal_by_value(before, np.ma.masked_array([1, 2], mask=[False, True])) is True
+    assert equal_by_value(before, after) is False
+    assert StateDelta({"x": before}, {"x": after}, verbosity=2).lines == [
+        "root['x'][0]: 1 (int) -> None (NoneType)",
+        "root['x'][1]: None (NoneType) -> 2 (int)",
+    ]
+
+
 def test_an_empty_array_keeps_its_shape() -> None:
     """An empty matrix (no embeddings yet: 0 rows of 3) has no values to tell its shape."""
     empty = np.zeros((0, 3), dtype="float32")
