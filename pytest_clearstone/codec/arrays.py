@@ -13,8 +13,8 @@ truth is ambiguous, where a replay's comparison needs one answer.
 Recognised by their class's module, without importing either library: a value of theirs means
 the library is already loaded. Two such values are equal when their library's strictest
 comparison says so — the same dtype, shape and values for a numpy array (and mask, for a
-masked one), a NaN equal to a NaN in the same place; for a pandas frame, series, index or extension array, also its labels, names and
-column dtypes (``pandas.testing``, exact).
+masked one), a NaN equal to a NaN in the same place; for a pandas frame, series, index or
+extension array, also its labels, names and column dtypes (``pandas.testing``, exact).
 """
 
 from __future__ import annotations
