@@ -21,7 +21,7 @@ from pathlib import PurePath, PurePosixPath, PureWindowsPath
 from typing import Any, NamedTuple
 
 from . import codec
-from .codec.arrays import cells_view, dtype_name
+from .codec.arrays import array_view, cells_view, dtype_name, layout_changes
 from .codec.compare import both_nan, by_stored_form, custom_form, made_from, stored_partners
 from .codec.http import BINARY_BODY, headers_by_name
 from .codec.library import class_paths, kind_of
@@ -928,7 +928,7 @@ def comparable_view(value: Any) -> Any:
     if t is ChangedModelClass:  # (a model class of another JSON schema: the class)
         return StoredRepr("type", f"<class '{value.cls.__module__}.{value.cls.__qualname__}'>")
     cells = cells_view(value)  # (a pandas frame or series: its cells by column and label)
-    return value if cells is None else comparable_view(cells)
+    return array_view(value) if cells is None else comparable_view(cells)
 
 
 _PLAIN = frozenset({str, int, float, bool, type(None), bytes})
@@ -1062,6 +1062,10 @@ def _walk(a: Any, b: Any, path: _Path, found: _Found) -> None:
     if _is_shown(view_a) or _is_shown(view_b):  # (not for deepdiff to walk)
         found.changes.append((path, _change_of(view_a, view_b), view_a, view_b))
         return
+    # (a pandas frame's dtypes and order, which its cells by column and label do not show)
+    for steps, old, new in layout_changes(a, b):
+        at = (*path, *(_Field(step) for step in steps))
+        found.changes.append((at, "values_changed", old, new))
     found.pairs.append((path, view_a, view_b))
 
 
@@ -1365,6 +1369,11 @@ def _fields_class(name: str, stored_class: str) -> type[StoredFields]:
     return type(name, (StoredFields,), {"__qualname__": name, "stored_class": stored_class})
 
 
+#: the tags besides the self-contained ones of values a delta shows as one value (a numpy array:
+#: decoded, its cells named by position, not its stored lists at ``['v']``)
+_ONE_VALUE_TAGS = frozenset({"pickle", "enum", "secret", "sentinel", "ndarray", "numpy"})
+
+
 def _stored_kind(tree: dict[Any, Any]) -> str:
     """How a delta reads a tagged value: ``"items"``, ``"pairs"``, ``"set"`` (of a built-in
     container), ``"value"`` (one value: a datetime, a pickle...), ``"class"``, ``"fields"`` (a
@@ -1377,7 +1386,7 @@ def _stored_kind(tree: dict[Any, Any]) -> str:
         return kind if type(tree.get("v")) is list else ""
     if tag == "class":
         return "class"
-    if tag in SELF_CONTAINED_TAGS or tag in ("pickle", "enum", "secret", "sentinel"):
+    if tag in SELF_CONTAINED_TAGS or tag in _ONE_VALUE_TAGS:
         return "value"
     return "fields" if class_paths(tree) else ""  # (a tag the codec does not write: a dict)
 
@@ -1445,8 +1454,8 @@ def _stored_value(tree: dict[Any, Any]) -> Any:
     if tag == "sentinel":
         return StoredRepr(name, _class_name(name))
     try:
-        return codec.decode(tree)
-    except Exception:  # (a value stored wrong)
+        return array_view(codec.decode(tree))
+    except Exception:  # (a value stored wrong; numpy not installed where a file is shown)
         return StoredRepr(str(tag), f"<{tag} {value!r}>")
 
 
@@ -1480,7 +1489,9 @@ def _walk_stored(a: dict[Any, Any], b: dict[Any, Any], path: _Path, found: _Foun
         )
     else:
         view_a, view_b = comparable_view(a), comparable_view(b)
-        if _is_shown(view_a) or _is_shown(view_b):
+        # (or equal by ==, which deepdiff takes as no change, stored otherwise: a Decimal of
+        # another exponent, 1234.50 and 1234.5)
+        if _is_shown(view_a) or _is_shown(view_b) or _same(view_a, view_b):
             found.changes.append((path, _change_of(view_a, view_b), view_a, view_b))
         elif _sets_walked(view_a, view_b):  # (a set of a dataclass, as a set of the agent's)
             _walk_set(view_a, view_b, path, found)

@@ -12,9 +12,9 @@ truth is ambiguous, where a replay's comparison needs one answer.
 
 Recognised by their class's module, without importing either library: a value of theirs means
 the library is already loaded. Two such values are equal when their library's strictest
-comparison says so — the same dtype, shape and values for a numpy array, a NaN equal to a NaN in
-the same place; for a pandas frame, series, index or extension array, also its labels, names and
-column dtypes (``pandas.testing``, exact).
+comparison says so — the same dtype, shape and values for a numpy array (and mask, for a
+masked one), a NaN equal to a NaN in the same place; for a pandas frame, series, index or
+extension array, also its labels, names and column dtypes (``pandas.testing``, exact).
 """
 
 from __future__ import annotations
@@ -113,6 +113,9 @@ def _same_array(a: Any, b: Any) -> bool:
     numpy = importlib.import_module("numpy")  # (loaded: ``a`` is one of its arrays)
     if type(a) is not type(b) or a.dtype != b.dtype or a.shape != b.shape:
         return False
+    # (a masked array's mask, which array_equal leaves out: a value masked since is a change)
+    if not numpy.array_equal(numpy.ma.getmaskarray(a), numpy.ma.getmaskarray(b)):
+        return False
     try:
         return bool(numpy.array_equal(a, b, equal_nan=True))
     except TypeError:  # (a dtype with no NaN: text, objects, records)
@@ -141,6 +144,32 @@ def _same_pandas(a: Any, b: Any) -> bool | None:
     return True
 
 
+def array_view(value: Any) -> Any:
+    """A numpy array as a delta can show its changes (deepdiff cannot walk an array of no
+    dimensions, which has no items, nor compare the cells of one of texts, bytes, objects or
+    records: it tells two such arrays apart as a whole): one of no dimensions (``np.array(1.5)``)
+    as its one value, ``np.float64(1.5)``; one of those dtypes as its values in nested lists, a
+    record as a dict by field name (``[1]['score']``, as numpy indexes it); a masked array as
+    its values in nested lists, a masked one as ``None``; ``value`` itself otherwise."""
+    t = type(value)
+    if t.__name__ == "MaskedArray" and t.__module__.partition(".")[0] == "numpy":
+        return value.tolist()  # (a masked value as None)
+    if t.__name__ != "ndarray" or t.__module__ != "numpy":
+        return value
+    if value.ndim == 0:
+        return value[()]
+    names = value.dtype.names
+    if names is not None:
+        return _records(value.tolist(), names, value.ndim)
+    return value.tolist() if value.dtype.kind in "OSU" else value
+
+
+def _records(items: Any, names: tuple[str, ...], depth: int) -> Any:
+    if depth == 0:
+        return dict(zip(names, items, strict=True))
+    return [_records(item, names, depth - 1) for item in items]
+
+
 def cells_view(value: Any) -> dict[Any, Any] | None:
     """The cells of a pandas frame or series, as a delta shows and compares them: a frame's as
     ``{column: {index label: value}}``, a series' as ``{index label: value}``; ``None`` for
@@ -153,3 +182,51 @@ def cells_view(value: Any) -> dict[Any, Any] | None:
     if "Series" in names:
         return dict(value.items())
     return None
+
+
+def layout_changes(a: Any, b: Any) -> list[tuple[tuple[str, ...], Any, Any]]:
+    """What differs between two pandas frames or series of one type besides their cells, which
+    :func:`cells_view` shows by column and label and so cannot tell: their column dtypes (only
+    the columns that differ, ``{'day': 'datetime64[ns, UTC]'}``) or a series' dtype, the order
+    of their columns or rows, the names of their index levels, a series' name. Each as the
+    attributes leading to it (``("index", "names")``) and both sides; none for other values."""
+    if cells_view(a) is None or type(a) is not type(b):
+        return []
+    changes: list[tuple[tuple[str, ...], Any, Any]] = []
+    if hasattr(a, "columns"):  # (a frame)
+        dtypes_a, dtypes_b = dict(a.dtypes.items()), dict(b.dtypes.items())
+        differing = [c for c in dtypes_a if c in dtypes_b and dtypes_a[c] != dtypes_b[c]]
+        if differing:
+            changes.append(
+                (
+                    ("dtypes",),
+                    {c: str(dtypes_a[c]) for c in differing},
+                    {c: str(dtypes_b[c]) for c in differing},
+                )
+            )
+        _reordered(("columns",), list(a.columns), list(b.columns), changes)
+    else:  # (a series)
+        if a.dtype != b.dtype:
+            changes.append((("dtype",), str(a.dtype), str(b.dtype)))
+        if a.name != b.name:
+            changes.append((("name",), a.name, b.name))
+    _reordered(("index",), list(a.index), list(b.index), changes)
+    if list(a.index.names) != list(b.index.names):
+        changes.append((("index", "names"), list(a.index.names), list(b.index.names)))
+    return changes
+
+
+def _reordered(
+    steps: tuple[str, ...],
+    a: list[Any],
+    b: list[Any],
+    changes: list[tuple[tuple[str, ...], Any, Any]],
+) -> None:
+    """The labels ``a`` and ``b`` in another order, added to ``changes`` (labels added or
+    removed are the cells' to show)."""
+    try:
+        reordered = a != b and sorted(map(repr, a)) == sorted(map(repr, b))
+    except Exception:  # (labels whose == is ambiguous)
+        return
+    if reordered:
+        changes.append((steps, a, b))

@@ -301,6 +301,13 @@ def recorded_form(
         tree = paths.placeholders(tree)
         compared = paths.prune(tree)
     found = tag_locations(compared, "repr", limit=_MAX_LOCATIONS)
+    # (and the data values only a pickle stores, which an argument's placeholder compares by
+    # their type too: a frame, an array of dates, whose changed cells would pass unseen)
+    found += [
+        (where, type_name)
+        for where, type_name in tag_locations(compared, "pickle", limit=_MAX_LOCATIONS)
+        if type_name.startswith(_DATA_MODULES)
+    ][: _MAX_LOCATIONS - len(found)]
     secret = None if shown is None or not found else _changed_by(shown)
     new = [
         (_ignore_path(compared, where, secret), type_name, _local_class(compared, where))
@@ -325,6 +332,9 @@ def recorded_form(
     return tree
 
 
+#: the modules of the data values (numpy arrays and numbers, pandas frames, series and indexes)
+#: whose pickle an argument's placeholder would compare by type alone
+_DATA_MODULES = ("numpy.", "pandas.")
 #: the unreadable values looked for in one call's arguments, and those warned about
 _MAX_LOCATIONS = 64
 _MAX_WARNINGS = 3
@@ -396,6 +406,15 @@ def _unreadable_argument(
             "pass). Mock a function that takes the plain values the statement is built from "
             "(the customer's id, not the query), or give the mocked function the statement's "
             f"text and parameters (str({name}), {name}.compile().params)"
+        )
+    if type_name.startswith(_DATA_MODULES):
+        return (
+            f"storing the repr of {article(type_name)} {type_name} value at {path}{where}: only "
+            "a pickle could store it, and a call's arguments are compared by what the golden "
+            "holds readably, so a replay compares it by its type only (a changed cell would "
+            "pass). Give the mocked function its values in a form the golden stores (a frame's "
+            "to_dict('list') or to_dict('records'), an array of numbers, .tolist(), dates as "
+            f"text), or leave it out of the comparison with {ignore_fix([path], place)}"
         )
     return (
         f"storing the repr of {article(type_name)} {type_name} value at {path}{where}: it cannot "

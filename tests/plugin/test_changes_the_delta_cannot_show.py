@@ -1,14 +1,17 @@
 """A final state that differs from the golden's where deepdiff finds no difference used to pass
 the replay: the empty delta was taken as no difference. Such changes: combined ``Flag`` members
 in a set, an ``OrderedDict`` reordered inside another, an attribute whose name starts with
-``__`` (deepdiff leaves those out). The first two are now shown; any other still fails the
-replay, saying the values differ in their stored forms."""
+``__`` (deepdiff leaves those out), a ``Decimal`` written with another exponent in a model that
+differs elsewhere too (its ``SecretStr``). All but the third are now shown; any other still
+fails the replay, saying the values differ in their stored forms."""
 
 from __future__ import annotations
 
 import collections
+import decimal
 import enum
 
+import pydantic
 import pytest
 
 from pytest_clearstone.diff import StateDelta
@@ -86,3 +89,35 @@ def test_an_ordered_dict_reordered_inside_another_is_shown() -> None:
     assert StateDelta(before, after, verbosity=2).lines == [
         f"root['o']['a']: {inner!r} -> {moved!r}"
     ]
+
+
+class Wallet(pydantic.BaseModel):
+    balance: decimal.Decimal
+    key: pydantic.SecretStr
+    extra: object = None
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "line"),
+    [
+        (
+            decimal.Decimal("1234.50"),
+            decimal.Decimal("1234.5"),
+            "root['wallet'].balance: Decimal('1234.50') -> Decimal('1234.5')",
+        ),
+        (
+            decimal.Decimal("2"),
+            decimal.Decimal("2.00"),
+            "root['wallet'].balance: Decimal('2') -> Decimal('2.00')",
+        ),
+    ],
+    ids=["fewer-places", "more-places"],
+)
+def test_a_decimal_of_another_exponent_in_a_model_holding_a_secret_is_shown(
+    before: decimal.Decimal, after: decimal.Decimal, line: str
+) -> None:
+    """Equal by ``==`` but stored as another text: before, no line at all, and the replay said
+    only "(they differ in their stored forms)"."""
+    recorded = {"wallet": Wallet(balance=before, key=pydantic.SecretStr("recorded"))}
+    replayed = {"wallet": Wallet(balance=after, key=pydantic.SecretStr("sk-live-1"))}
+    assert StateDelta(recorded, replayed, verbosity=2).lines == [line]

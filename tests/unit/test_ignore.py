@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import warnings
 
 import pydantic
 import pytest
@@ -143,6 +144,31 @@ def test_an_unpicklable_value_outside_the_ignored_paths_warns_naming_where() -> 
     assert recorded_form(value, IgnorePaths(["call"]))["call"]["v"] == (
         "<ignored functools.partial>"
     )
+
+
+@pytest.mark.parametrize("kind", ["frame", "series", "dates"])
+def test_a_data_value_only_a_pickle_stores_warns_that_a_changed_cell_would_pass(kind: str) -> None:
+    """A pandas frame or a numpy array of dates given to a mocked call is compared by its type
+    only: before, it was recorded so without a word, and a replay passed whatever its cells."""
+    np = pytest.importorskip("numpy")
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({"net": [1.0, 2.0]}, index=["a", "b"])
+    value = {
+        "frame": frame,
+        "series": frame["net"],
+        "dates": np.array(["2024-01-01"], dtype="datetime64[D]"),
+    }[kind]
+    with pytest.warns(UnencodableValueWarning) as warned:
+        tree = recorded_form({kind: value, "q": "sum?"}, IgnorePaths(["other"]), "call #1 to a.b")
+    assert tree[kind]["__cs__"] == "pickle"  # (the golden's placeholder: compared by its type)
+    (message,) = [str(w.message) for w in warned]
+    assert f"value at {kind} in the arguments of call #1 to a.b: " in message
+    assert "a changed cell would pass" in message
+    assert f"ignore=['{kind}']" in message
+    # a readable array is stored and compared by its values: no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        recorded_form({"v": np.array([0.5, 1.0])}, IgnorePaths(["other"]), "call #1 to a.b")
 
 
 def test_ignore_config_applies_a_list_to_every_target_and_a_dict_per_target() -> None:

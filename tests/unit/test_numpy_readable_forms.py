@@ -10,6 +10,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+import pydantic
 import pytest
 
 from pytest_clearstone.codec import TAG, decode, encode
@@ -99,6 +100,136 @@ def test_a_frames_cells_are_shown_by_column_then_label() -> None:
     assert cells_view(frame) == {"price": {"a": 1.0, "b": 2.0}}
     assert cells_view(frame["price"]) == {"a": 1.0, "b": 2.0}
     assert cells_view(np.array([1])) is None
+
+
+def _sales(pd: Any) -> Any:
+    day = pd.to_datetime(["2024-03-10 01:00", "2024-03-10 03:00"]).as_unit("ns")
+    day = day.tz_localize("America/New_York")
+    return pd.DataFrame(
+        {"day": day, "sku": pd.Categorical(["a", "b"]), "net": [9.5, float("nan")]},
+        index=pd.Index([10, 11], name="order"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "line"),
+    [
+        (
+            lambda f: f.assign(day=f["day"].dt.tz_convert("UTC")),
+            "root['sales'].dtypes: {'day': 'datetime64[ns, America/New_York]'} -> "
+            "{'day': 'datetime64[ns, UTC]'}",
+        ),
+        (
+            lambda f: f.assign(sku=f["sku"].astype(object)),
+            "root['sales'].dtypes: {'sku': 'category'} -> {'sku': 'object'}",
+        ),
+        (lambda f: f.sort_index(ascending=False), "root['sales'].index: [10, 11] -> [11, 10]"),
+        (
+            lambda f: f[["net", "day", "sku"]],
+            "root['sales'].columns: ['day', 'sku', 'net'] -> ['net', 'day', 'sku']",
+        ),
+        (lambda f: f.rename_axis("id"), "root['sales'].index.names: ['order'] -> ['id']"),
+        (lambda f: f["net"].rename("gross"), "root['sales'].name: 'net' -> 'gross'"),
+    ],
+    ids=["zone", "category", "row-order", "column-order", "index-name", "series-name"],
+)
+def test_a_frame_changed_where_its_cells_are_equal_names_what_changed(
+    change: Any, line: str
+) -> None:
+    """Before, such a replay failed saying only "(they differ in their stored forms)"."""
+    pd = pytest.importorskip("pandas")
+    from pytest_clearstone.diff import StateDelta
+
+    sales = _sales(pd)
+    before = sales["net"] if "series" in line or ".name:" in line else sales
+    assert StateDelta({"sales": before}, {"sales": change(sales)}, verbosity=2).lines == [line]
+
+
+def test_a_series_of_another_dtype_names_both() -> None:
+    pd = pytest.importorskip("pandas")
+    from pytest_clearstone.diff import StateDelta
+
+    counts = pd.Series([1, 2], index=["a", "b"], dtype="int64")
+    lines = StateDelta({"n": counts}, {"n": counts.astype("Int64")}, verbosity=2).lines
+    assert "root['n'].dtype: 'int64' -> 'Int64'" in lines
+
+
+def test_a_changed_zero_dimensional_array_is_named_at_its_own_path() -> None:
+    """Before, at the path of its stored form's value: ``root['mean']['v']: 1.5 -> 2.5``."""
+    from pytest_clearstone.diff import StateDelta
+
+    before, after = {"mean": np.array(1.5)}, {"mean": np.array(2.5)}
+    assert StateDelta(before, after, verbosity=2).lines == [
+        "root['mean']: np.float64(1.5) -> np.float64(2.5)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "line"),
+    [
+        (["a", "b"], ["a", "c"], "root['labels'][1]: 'b' -> 'c'"),
+        ([b"a", b"b"], [b"a", b"c"], "root['labels'][1]: b'b' -> b'c'"),
+        ([{"k": 1}, None], [{"k": 2}, None], "root['labels'][0]['k']: 1 -> 2"),
+    ],
+    ids=["text", "bytes", "objects"],
+)
+def test_a_changed_cell_of_an_array_only_a_pickle_stores_is_named(
+    before: list[Any], after: list[Any], line: str
+) -> None:
+    """Before, as two pickles: ``root['labels']: <pickled numpy.ndarray sha256:e42db829> ->
+    <pickled numpy.ndarray sha256:1f52e235>``."""
+    from pytest_clearstone.diff import StateDelta
+
+    dtype = object if isinstance(before[0], dict) else None
+    old, new = np.array(before, dtype=dtype), np.array(after, dtype=dtype)
+    assert StateDelta({"labels": old}, {"labels": new}, verbosity=2).lines == [line]
+
+
+def test_a_changed_field_of_a_structured_array_is_named_by_row_and_field() -> None:
+    hits = np.array([(1, 2.0), (2, 3.0)], dtype=[("id", "i8"), ("score", "f4")])
+    changed = hits.copy()
+    changed[1]["score"] = 9.0
+    from pytest_clearstone.diff import StateDelta
+
+    assert StateDelta({"hits": hits}, {"hits": changed}, verbosity=2).lines == [
+        "root['hits'][1]['score']: 3.0 -> 9.0"
+    ]
+
+
+class Chunk(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(arbitrary_types_allowed=True)
+    text: str
+    embedding: Any
+
+
+def test_a_changed_cell_of_an_array_in_a_model_is_named_by_the_field_and_position() -> None:
+    """Before, by its stored form's inner path and as Python numbers:
+    ``root['doc'].embedding['v'][700]: 0.5 -> 0.699999988079071``."""
+    from pytest_clearstone.diff import StateDelta
+
+    vector = np.zeros(1536, dtype=np.float32)
+    changed = vector.copy()
+    changed[700] = 0.7
+    # (a pydantic model is compared by its stored form when == tells nothing: an array field)
+    assert StateDelta(
+        {"doc": Chunk(text="a", embedding=vector)},
+        {"doc": Chunk(text="a", embedding=changed)},
+        verbosity=2,
+    ).lines == ["root['doc'].embedding[700]: np.float32(0.0) -> np.float32(0.7)"]
+
+
+def test_a_masked_array_whose_mask_changed_differs_and_is_shown_cell_by_cell() -> None:
+    """Before, equal (``numpy.array_equal`` leaves the mask out): a replay passed."""
+    from pytest_clearstone.diff import StateDelta
+
+    before = np.ma.masked_array([1, 2], mask=[False, True])
+    after = np.ma.masked_array([1, 2], mask=[True, False])
+    assert equal_by_value(before, np.ma.masked_array([1, 2], mask=[False, True])) is True
+    assert equal_by_value(before, after) is False
+    assert StateDelta({"x": before}, {"x": after}, verbosity=2).lines == [
+        "root['x'][0]: 1 (int) -> None (NoneType)",
+        "root['x'][1]: None (NoneType) -> 2 (int)",
+    ]
 
 
 def test_an_empty_array_keeps_its_shape() -> None:
