@@ -113,8 +113,10 @@ def _same_array(a: Any, b: Any) -> bool:
     numpy = importlib.import_module("numpy")  # (loaded: ``a`` is one of its arrays)
     if type(a) is not type(b) or a.dtype != b.dtype or a.shape != b.shape:
         return False
-    # (a masked array's mask, which array_equal leaves out: a value masked since is a change)
-    if not numpy.array_equal(numpy.ma.getmaskarray(a), numpy.ma.getmaskarray(b)):
+    # (a masked array's mask, which array_equal leaves out: a value masked since is a change;
+    # only for one: getmaskarray makes a whole array of False for a plain array)
+    masked = type(a).__name__ == "MaskedArray"
+    if masked and not numpy.array_equal(numpy.ma.getmaskarray(a), numpy.ma.getmaskarray(b)):
         return False
     try:
         return bool(numpy.array_equal(a, b, equal_nan=True))
