@@ -638,6 +638,15 @@ _HELPER_ANSWERS: dict[tuple[str, str], tuple[str, bool, str, str, str]] = {
     ),
     ("anthropic", "BetaToolRunner"): (*_RUNNER, "runner.until_done()"),
     ("anthropic", "BetaStreamingToolRunner"): (*_RUNNER, "runner.until_done()"),
+    # the turns of openai's Responses tool runner, each holding the run that sends the next
+    # request when the loop goes on
+    ("openai", "ResponsesRunnerTurn"): (
+        "ResponsesToolRunner(...).iterate(...)",
+        True,
+        _OPENAI_RESPONSES,
+        _OPENAI_RESPONSES,
+        "runner.run(client, params)",
+    ),
 }
 #: the helper methods (by SDK, ``.beta.`` in their module or not, and qualified name, "Async"
 #: left out) and the class of their answer
@@ -648,6 +657,7 @@ _HELPER_METHODS = {
     ("anthropic", False, "Messages.stream"): "MessageStreamManager",
     ("anthropic", True, "Messages.stream"): "BetaMessageStreamManager",
     ("anthropic", True, "Messages.tool_runner"): "BetaToolRunner",
+    ("openai", False, "ResponsesToolRunner.iterate"): "ResponsesRunnerTurn",
     ("anthropic", False, "BetaMessageThread.stream"): "ThreadMessageStreamManager",
 }
 
