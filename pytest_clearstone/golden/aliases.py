@@ -23,6 +23,7 @@ from ..errors import (
     article,
     held_by,
 )
+from .target_errors import PYDANTIC_AI_SDK_METHODS
 from .targets import STAND_IN_TARGET, resolve
 
 
@@ -457,6 +458,14 @@ def beta_twins(path: str) -> list[tuple[str, str]]:
 _ALTERNATIVE_NAMES = ("stream", "parse")
 
 
+def _pydantic_ai_stream_sends_by(path: str) -> str:
+    """The SDK method a pydantic-ai model's ``request_stream`` at ``path`` sends its requests
+    by (its answer, an async context manager, cannot be replayed), or ``""``."""
+    if path.partition(".")[0] != "pydantic_ai" or not path.endswith(".request_stream"):
+        return ""
+    return PYDANTIC_AI_SDK_METHODS.get(path.rpartition(".")[0].rpartition(".")[2], "")
+
+
 def is_stream_helper(path: str) -> bool:
     """Whether ``path`` is an SDK's stream helper (``openai...Completions.stream``,
     ``anthropic...Messages.stream``), whose answer holds the live stream."""
@@ -702,8 +711,12 @@ def nothing_recorded(
             "agent uses)"
             if is_stream_helper(other)
             else f"  does the agent call `{other}`? (another method of "
-            f"`{owner.rpartition('.')[2]}` for the same request as `{name}`: mock it too, or "
-            "instead)"
+            f"`{owner_name}` for the same request as `{name}`, streamed: its answer cannot be "
+            f"replayed; mock the SDK method it sends by instead, `{sends_by}`, which records "
+            "its requests, streamed or not)"
+            if (sends_by := _pydantic_ai_stream_sends_by(other))
+            else f"  does the agent call `{other}`? (another method of "
+            f"`{owner_name}` for the same request as `{name}`: mock it too, or instead)"
             for other in found_others
             if other not in targets
         ]

@@ -15,12 +15,17 @@ node), and those LangChain's context managers set for the runs started in their 
 replayed call (:func:`context_handlers`: a look at a few variables). When a replay's outcome
 differs, :func:`uncalled_handlers_hint` names them and the methods to mock to keep them called.
 Nothing here imports LangChain: handlers and managers are told by their classes' paths.
+
+Any other function a replayed call was given as an argument (mcp's ``call_tool(...,
+progress_callback=...)``) is not called either: :func:`uncalled_functions_hint` names it.
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from functools import partial
+from types import FunctionType, MethodType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..codec.naming import class_path, mro_paths
@@ -127,6 +132,35 @@ def uncalled_handlers_hint(calls: Sequence[ReplayCall]) -> str:
                 "_generate (_agenerate for ainvoke; _stream, _astream for stream, astream, "
                 "astream_events) instead, with ignore=['**.run_manager']: the handlers are "
                 "called on replay too."
+            )
+    return ""
+
+
+#: what an argument holding a function the call calls back is (a ``progress_callback``, an
+#: ``on_event``): a class, which a call may be given to build its answer, is none of these
+_FUNCTIONS = (FunctionType, MethodType, partial)
+
+
+def uncalled_functions_hint(calls: Sequence[ReplayCall]) -> str:
+    """What to say about a replay whose outcome differs when one of ``calls``, the calls it
+    answered from the golden, was given a function as an argument (mcp's ``call_tool(...,
+    progress_callback=...)``), which the call made live may call and a replay does not: the
+    first such call, the argument and the fix (``""``: none was)."""
+    for call in calls:
+        for name, value in call.arguments.items():
+            if name == "self" or not isinstance(value, _FUNCTIONS):
+                continue
+            function = value.func if isinstance(value, partial) else value
+            function = getattr(function, "__func__", function)  # (a bound method's function)
+            module = getattr(function, "__module__", None) or "?"
+            shown = f"{module}.{getattr(function, '__qualname__', type(function).__name__)}"
+            return (
+                f"Call #{call.call_number} to {call.target} was given a function, {name} "
+                f"({shown}): a replay answers the call without running it, so the function is "
+                "not called, and re-recording does not change that. If the difference is what "
+                "the function does, mock a function of your own that makes the call and "
+                "returns what the function collects beside the answer, for the agent to keep; "
+                "or leave that part of the state out with the marker's ignore_state."
             )
     return ""
 

@@ -61,7 +61,7 @@ from .secrets import leak_check
 from .signing import resolve_key
 from .spec import GoldenSpec
 from .state import agent_class_of, agent_state, capture_state, state_value
-from .target_errors import SDK_METHODS
+from .target_errors import PYDANTIC_AI_SDK_METHODS, SDK_METHODS
 from .targets import PatchStack, Target, resolve
 
 if TYPE_CHECKING:
@@ -638,6 +638,15 @@ _HELPER_ANSWERS: dict[tuple[str, str], tuple[str, bool, str, str, str]] = {
     ),
     ("anthropic", "BetaToolRunner"): (*_RUNNER, "runner.until_done()"),
     ("anthropic", "BetaStreamingToolRunner"): (*_RUNNER, "runner.until_done()"),
+    # the turns of openai's Responses tool runner, each holding the run that sends the next
+    # request when the loop goes on
+    ("openai", "ResponsesRunnerTurn"): (
+        "ResponsesToolRunner(...).iterate(...)",
+        True,
+        _OPENAI_RESPONSES,
+        _OPENAI_RESPONSES,
+        "runner.run(client, params)",
+    ),
 }
 #: the helper methods (by SDK, ``.beta.`` in their module or not, and qualified name, "Async"
 #: left out) and the class of their answer
@@ -648,6 +657,7 @@ _HELPER_METHODS = {
     ("anthropic", False, "Messages.stream"): "MessageStreamManager",
     ("anthropic", True, "Messages.stream"): "BetaMessageStreamManager",
     ("anthropic", True, "Messages.tool_runner"): "BetaToolRunner",
+    ("openai", False, "ResponsesToolRunner.iterate"): "ResponsesRunnerTurn",
     ("anthropic", False, "BetaMessageThread.stream"): "ThreadMessageStreamManager",
 }
 
@@ -988,16 +998,6 @@ def _django_fix(cls: type) -> str:
     return ""
 
 
-#: the SDK method each pydantic-ai model sends its requests through (its streamed ones too),
-#: by the model's class: not always the SDK's chat method (``AnthropicModel`` calls
-#: ``client.beta.messages.create``, ``OpenAIResponsesModel`` ``client.responses.create``)
-_PYDANTIC_AI_SDK_METHODS = {
-    "AnthropicModel": "anthropic.resources.beta.messages.AsyncMessages.create",
-    "OpenAIResponsesModel": "openai.resources.responses.AsyncResponses.create",
-    "OpenAIChatModel": "openai.resources.chat.completions.AsyncCompletions.create",
-}
-
-
 def _sdk_under(type_name: str, target: str) -> str:
     """The SDK method to mock under a call to ``target`` that answered a ``type_name``, when
     either is an LLM SDK's or a library's built on one (pydantic-ai's request_stream, a
@@ -1005,7 +1005,7 @@ def _sdk_under(type_name: str, target: str) -> str:
     names = {*type_name.split("."), *target.split(".")}
     tops = {type_name.partition(".")[0], target.partition(".")[0]}
     if "pydantic_ai" in tops:
-        for model, method in _PYDANTIC_AI_SDK_METHODS.items():
+        for model, method in PYDANTIC_AI_SDK_METHODS.items():
             if model in names:
                 return method
     # an SDK's own value or method: sync or async as its class is; pydantic-ai's calls are

@@ -313,9 +313,13 @@ class ReplayingRun:
         if not cause and agent is not None:
             cause = kept_attributes_hint(agent, self._kept, states)
         if not cause and self.context is not None:
-            from .callback_handlers import uncalled_handlers_hint  # (only when it differs)
+            from .callback_handlers import (  # (only when it differs)
+                uncalled_functions_hint,
+                uncalled_handlers_hint,
+            )
 
-            cause = uncalled_handlers_hint(self.context.session.calls)
+            calls = self.context.session.calls
+            cause = uncalled_handlers_hint(calls) or uncalled_functions_hint(calls)
         raise self._mismatch(what, delta, more=more, cause=cause)
 
     def _mismatch(

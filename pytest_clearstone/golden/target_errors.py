@@ -33,6 +33,15 @@ SDK_METHODS = {
     ),
 }
 
+#: the SDK method each pydantic-ai model sends its requests through (its streamed ones too),
+#: by the model's class: not always the SDK's chat method (``AnthropicModel`` calls
+#: ``client.beta.messages.create``, ``OpenAIResponsesModel`` ``client.responses.create``)
+PYDANTIC_AI_SDK_METHODS = {
+    "AnthropicModel": "anthropic.resources.beta.messages.AsyncMessages.create",
+    "OpenAIResponsesModel": "openai.resources.responses.AsyncResponses.create",
+    "OpenAIChatModel": "openai.resources.chat.completions.AsyncCompletions.create",
+}
+
 
 def no_attribute(
     path: str, parts: list[str], i: int, owner: Any, *, typed: bool = False

@@ -241,3 +241,74 @@ def test_a_replayed_tool_listing_keeps_the_output_schemas_on_the_session(make_st
     result = stack.replay()
     result.assert_outcomes(passed=1)
     assert "ReplayExhaustedError" not in result.stdout.str()
+
+
+# A tool reporting its progress to the agent's progress_callback, which the session calls
+# while the live call_tool waits for the result
+PROGRESS = '''
+from mcp import Client
+from mcp.server.mcpserver import Context, MCPServer
+
+server = MCPServer("museum")
+
+
+@server.tool()
+async def search_collection(query: str, ctx: Context) -> str:
+    """Search the collection."""
+    await ctx.report_progress(50, 100, "halfway")
+    return f"collection: {len(query)} exhibits about {query}"
+
+
+class Guide:
+    def __init__(self):
+        self.progress = []
+
+    async def ask(self, topic):
+        async def on_progress(progress, total, message):
+            self.progress.append([progress, total, message])
+
+        async with Client(server) as client:
+            result = await client.session.call_tool(
+                "search_collection", {"query": topic}, progress_callback=on_progress)
+        return result.content[0].text
+'''
+
+PROGRESS_TESTS = """
+import asyncio
+
+import pytest
+
+import progress_agent as app
+
+
+@pytest.mark.replay(mock={"tool": "mcp.ClientSession.call_tool"})
+def test_progress(replay):
+    answer = asyncio.run(replay.run(app.Guide().ask, "Vermeer"))
+    assert answer == "collection: 7 exhibits about Vermeer"
+"""
+
+
+def test_a_function_given_to_a_replayed_call_is_named_when_the_state_it_fills_differs(
+    make_stack,
+) -> None:
+    """A replay answers ``call_tool`` without running it, so the ``progress_callback`` the
+    server's progress reaches is not called: the final state differed on every replay, and the
+    message said only to re-record, which changes nothing."""
+    stack: Stack = make_stack()
+    (stack.path / "progress_agent.py").write_text(PROGRESS)
+    stack.write_test("progress", PROGRESS_TESTS)
+    stack.try_record().assert_outcomes(passed=1)
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    out = " ".join(result.stdout.str().split())
+    assert "root['progress'][0]: removed [50, 100, 'halfway']" in out, out
+    assert (
+        "Call #1 to mcp.ClientSession.call_tool was given a function, progress_callback "
+        "(progress_agent.Guide.ask.<locals>.on_progress): a replay answers the call without "
+        "running it, so the function is not called, and re-recording does not change that."
+        " If the difference is what the function does, mock a function of your own that makes "
+        "the call and returns what the function collects beside the answer, for the agent to "
+        "keep; or leave that part of the state out with the marker's ignore_state."
+    ) in out, out
+    stack.edit("test_progress", 'call_tool"}', 'call_tool"}, ignore_state=["final_state.progress"]')
+    stack.replay_passes()

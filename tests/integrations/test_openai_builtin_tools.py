@@ -3,8 +3,10 @@
 ``code_interpreter_call`` with its container and outputs, ``computer_call`` answered by a
 ``computer_call_output`` screenshot, ``image_generation_call`` with a base64 image, remote MCP's
 ``mcp_list_tools`` / ``mcp_approval_request`` answered by ``mcp_approval_response``, and
-``reasoning`` items with ``encrypted_content`` passed back with ``store=False``), recorded,
-replayed, re-recorded byte-identical, and a changed prompt or item passed back named."""
+``reasoning`` items with ``encrypted_content`` passed back with ``store=False``; the calls of
+the tools the agent runs itself, a ``custom`` grammar tool's, ``shell``'s and ``apply_patch``'s,
+answered by their outputs), recorded, replayed, re-recorded byte-identical, and a changed prompt
+or item passed back named."""
 
 from __future__ import annotations
 
@@ -22,16 +24,25 @@ from .harness import Stack
 def _png(width: int, height: int, seed: int) -> bytes:
     """A real PNG of noise (incompressible: a few hundred KB, like a screenshot)."""
     rows = random.Random(seed).randbytes(height * (width * 3 + 1))
-    raw = b"".join(b"\x00" + rows[i * (width * 3 + 1) + 1 : (i + 1) * (width * 3 + 1)]
-                   for i in range(height))
+    raw = b"".join(
+        b"\x00" + rows[i * (width * 3 + 1) + 1 : (i + 1) * (width * 3 + 1)] for i in range(height)
+    )
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
 
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw))
-            + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
 
 
 IMAGE = base64.b64encode(_png(320, 240, 1)).decode()  # ~300 KB of base64
@@ -145,6 +156,23 @@ def _output(body):
                               "port": {{"type": "string"}}}}, "required": ["port"]}}}}]}},
             {{"id": "mcpr_68e3b0c1a5f481a3", "type": "mcp_approval_request",
               "server_label": "tides", "name": "high_water", "arguments": '{{"port": "Brest"}}'}},
+        ]
+    if "custom" in tools:  # the tools the agent runs itself: their calls, then their outputs
+        outputs = [i for i in body["input"] if isinstance(i, dict)
+                   and i.get("type", "").endswith("_call_output")]
+        if outputs:
+            return [_text(" | ".join(f"{{o['type']}}={{json.dumps(o['output'])}}"
+                                     for o in outputs))]
+        return [
+            {{"id": "ctc_68e3b0c1a5f481a5", "type": "custom_tool_call", "call_id": "call_C1",
+              "name": "tide_calc", "input": "HIGH BREST 2026-12-01", "async": True,
+              "caller": {{"type": "program", "caller_id": "prg_68e3b0c1"}}}},
+            {{"id": "sh_68e3b0c1a5f481a6", "type": "shell_call", "call_id": "call_S1",
+              "status": "completed", "caller": {{"type": "direct"}},
+              "action": {{"commands": ["wc -l tides.csv"], "timeout_ms": 2000}}}},
+            {{"id": "ap_68e3b0c1a5f481a7", "type": "apply_patch_call", "call_id": "call_P1",
+              "status": "completed", "operation": {{"type": "update_file", "path": "tides.csv",
+                                                    "diff": "@@\\n-06:10\\n+06:12\\n"}}}},
         ]
     reasoning = _passed_back(body, "reasoning")
     if reasoning:
@@ -309,6 +337,37 @@ def remote_mcp(question):
     return listed, second.output_text
 
 
+LOCAL_TOOLS = [
+    {{"type": "custom", "name": "tide_calc", "description": "Tide arithmetic.",
+      "format": {{"type": "grammar", "syntax": "lark", "definition": "start: WORD+"}}}},
+    {{"type": "shell"}},
+    {{"type": "apply_patch"}},
+]
+
+
+def run_locally(item):
+    if item.type == "custom_tool_call":
+        return {{"type": "custom_tool_call_output", "call_id": item.call_id, "output": "06:12"}}
+    if item.type == "shell_call":
+        return {{"type": "shell_call_output", "call_id": item.call_id, "output": [
+            {{"stdout": "3 tides.csv\\n", "stderr": "",
+              "outcome": {{"type": "exit", "exit_code": 0}}}}]}}
+    return {{"type": "apply_patch_call_output", "call_id": item.call_id, "status": "completed",
+             "output": f"patched {{item.operation.path}}"}}
+
+
+def local_tools(question):  # custom, shell and apply_patch: run by the agent, passed back
+    c = client()
+    items = [{{"role": "user", "content": question}}]
+    first = c.responses.create(model="gpt-5", input=items, tools=LOCAL_TOOLS)
+    custom = first.output[0]
+    outputs = [run_locally(i) for i in first.output]
+    second = c.responses.create(model="gpt-5", tools=LOCAL_TOOLS,
+                                input=items + list(first.output) + outputs)
+    return ([type(i).__name__ for i in first.output], custom.async_, custom.caller.caller_id,
+            second.output_text)
+
+
 def streamed(question, tool):  # the events of create(stream=True), read as they come
     kinds, text, done = [], "", None
     for event in client().responses.create(
@@ -378,6 +437,14 @@ CASES = {
         ["45\n"],
     ),
     "image_generation": [len(IMAGE)],
+    "local_tools": (
+        ["ResponseCustomToolCall", "ResponseFunctionShellToolCall", "ResponseApplyPatchToolCall"],
+        True,
+        "prg_68e3b0c1",
+        'custom_tool_call_output="06:12" | shell_call_output=[{"stdout": "3 tides.csv\\n", '
+        '"stderr": "", "outcome": {"type": "exit", "exit_code": 0}}] | '
+        'apply_patch_call_output="patched tides.csv"',
+    ),
     "remote_mcp": (["high_water"], "High water 06:12."),
     "reasoning": (
         ["**Reading the tide table**"],

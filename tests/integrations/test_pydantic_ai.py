@@ -1048,6 +1048,32 @@ def test_streaming_events_past_the_mocked_request_warns_naming_the_sdk_method(
     stack.replay_passes()
 
 
+def test_streaming_events_with_only_request_mocked_names_the_sdk_method_not_request_stream(
+    stack: Stack,
+) -> None:
+    """With the model's ``request`` its only target, ``run_stream_events()`` records nothing:
+    the failure asked whether the agent calls ``request_stream`` and to mock it "too, or
+    instead", which ran the agent live and then refused its answer (an async context manager);
+    it now names the SDK method that records and replays."""
+    (stack.path / "events_agent.py").write_text(EVENTS_AGENT)
+    source = EVENTS_TEST.replace("TARGET", REQUEST)
+    stack.write_test("events", source.replace(', "tool": "pydantic_ai_agent.lookup"', ""))
+    result = stack.try_record()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*test_it: nothing was recorded*",
+            "*does the agent call `pydantic_ai.models.openai.OpenAIChatModel.request_stream`? "
+            "(another method of `OpenAIChatModel` for the same request as `request`, streamed: "
+            "its answer cannot be replayed; mock the SDK method it sends by instead, "
+            f"`{ACREATE}`, which records its requests, streamed or not)",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*mock it too, or instead*")
+    stack.edit("test_events", REQUEST, ACREATE)
+    stack.roundtrip()
+
+
 WEATHER_AGENT = '''
 import os
 from dataclasses import dataclass

@@ -1,7 +1,7 @@
 """The SDKs' helper methods whose answer holds the live request (openai's ``chat.completions.
-stream`` and ``responses.stream``, anthropic's ``messages.stream`` and ``beta.messages.
-tool_runner``): mocked, the recording is refused with the fix for that SDK, and following the
-fix records and replays.
+stream`` and ``responses.stream`` and its Responses tool runner's ``iterate``, anthropic's
+``messages.stream`` and ``beta.messages.tool_runner``): mocked, the recording is refused with the
+fix for that SDK, and following the fix records and replays.
 
 Each hint names the method of the mocked helper's own SDK, sync or async and beta or not as the
 helper is; openai's helpers send their request through ``create`` (mocking it keeps the helper),
@@ -20,7 +20,11 @@ import pytest
 from .harness import Stack
 
 AGENT = '''
+import contextlib
+
 from anthropic import beta_async_tool, beta_tool
+from openai.lib.responses_tool_runner import (
+    AsyncRegisteredFunction, AsyncResponsesToolRunner, RegisteredFunction, ResponsesToolRunner)
 
 MODEL = "claude-sonnet-4-5"
 
@@ -67,6 +71,31 @@ async def arunner(client, q, **options):
         model=MODEL, max_tokens=256, tools=[aget_weather],
         messages=[{"role": "user", "content": q}], **options)
     return (await runner.until_done()).content[-1].text
+
+
+WEATHER = {"type": "function", "name": "get_weather", "description": "The weather of a city.",
+           "parameters": {"type": "object", "properties": {"query": {"type": "string"}},
+                          "required": ["query"], "additionalProperties": False}, "strict": True}
+
+
+def responses_turns(client, q):
+    runner = ResponsesToolRunner(
+        functions=[RegisteredFunction(tool=WEATHER, execute=lambda args: "sunny")])
+    with contextlib.closing(runner.iterate(client, {"model": "gpt-4o-mini", "input": q})) as turns:
+        return next(turn.response.output_text for turn in turns if turn.final)
+
+
+async def aresponses_turns(client, q):
+    async def weather(args):
+        return "sunny"
+
+    runner = AsyncResponsesToolRunner(
+        functions=[AsyncRegisteredFunction(tool=WEATHER, execute=weather)])
+    turns = runner.iterate(client, {"model": "gpt-4o-mini", "input": q})
+    async with contextlib.aclosing(turns):
+        async for turn in turns:
+            if turn.final:
+                return turn.response.output_text
 
 
 def chat_stream(client, q):
@@ -139,6 +168,7 @@ def test_it(replay, CLIENT):
 
 OPENAI_CHAT = "openai.resources.chat.completions."
 OPENAI_RESPONSES = "openai.resources.responses.responses."
+OPENAI_RUNNER = "openai.lib.responses_tool_runner."
 ANTHROPIC = "anthropic.resources.messages."
 BETA = "anthropic.resources.beta.messages."
 
@@ -215,6 +245,26 @@ DELEGATING = [
         "the manager that openai's stream helper responses.stream(...) returns",
         OWN_STREAM.format(final="await stream.get_final_response()"),
         id="openai-async-responses-stream",
+    ),
+    pytest.param(
+        f"{OPENAI_RUNNER}ResponsesToolRunner.iterate",
+        "responses_turns",
+        "",
+        f"{OPENAI_RESPONSES}Responses.create",
+        "the tool runner that openai's helper ResponsesToolRunner(...).iterate(...) returns",
+        "or mock a function of your own that runs it and returns what the agent uses "
+        "(runner.run(client, params)).",
+        id="openai-responses-tool-runner-turns",
+    ),
+    pytest.param(
+        f"{OPENAI_RUNNER}AsyncResponsesToolRunner.iterate",
+        "aresponses_turns",
+        "",
+        f"{OPENAI_RESPONSES}AsyncResponses.create",
+        "the tool runner that openai's helper ResponsesToolRunner(...).iterate(...) returns",
+        "or mock a function of your own that runs it and returns what the agent uses "
+        "(await runner.run(client, params)).",
+        id="openai-async-responses-tool-runner-turns",
     ),
     pytest.param(
         f"{BETA}Messages.tool_runner",

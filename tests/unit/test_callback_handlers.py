@@ -1,8 +1,11 @@
 """The hint naming the LangChain callback handlers a replayed call skipped: only for a method
 that skips LangChain's run machinery when mocked (a model's ``invoke``...), never for the
-private methods under it (``_generate``...), whose handlers a replay calls."""
+private methods under it (``_generate``...), whose handlers a replay calls; and the hint naming
+a function a replayed call was given as an argument, which the replay does not call."""
 
 from __future__ import annotations
+
+import functools
 
 import pytest
 
@@ -10,7 +13,11 @@ pytest.importorskip("langchain_core")
 
 from langchain_core.callbacks import BaseCallbackHandler, get_usage_metadata_callback
 
-from pytest_clearstone.golden.callback_handlers import context_handlers, uncalled_handlers_hint
+from pytest_clearstone.golden.callback_handlers import (
+    context_handlers,
+    uncalled_functions_hint,
+    uncalled_handlers_hint,
+)
 from pytest_clearstone.golden.responses import ReplayCall
 
 
@@ -137,3 +144,39 @@ def test_configure_hooks_of_another_shape_are_no_handlers_in_force(
 
     monkeypatch.setattr(langchain_core.tracers.context, "_configure_hooks", [hook])
     assert context_handlers() is None
+
+
+def _progress(progress: float, total: float) -> None:
+    pass
+
+
+class Guide:
+    def on_event(self, event: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    ("function", "shown"),
+    [
+        (_progress, "tests.unit.test_callback_handlers._progress"),
+        (Guide().on_event, "tests.unit.test_callback_handlers.Guide.on_event"),
+        (functools.partial(_progress, total=1), "tests.unit.test_callback_handlers._progress"),
+    ],
+    ids=["function", "bound-method", "partial"],
+)
+def test_a_function_given_to_a_replayed_call_is_named_with_the_argument(
+    function: object, shown: str
+) -> None:
+    call = _call("mcp.ClientSession.call_tool", self={}, name="search", progress_callback=function)
+    assert uncalled_functions_hint([call]).startswith(
+        f"Call #1 to mcp.ClientSession.call_tool was given a function, progress_callback "
+        f"({shown}): a replay answers the call without running it"
+    )
+
+
+def test_a_class_or_the_calls_own_method_given_to_a_replayed_call_is_no_function_named() -> None:
+    # (a class builds the answer, openai's text_format=Answer; self is the call's owner)
+    call = _call(
+        "openai.resources.responses.Responses.parse", self=Guide().on_event, text_format=Guide
+    )
+    assert uncalled_functions_hint([call]) == ""
