@@ -56,7 +56,6 @@ import contextlib
 import contextvars
 import copy
 import dataclasses
-import io
 import json
 import math
 import os
@@ -547,6 +546,19 @@ def _is_event_loop(t: type) -> bool:
     return found
 
 
+#: whether a class has a finalizer, by class (:func:`_has_finalizer`)
+_FINALIZERS: dict[type, bool] = {}
+
+
+def _has_finalizer(t: type) -> bool:
+    """Whether ``t`` defines ``__del__`` (a file, a socket, an event loop, aiosqlite's
+    ``Connection``): a copy of such an object shares what the finalizer releases."""
+    found = _FINALIZERS.get(t)
+    if found is None:
+        found = _FINALIZERS[t] = hasattr(t, "__del__")
+    return found
+
+
 def _shallow_copy(v: Any) -> Any:
     """``copy.copy(v)``, or, where the class makes an object's copy the object itself
     (LangChain's tracers: ``__copy__`` returns ``self``), a new object of its class holding its
@@ -960,6 +972,8 @@ class _Walk:
             early = {}
         elif isinstance(v, list):
             early = []  # (the walk copies any list into a list)
+        elif _has_finalizer(type(v)):
+            return v  # (left as it is: :meth:`_object`)
         else:
             try:
                 early = _shallow_copy(v)  # (a dict subclass, a deque, an object)
@@ -1241,10 +1255,11 @@ class _Walk:
                 new = self.keyed(name, old, where)
             if new is not old:
                 changed[name] = new
-        if not changed or isinstance(v, io.IOBase):
-            # (a live stream, such as an HTTP response not read yet, is left as it is, its
-            # secrets noted for the check before saving: a copy sharing its connection would
-            # close it under the agent when collected)
+        if not changed or _has_finalizer(type(v)):
+            # (an object whose collection releases something, such as a live stream (an HTTP
+            # response not read yet) or a driver's connection, is left as it is, its secrets
+            # noted for the check before saving: a copy sharing the resource would close it
+            # under the agent, or warn that it was left open, when collected)
             return v
         try:
             out = _shallow_copy(v)
