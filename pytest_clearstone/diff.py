@@ -2141,11 +2141,16 @@ def clip_windows(x: str, y: str, width: int) -> list[tuple[str, str]]:
     """Two long changed lines (a paragraph of a prompt) cut to each place where they differ:
     one pair of cuts per place, as :func:`clip_pair` cuts one, so that a change further in the
     line than one cut reaches shows too; places whose surroundings overlap are cut together.
-    At most ``_MAX_WINDOWS`` places, then a line (the same on both sides) counting the rest."""
+    At most ``_MAX_WINDOWS`` places, then a line (the same on both sides) counting the rest.
+    Cut once where one line fits the width whole: each cut would show all of it again."""
     (x, x_end), (y, y_end) = _ending(x), _ending(y)
     start, stop = _common_ends(x, y)
     lo = max(0, start - min(_CONTEXT, width // 2))
-    if max(len(x), len(y)) - stop - lo <= width or len(x) + len(y) > _MAX_WINDOWED:
+    if (
+        max(len(x), len(y)) - stop - lo <= width
+        or min(len(x), len(y)) <= width
+        or len(x) + len(y) > _MAX_WINDOWED
+    ):
         return [clip_pair(x + x_end, y + y_end, width)]
     places = _changed_places(x, y, start, stop, width)
     shown = [

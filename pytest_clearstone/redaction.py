@@ -547,6 +547,19 @@ def _is_event_loop(t: type) -> bool:
     return found
 
 
+#: whether a class has a finalizer, by class (:func:`_has_finalizer`)
+_FINALIZERS: dict[type, bool] = {}
+
+
+def _has_finalizer(t: type) -> bool:
+    """Whether ``t`` defines ``__del__`` (a file, a socket, an event loop, aiosqlite's
+    ``Connection``): a copy of such an object shares what the finalizer releases."""
+    found = _FINALIZERS.get(t)
+    if found is None:
+        found = _FINALIZERS[t] = hasattr(t, "__del__")
+    return found
+
+
 def _shallow_copy(v: Any) -> Any:
     """``copy.copy(v)``, or, where the class makes an object's copy the object itself
     (LangChain's tracers: ``__copy__`` returns ``self``), a new object of its class holding its
@@ -900,6 +913,8 @@ class _Walk:
         self._early: dict[int, Any] = {}
         #: whether a long random-looking token no format names is a suspect (not in headers)
         self.generic = True
+        #: how many values the walk has replaced by the placeholder (:meth:`_hid`)
+        self.hidden = 0
 
     #: whether the walk has begun: its first value runs it in the room a deep value needs
     entered = False
@@ -960,6 +975,8 @@ class _Walk:
             early = {}
         elif isinstance(v, list):
             early = []  # (the walk copies any list into a list)
+        elif _has_finalizer(type(v)):
+            return v  # (never copied, see :meth:`_object`: a secret in it is refused on saving)
         else:
             try:
                 early = _shallow_copy(v)  # (a dict subclass, a deque, an object)
@@ -1230,6 +1247,7 @@ class _Walk:
 
     def _object(self, v: Any, names: list[str], path: str) -> Any:
         kept = _model_output(names, lambda name: getattr(v, name, _ABSENT))
+        hidden = self.hidden
         changed = {}
         for name in names:
             old = getattr(v, name, None)
@@ -1241,10 +1259,16 @@ class _Walk:
                 new = self.keyed(name, old, where)
             if new is not old:
                 changed[name] = new
-        if not changed or isinstance(v, io.IOBase):
+        if (
+            not changed
+            or isinstance(v, io.IOBase)
+            or (_has_finalizer(type(v)) and self.hidden == hidden)
+        ):
             # (a live stream, such as an HTTP response not read yet, is left as it is, its
             # secrets noted for the check before saving: a copy sharing its connection would
-            # close it under the agent when collected)
+            # close it under the agent when collected; so is any object whose collection
+            # releases something (a driver's connection) when the walk hid nothing in it: its
+            # copy would warn that it was left open)
             return v
         try:
             out = _shallow_copy(v)
@@ -1295,7 +1319,7 @@ class _Walk:
                 named = _own_values(key, x)  # (its name is no secret: the golden holds it)
                 for text in _strings(x[1:] if named else x):
                     self.r.note_secret(text, f"the value at {key!r} in the {self.location}")
-                self.r.replaced = True
+                self._hid()
                 if named:
                     return [x[0], *[self.r.placeholder] * (len(x) - 1)]
                 return self.r.placeholder
@@ -1326,8 +1350,13 @@ class _Walk:
         for name in hidden:
             r.note_secret(env[name], f"the value of the variable {name} in the {self.location}")
             out[name] = r.placeholder
-        r.replaced = True
+        self._hid()
         return out
+
+    def _hid(self) -> None:
+        """Note that the walk replaced something by the placeholder."""
+        self.r.replaced = True
+        self.hidden += 1
 
     def note_match(self, text: str) -> None:
         self.r.note_secret(text, f"a value a redaction rule replaced in the {self.location}")
@@ -1338,7 +1367,7 @@ class _Walk:
             return s
         redacted = r.redact_string(s, self.note_match)
         if redacted is not s and redacted != s:
-            r.replaced = True
+            self._hid()
         s = redacted
         if self.check:
             s = self._suspects(s, path)
@@ -1358,7 +1387,7 @@ class _Walk:
             if start < last:
                 continue
             self.findings.append((path, kind, end - start))
-            self.r.replaced = True
+            self._hid()
             out += [s[last:start], self.r.placeholder]
             last = end
         return "".join(out) + s[last:]

@@ -1723,6 +1723,23 @@ def test_a_change_two_lines_before_the_end_shows_one_and_counts_the_other() -> N
     ]
 
 
+@pytest.mark.parametrize("replaced_first", [True, False])
+def test_a_long_line_and_a_short_one_it_became_or_was_show_the_short_one_once(
+    replaced_first: bool,
+) -> None:
+    """An answer replaced by a short one (a graph resumed with another value): the long line
+    was cut at each place where a word matched, and the short one, whole in each cut, was shown
+    once per cut, as if it were there twice."""
+    long = "Answer to 'Rome to Milan' using trains: 16 matches for Rome to Milan #0; buses: 16"
+    short = "redo: cheaper"
+    before, after = (long, short) if replaced_first else (short, long)
+    lines = str(StateDelta({"p": before}, {"p": after}, width=60)).splitlines()[1:]
+    assert [line for line in lines if short in line] == [
+        f"  {'+' if replaced_first else '-'} {short}"
+    ]
+    assert len(lines) == 2
+
+
 def test_a_long_line_cut_at_two_places_shows_each_next_to_what_it_became() -> None:
     # (cuts too unlike to be paired by difflib: each against its counterpart all the same)
     filler = " ".join(f"w{n:02d}" for n in range(30))

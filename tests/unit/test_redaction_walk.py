@@ -102,6 +102,41 @@ def test_a_live_stream_holding_a_secret_is_left_as_it_is_and_its_secret_noted() 
     assert SECRET in redactor.secret_values(environ={})
 
 
+class _OpenConnection:
+    """A driver's connection with a finalizer (aiosqlite's, which LangGraph's
+    ``AsyncSqliteSaver`` keeps and passes to each node in its config): collected while open, it
+    warns ``deleted before being closed``."""
+
+    finalized = 0
+
+    def __init__(self, **secrets: str) -> None:
+        self.pending: list[str] = []  # (walked into a new list: the holder changes)
+        vars(self).update(secrets)
+
+    def __del__(self) -> None:
+        _OpenConnection.finalized += 1
+
+
+def test_an_object_with_a_finalizer_and_nothing_to_hide_is_left_as_it_is_never_copied() -> None:
+    """A copy sharing the connection ran the finalizer when collected: a ResourceWarning per
+    mocked call in the agent's own test, which failed under ``filterwarnings = error``."""
+    import gc
+
+    connection = _OpenConnection()
+    out = Redactor()({"config": {"configurable": {"conn": connection}}}, "input", "app.llm")
+    assert out["config"]["configurable"]["conn"] is connection
+    del out
+    gc.collect()
+    assert _OpenConnection.finalized == 0
+
+
+def test_an_object_with_a_finalizer_holding_a_secret_is_still_redacted_in_a_copy() -> None:
+    connection = _OpenConnection(password=SECRET)
+    out = Redactor()({"conn": connection}, "input", "app.llm")["conn"]
+    assert out is not connection and out.password == PLACEHOLDER
+    assert connection.password == SECRET  # type: ignore[attr-defined]
+
+
 # -- tuple subclasses -----------------------------------------------------------------------
 def test_a_tuple_subclass_with_nothing_to_redact_is_kept_as_it_is() -> None:
     pair = Pair("region", "eu-west-1")
