@@ -204,6 +204,25 @@ def test_a_dropped_provider_is_freed_at_once_closing_its_memory_database(
         gc.enable()
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+@pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")
+def test_a_provider_dropped_after_a_fork_is_freed_at_once(db: Path) -> None:
+    """The providers made ready for a fork are let go once it is done: not kept alive by it."""
+    provider = TracerProvider(db)
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child
+        os._exit(0)
+    os.waitpid(pid, 0)
+    dropped = weakref.ref(provider)
+    gc.collect()
+    gc.disable()  # only reference counting frees what follows
+    try:
+        del provider
+        assert dropped() is None
+    finally:
+        gc.enable()
+
+
 def test_a_provider_dropped_without_shutdown_writes_its_queued_spans(db: Path) -> None:
     provider = TracerProvider(db)
     with provider.get_tracer("agent").span("queued"):
@@ -538,6 +557,76 @@ def test_a_provider_made_in_a_forkserver_or_spawn_worker_writes_its_spans(
     assert worker.exitcode == 0
     [(name, end)] = rows_in_file(db)
     assert (name, end is None) == ("job", False)
+
+
+_SHUT_DOWN_IN_A_SPAWNED_CHILD = """
+import multiprocessing
+import sqlite3
+from pytest_clearstone.observability import TracerProvider
+
+provider = TracerProvider({db!r})
+tracer = provider.get_tracer("child")
+
+
+def job():
+    provider.shutdown()
+    with tracer.span("first"):
+        pass
+    with tracer.span("second"):
+        pass
+    conn = sqlite3.connect({db!r})
+    print(sorted(conn.execute("SELECT name, end_time_ns IS NULL FROM spans")), flush=True)
+    conn.close()
+
+
+if __name__ == "__main__":
+    child = multiprocessing.get_context("spawn").Process(target=job)
+    child.start()
+    child.join()
+"""
+
+
+def test_spans_ending_after_shutdown_in_a_spawned_child_are_written_at_once(
+    db: Path, tmp_path: Path
+) -> None:
+    """A provider a spawned child made as it imported its main module, shut down before its
+    first span: the spans after are written as they end, as in any process."""
+    import subprocess
+
+    script = tmp_path / "spawned_child.py"
+    script.write_text(_SHUT_DOWN_IN_A_SPAWNED_CHILD.format(db=str(db)))
+    run = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    assert (run.stdout, run.stderr) == ("[('first', 0), ('second', 0)]\n", "")
+
+
+def _spans_seen_inside_a_span_after_shutdown(
+    db: Path,
+) -> list[tuple[str, bool]]:  # pragma: no cover - in a pool's worker
+    provider = TracerProvider(db)
+    tracer = provider.get_tracer("worker")
+    provider.shutdown()
+    with tracer.span("task"):
+        with tracer.span("step"):
+            pass
+        return [(name, end is None) for name, end in rows_in_file(db)]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+@pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")
+def test_spans_ending_after_shutdown_in_a_pool_s_worker_are_written_at_once(db: Path) -> None:
+    """In a pool's worker, spans are written when no span is left open; after shutdown, as
+    they end, like anywhere else."""
+    import multiprocessing
+
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        seen = pool.apply(_spans_seen_inside_a_span_after_shutdown, (db,))
+    assert seen == [("task", True), ("step", False)]
 
 
 @pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")
