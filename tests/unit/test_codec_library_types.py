@@ -586,14 +586,15 @@ def test_a_stored_field_that_is_still_a_field_is_not_read_as_the_alias_of_anothe
     assert back.model_fields_set == {"title"}
 
 
-def test_pydantic_secret_is_never_written() -> None:
-    class_ = pydantic.SecretStr
+@pytest.mark.parametrize("module", [pydantic, pydantic.v1], ids=["v2", "v1"])
+def test_pydantic_secret_is_never_written(module: Any) -> None:
+    class_ = module.SecretStr
     back, text = roundtrip({"key": class_(API_KEY)})
     assert API_KEY not in text
     assert type(back["key"]) is class_
     assert back["key"].get_secret_value() == codec.PLACEHOLDER_KEY
-    back, text = roundtrip({"key": pydantic.SecretBytes(API_KEY.encode())})
-    assert API_KEY not in text and type(back["key"]) is pydantic.SecretBytes
+    back, text = roundtrip({"key": module.SecretBytes(API_KEY.encode())})
+    assert API_KEY not in text and type(back["key"]) is module.SecretBytes
     assert back["key"].get_secret_value() == codec.PLACEHOLDER_KEY.encode()  # (bytes, as given)
 
 
@@ -924,6 +925,16 @@ def test_a_class_with_fields_that_is_no_tuple_is_not_a_named_tuple() -> None:
     assert loads(dumps(tree), allow_pickle=True)["node"].id == "total"
 
 
+class FieldsInAList(tuple[int, ...]):
+    _fields: ClassVar[list[str]] = ["x"]
+
+
+def test_a_tuple_class_whose_fields_are_no_tuple_is_not_a_named_tuple() -> None:
+    tree = encode({"pair": FieldsInAList((1,))})
+    assert tree["pair"][TAG] == "pickle"
+    assert loads(dumps(tree), allow_pickle=True)["pair"] == FieldsInAList((1,))
+
+
 def test_a_golden_naming_a_tuple_class_without_fields_as_a_named_tuple_is_refused() -> None:
     text = json.dumps({TAG: "namedtuple", "cls": "builtins:tuple", "v": {"x": 1}})
     with pytest.raises(StoredClassError, match="'builtins:tuple' is not a named tuple"):
@@ -1154,6 +1165,15 @@ def test_the_resource_of_a_library_subclass_that_is_no_reference_is_no_reference
         tree = encode(foundry.messages)
     assert tree[TAG] != "sdk_resource"
     assert type(loads(dumps(tree))).__name__ == "StoredRepr"
+
+
+def test_the_resource_of_a_client_that_is_no_reference_is_refused_naming_its_client() -> None:
+    class MadeInAFunction(openai.OpenAI):  # (no reference could import it again)
+        pass
+
+    client = MadeInAFunction(api_key=API_KEY, base_url="http://127.0.0.1:9")
+    with pytest.raises(SerializationError, match=r"cannot serialise root\._client \(a "):
+        encode(client.chat.completions, strict=True, allow_pickle=False)
 
 
 @pytest.mark.parametrize("cls", ["AzureOpenAI", "AsyncAzureOpenAI"])
