@@ -692,11 +692,16 @@ with provider.get_tracer("script").span("run"):
         pass
 if sys.argv[2] == "dropped":
     del provider
+if sys.argv[2] == "held by a thread":  # (a daemon thread's frame: never freed, no __del__)
+    import threading
+
+    threading.Thread(target=lambda held=provider: threading.Event().wait(), daemon=True).start()
+    del provider
 print("done", flush=True)
 """
 
 
-@pytest.mark.parametrize("end", ["exit", "dropped"])
+@pytest.mark.parametrize("end", ["exit", "dropped", "held by a thread"])
 def test_spans_a_script_could_not_write_at_its_end_are_reported(tmp_path: Path, end: str) -> None:
     # a script that leaves its spans to be written when it ends (no shutdown()), or drops its
     # provider, into a store that cannot be opened (here a directory): they were dropped without
