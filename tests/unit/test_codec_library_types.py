@@ -1284,6 +1284,7 @@ def test_registered_type_round_trips(registered: Any) -> None:
         "v": {"cents": 1, "currency": "USD", "at": {TAG: "date", "v": "2025-01-01"}},
     }
     assert '"cents"' in text
+    assert codec.class_paths(tree) == [f"{__name__}:Money"]  # (its decoder's class)
 
 
 def test_registered_by_dotted_path_string(registered: Any) -> None:
@@ -1593,6 +1594,7 @@ def test_langchain_chat_model_keeps_its_settings_and_clients_without_the_key() -
 
 
 def test_class_paths_name_what_decoding_would_import() -> None:
+    import requests
     from openai.types.chat import ParsedChatCompletion
 
     assert codec.class_paths(encode(Coordinates(1.0, 2.0))) == [f"{__name__}:Coordinates"]
@@ -1602,8 +1604,15 @@ def test_class_paths_name_what_decoding_would_import() -> None:
         f"{__name__}:Weather",
     ]
     assert codec.class_paths(encode(httpx2.Request("GET", "https://x"))) == ["httpx2:Request"]
+    prepared = requests.Request("GET", "https://x").prepare()
+    assert codec.class_paths(encode(prepared)) == ["requests.models:PreparedRequest"]
+    alias = [f"{__name__}:Crate", f"{__name__}:Weather"]
+    assert codec.class_paths(encode(Crate[Weather])) == alias  # (a generic's alias as a value)
+    assert codec.class_paths(encode(openai.NOT_GIVEN)) == ["openai:NOT_GIVEN"]
     assert codec.class_paths(encode((1, 2))) == []
     assert codec.class_paths({"plain": 1}) == []
+    assert codec.class_paths({"cls": "a.dict:OfItsOwn"}) == []  # (no tag: data, not a class)
+    assert codec.class_paths({TAG: "pydantic", "v": {}}) == []  # (edited: it names no class)
 
 
 @pytest.mark.parametrize(

@@ -495,6 +495,35 @@ def test_a_forked_child_writes_with_the_inherited_provider(db: Path) -> None:
     assert len(names) == 2 + 40
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+@pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")
+def test_a_forked_child_writes_from_a_thread_other_than_the_one_that_forked(db: Path) -> None:
+    """The store's lock, held across the fork by the forking thread, is a new one in the child:
+    another of the child's threads writing is not blocked for ever."""
+    provider = TracerProvider(db)
+    tracer = provider.get_tracer("agent")
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child
+        code = 1
+        try:
+
+            def work() -> None:
+                with tracer.span("child's thread"):
+                    pass
+                provider.flush()
+
+            worker = threading.Thread(target=work)
+            worker.start()
+            worker.join(60)  # (only a bound on a hang: it ends at once)
+            code = 3 if worker.is_alive() else 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    provider.shutdown()
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert [name for name, _ in rows_in_file(db)] == ["child's thread"]
+
+
 def _record_in_a_worker(provider: TracerProvider) -> None:  # pragma: no cover - in the child
     with provider.get_tracer("worker").span("job", span_type="tool"):
         pass
