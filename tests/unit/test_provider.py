@@ -166,6 +166,12 @@ def test_span_ending_after_shutdown_is_still_persisted(db: Path) -> None:
     reader.shutdown()
 
 
+def test_a_provider_is_shown_with_its_database(db: Path) -> None:
+    provider = TracerProvider(db)
+    assert repr(provider) == f"<TracerProvider {str(db)!r}>"
+    provider.shutdown()
+
+
 def test_shutdown_of_an_unused_provider(db: Path) -> None:
     provider = TracerProvider(db)
     provider.shutdown()
@@ -752,6 +758,7 @@ def test_spans_a_script_could_not_write_at_its_end_are_reported(tmp_path: Path, 
         f"pytest-clearstone: 2 span(s) were not written to the trace store "
         f"{str(tmp_path / 'traces.db')!r}: cannot open the trace store"
     ) in run.stderr
+    assert run.stderr.count("were not written") == 1  # (once: the spans are let go)
 
 
 def test_a_provider_freed_as_the_interpreter_ends_says_nothing(
