@@ -188,8 +188,11 @@ def test_a_call_whose_predecessor_never_comes_waits_its_recorded_patience_in_sec
         answer = await order.answered(0, "a", None, True)
         return answer, loop.time() - started
 
-    with asyncio.Runner(loop_factory=_LoopOfATenthOfASecondPerRead) as runner:
-        answer, waited = runner.run(main())
+    loop = _LoopOfATenthOfASecondPerRead()
+    try:
+        answer, waited = loop.run_until_complete(main())
+    finally:
+        loop.close()
     assert answer == "a" and 20 <= waited < 25  # (loop time: a few reads past its patience)
 
 
