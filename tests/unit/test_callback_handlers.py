@@ -107,12 +107,17 @@ def test_a_call_with_handlers_after_one_under_the_run_machinery_is_named() -> No
 
 def test_langchains_own_handlers_that_collect_nothing_and_non_handlers_are_not_named() -> None:
     from langchain_core.callbacks import StdOutCallbackHandler, StreamingStdOutCallbackHandler
+    from langchain_core.tracers.langchain import LangChainTracer
     from langchain_core.tracers.root_listeners import RootListenersTracer
     from langchain_core.tracers.stdout import ConsoleCallbackHandler
+    from langsmith import Client
 
     listeners = RootListenersTracer(config={}, on_start=None, on_end=None, on_error=None)
     callbacks = [StdOutCallbackHandler(), StreamingStdOutCallbackHandler(), listeners, print]
     callbacks.append(ConsoleCallbackHandler())
+    # the LangSmith tracer, its client pointing nowhere (it traces nothing here: sends nothing)
+    langsmith = Client(api_url="http://127.0.0.1:9", api_key="unused", auto_batch_tracing=False)
+    callbacks.append(LangChainTracer(client=langsmith))
     assert uncalled_handlers_hint([_call(INVOKE, config={"callbacks": callbacks})]) == ""
 
 

@@ -586,14 +586,15 @@ def test_a_stored_field_that_is_still_a_field_is_not_read_as_the_alias_of_anothe
     assert back.model_fields_set == {"title"}
 
 
-def test_pydantic_secret_is_never_written() -> None:
-    class_ = pydantic.SecretStr
+@pytest.mark.parametrize("module", [pydantic, pydantic.v1], ids=["v2", "v1"])
+def test_pydantic_secret_is_never_written(module: Any) -> None:
+    class_ = module.SecretStr
     back, text = roundtrip({"key": class_(API_KEY)})
     assert API_KEY not in text
     assert type(back["key"]) is class_
     assert back["key"].get_secret_value() == codec.PLACEHOLDER_KEY
-    back, text = roundtrip({"key": pydantic.SecretBytes(API_KEY.encode())})
-    assert API_KEY not in text and type(back["key"]) is pydantic.SecretBytes
+    back, text = roundtrip({"key": module.SecretBytes(API_KEY.encode())})
+    assert API_KEY not in text and type(back["key"]) is module.SecretBytes
     assert back["key"].get_secret_value() == codec.PLACEHOLDER_KEY.encode()  # (bytes, as given)
 
 
@@ -924,6 +925,16 @@ def test_a_class_with_fields_that_is_no_tuple_is_not_a_named_tuple() -> None:
     assert loads(dumps(tree), allow_pickle=True)["node"].id == "total"
 
 
+class FieldsInAList(tuple[int, ...]):
+    _fields: ClassVar[list[str]] = ["x"]
+
+
+def test_a_tuple_class_whose_fields_are_no_tuple_is_not_a_named_tuple() -> None:
+    tree = encode({"pair": FieldsInAList((1,))})
+    assert tree["pair"][TAG] == "pickle"
+    assert loads(dumps(tree), allow_pickle=True)["pair"] == FieldsInAList((1,))
+
+
 def test_a_golden_naming_a_tuple_class_without_fields_as_a_named_tuple_is_refused() -> None:
     text = json.dumps({TAG: "namedtuple", "cls": "builtins:tuple", "v": {"x": 1}})
     with pytest.raises(StoredClassError, match="'builtins:tuple' is not a named tuple"):
@@ -1156,6 +1167,15 @@ def test_the_resource_of_a_library_subclass_that_is_no_reference_is_no_reference
     assert type(loads(dumps(tree))).__name__ == "StoredRepr"
 
 
+def test_the_resource_of_a_client_that_is_no_reference_is_refused_naming_its_client() -> None:
+    class MadeInAFunction(openai.OpenAI):  # (no reference could import it again)
+        pass
+
+    client = MadeInAFunction(api_key=API_KEY, base_url="http://127.0.0.1:9")
+    with pytest.raises(SerializationError, match=r"cannot serialise root\._client \(a "):
+        encode(client.chat.completions, strict=True, allow_pickle=False)
+
+
 @pytest.mark.parametrize("cls", ["AzureOpenAI", "AsyncAzureOpenAI"])
 def test_an_azure_client_is_a_reference_with_its_api_version_and_deployment(cls: str) -> None:
     """It was refused (and its resource, the ``self`` of a mocked SDK method, stored as a
@@ -1264,6 +1284,7 @@ def test_registered_type_round_trips(registered: Any) -> None:
         "v": {"cents": 1, "currency": "USD", "at": {TAG: "date", "v": "2025-01-01"}},
     }
     assert '"cents"' in text
+    assert codec.class_paths(tree) == [f"{__name__}:Money"]  # (its decoder's class)
 
 
 def test_registered_by_dotted_path_string(registered: Any) -> None:
@@ -1573,6 +1594,7 @@ def test_langchain_chat_model_keeps_its_settings_and_clients_without_the_key() -
 
 
 def test_class_paths_name_what_decoding_would_import() -> None:
+    import requests
     from openai.types.chat import ParsedChatCompletion
 
     assert codec.class_paths(encode(Coordinates(1.0, 2.0))) == [f"{__name__}:Coordinates"]
@@ -1582,8 +1604,15 @@ def test_class_paths_name_what_decoding_would_import() -> None:
         f"{__name__}:Weather",
     ]
     assert codec.class_paths(encode(httpx2.Request("GET", "https://x"))) == ["httpx2:Request"]
+    prepared = requests.Request("GET", "https://x").prepare()
+    assert codec.class_paths(encode(prepared)) == ["requests.models:PreparedRequest"]
+    alias = [f"{__name__}:Crate", f"{__name__}:Weather"]
+    assert codec.class_paths(encode(Crate[Weather])) == alias  # (a generic's alias as a value)
+    assert codec.class_paths(encode(openai.NOT_GIVEN)) == ["openai:NOT_GIVEN"]
     assert codec.class_paths(encode((1, 2))) == []
     assert codec.class_paths({"plain": 1}) == []
+    assert codec.class_paths({"cls": "a.dict:OfItsOwn"}) == []  # (no tag: data, not a class)
+    assert codec.class_paths({TAG: "pydantic", "v": {}}) == []  # (edited: it names no class)
 
 
 @pytest.mark.parametrize(

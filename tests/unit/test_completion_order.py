@@ -163,6 +163,39 @@ def test_a_call_waits_as_long_as_its_predecessor_ended_after_it_started_when_rec
     assert finished == ["b", "a"]
 
 
+class _LoopOfATenthOfASecondPerRead(asyncio.SelectorEventLoop):
+    """asyncio's loop on a clock that moves 0.1 s each time it is read: a waiting call's
+    patience runs out in loop time, with no real time waited."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.now = 0.0
+
+    def time(self) -> float:
+        self.now += 0.1
+        return self.now
+
+
+def test_a_call_whose_predecessor_never_comes_waits_its_recorded_patience_in_seconds() -> None:
+    # a (0..30 s) ran while b (10..20 s) did: b ended 20 s after a started; b never comes
+    spans = [_span("a", 0, 30_000_000_000), _span("b", 10_000_000_000, 20_000_000_000)]
+    order = completion_order([(0, "0/x#0", "a"), (1, "0/x#1", "b")], spans)
+    assert order is not None
+
+    async def main() -> tuple[Any, float]:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        answer = await order.answered(0, "a", None, True)
+        return answer, loop.time() - started
+
+    loop = _LoopOfATenthOfASecondPerRead()
+    try:
+        answer, waited = loop.run_until_complete(main())
+    finally:
+        loop.close()
+    assert answer == "a" and 20 <= waited < 25  # (loop time: a few reads past its patience)
+
+
 def test_a_call_cancelled_while_waiting_counts_as_answered() -> None:
     order = CompletionOrder({0: (1,), 2: (0,)}, {0, 1})
 

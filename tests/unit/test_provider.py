@@ -166,6 +166,12 @@ def test_span_ending_after_shutdown_is_still_persisted(db: Path) -> None:
     reader.shutdown()
 
 
+def test_a_provider_is_shown_with_its_database(db: Path) -> None:
+    provider = TracerProvider(db)
+    assert repr(provider) == f"<TracerProvider {str(db)!r}>"
+    provider.shutdown()
+
+
 def test_shutdown_of_an_unused_provider(db: Path) -> None:
     provider = TracerProvider(db)
     provider.shutdown()
@@ -200,6 +206,25 @@ def test_a_dropped_provider_is_freed_at_once_closing_its_memory_database(
         assert store() is None
         with pytest.raises(sqlite3.ProgrammingError, match="closed"):
             conn.execute("SELECT 1")
+    finally:
+        gc.enable()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+@pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")
+def test_a_provider_dropped_after_a_fork_is_freed_at_once(db: Path) -> None:
+    """The providers made ready for a fork are let go once it is done: not kept alive by it."""
+    provider = TracerProvider(db)
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child
+        os._exit(0)
+    os.waitpid(pid, 0)
+    dropped = weakref.ref(provider)
+    gc.collect()
+    gc.disable()  # only reference counting frees what follows
+    try:
+        del provider
+        assert dropped() is None
     finally:
         gc.enable()
 
@@ -476,6 +501,35 @@ def test_a_forked_child_writes_with_the_inherited_provider(db: Path) -> None:
     assert len(names) == 2 + 40
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+@pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")
+def test_a_forked_child_writes_from_a_thread_other_than_the_one_that_forked(db: Path) -> None:
+    """The store's lock, held across the fork by the forking thread, is a new one in the child:
+    another of the child's threads writing is not blocked for ever."""
+    provider = TracerProvider(db)
+    tracer = provider.get_tracer("agent")
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child
+        code = 1
+        try:
+
+            def work() -> None:
+                with tracer.span("child's thread"):
+                    pass
+                provider.flush()
+
+            worker = threading.Thread(target=work)
+            worker.start()
+            worker.join(60)  # (only a bound on a hang: it ends at once)
+            code = 3 if worker.is_alive() else 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    provider.shutdown()
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert [name for name, _ in rows_in_file(db)] == ["child's thread"]
+
+
 def _record_in_a_worker(provider: TracerProvider) -> None:  # pragma: no cover - in the child
     with provider.get_tracer("worker").span("job", span_type="tool"):
         pass
@@ -538,6 +592,76 @@ def test_a_provider_made_in_a_forkserver_or_spawn_worker_writes_its_spans(
     assert worker.exitcode == 0
     [(name, end)] = rows_in_file(db)
     assert (name, end is None) == ("job", False)
+
+
+_SHUT_DOWN_IN_A_SPAWNED_CHILD = """
+import multiprocessing
+import sqlite3
+from pytest_clearstone.observability import TracerProvider
+
+provider = TracerProvider({db!r})
+tracer = provider.get_tracer("child")
+
+
+def job():
+    provider.shutdown()
+    with tracer.span("first"):
+        pass
+    with tracer.span("second"):
+        pass
+    conn = sqlite3.connect({db!r})
+    print(sorted(conn.execute("SELECT name, end_time_ns IS NULL FROM spans")), flush=True)
+    conn.close()
+
+
+if __name__ == "__main__":
+    child = multiprocessing.get_context("spawn").Process(target=job)
+    child.start()
+    child.join()
+"""
+
+
+def test_spans_ending_after_shutdown_in_a_spawned_child_are_written_at_once(
+    db: Path, tmp_path: Path
+) -> None:
+    """A provider a spawned child made as it imported its main module, shut down before its
+    first span: the spans after are written as they end, as in any process."""
+    import subprocess
+
+    script = tmp_path / "spawned_child.py"
+    script.write_text(_SHUT_DOWN_IN_A_SPAWNED_CHILD.format(db=str(db)))
+    run = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    assert (run.stdout, run.stderr) == ("[('first', 0), ('second', 0)]\n", "")
+
+
+def _spans_seen_inside_a_span_after_shutdown(
+    db: Path,
+) -> list[tuple[str, bool]]:  # pragma: no cover - in a pool's worker
+    provider = TracerProvider(db)
+    tracer = provider.get_tracer("worker")
+    provider.shutdown()
+    with tracer.span("task"):
+        with tracer.span("step"):
+            pass
+        return [(name, end is None) for name, end in rows_in_file(db)]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+@pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")
+def test_spans_ending_after_shutdown_in_a_pool_s_worker_are_written_at_once(db: Path) -> None:
+    """In a pool's worker, spans are written when no span is left open; after shutdown, as
+    they end, like anywhere else."""
+    import multiprocessing
+
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        seen = pool.apply(_spans_seen_inside_a_span_after_shutdown, (db,))
+    assert seen == [("task", True), ("step", False)]
 
 
 @pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")
@@ -603,11 +727,16 @@ with provider.get_tracer("script").span("run"):
         pass
 if sys.argv[2] == "dropped":
     del provider
+if sys.argv[2] == "held by a thread":  # (a daemon thread's frame: never freed, no __del__)
+    import threading
+
+    threading.Thread(target=lambda held=provider: threading.Event().wait(), daemon=True).start()
+    del provider
 print("done", flush=True)
 """
 
 
-@pytest.mark.parametrize("end", ["exit", "dropped"])
+@pytest.mark.parametrize("end", ["exit", "dropped", "held by a thread"])
 def test_spans_a_script_could_not_write_at_its_end_are_reported(tmp_path: Path, end: str) -> None:
     # a script that leaves its spans to be written when it ends (no shutdown()), or drops its
     # provider, into a store that cannot be opened (here a directory): they were dropped without
@@ -629,6 +758,7 @@ def test_spans_a_script_could_not_write_at_its_end_are_reported(tmp_path: Path, 
         f"pytest-clearstone: 2 span(s) were not written to the trace store "
         f"{str(tmp_path / 'traces.db')!r}: cannot open the trace store"
     ) in run.stderr
+    assert run.stderr.count("were not written") == 1  # (once: the spans are let go)
 
 
 def test_a_provider_freed_as_the_interpreter_ends_says_nothing(
