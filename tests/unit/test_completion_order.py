@@ -146,20 +146,20 @@ def test_a_call_whose_predecessor_never_comes_is_answered_after_idle_passes() ->
 
 
 def test_a_call_waits_as_long_as_its_predecessor_ended_after_it_started_when_recorded() -> None:
-    # a (0..300 ms) ran while b (100..200 ms) did: b ended 200 ms after a started
-    spans = [_span("a", 0, 300_000_000), _span("b", 100_000_000, 200_000_000)]
+    # a (0..30 s) ran while b (10..20 s) did: b ended 20 s after a started
+    spans = [_span("a", 0, 30_000_000_000), _span("b", 10_000_000_000, 20_000_000_000)]
     order = completion_order([(0, "0/x#0", "a"), (1, "0/x#1", "b")], spans)
     assert order is not None
     finished: list[str] = []
 
     async def call(position: int, answer: str, delay: float) -> None:
-        await asyncio.sleep(delay)  # b's task sleeps (real time) before its call, as recorded
+        await asyncio.sleep(delay)  # b's task sleeps (loop time) before its call, as recorded
         finished.append(await order.answered(position, answer, None, True))
 
     async def main() -> None:
-        await asyncio.gather(call(0, "a", 0), call(1, "b", 0.1))
+        await asyncio.gather(call(0, "a", 0), call(1, "b", 10))
 
-    asyncio.run(main())
+    _run_on_loop_time(main())
     assert finished == ["b", "a"]
 
 
@@ -176,6 +176,16 @@ class _LoopOfATenthOfASecondPerRead(asyncio.SelectorEventLoop):
         return self.now
 
 
+def _run_on_loop_time(main: Any) -> Any:
+    """Run ``main`` on :class:`_LoopOfATenthOfASecondPerRead`: its sleeps and waits in loop
+    time, in the order their lengths give, however loaded the machine is."""
+    loop = _LoopOfATenthOfASecondPerRead()
+    try:
+        return loop.run_until_complete(main)
+    finally:
+        loop.close()
+
+
 def test_a_call_whose_predecessor_never_comes_waits_its_recorded_patience_in_seconds() -> None:
     # a (0..30 s) ran while b (10..20 s) did: b ended 20 s after a started; b never comes
     spans = [_span("a", 0, 30_000_000_000), _span("b", 10_000_000_000, 20_000_000_000)]
@@ -188,11 +198,7 @@ def test_a_call_whose_predecessor_never_comes_waits_its_recorded_patience_in_sec
         answer = await order.answered(0, "a", None, True)
         return answer, loop.time() - started
 
-    loop = _LoopOfATenthOfASecondPerRead()
-    try:
-        answer, waited = loop.run_until_complete(main())
-    finally:
-        loop.close()
+    answer, waited = _run_on_loop_time(main())
     assert answer == "a" and 20 <= waited < 25  # (loop time: a few reads past its patience)
 
 
@@ -299,21 +305,21 @@ def test_calls_of_unknown_branch_or_position_keep_their_order() -> None:
 
 
 def test_a_call_waiting_for_two_waits_as_long_as_the_last_of_them_ended_when_recorded() -> None:
-    # a (0..1000 ms) ran while b (10..100 ms) and c (500..900 ms) did: a waits for both, as
-    # long as c ended after it started (900 ms), not only b (100 ms)
-    spans = [_span("a", 0, 1_000_000_000), _span("b", 10_000_000, 100_000_000),
-             _span("c", 500_000_000, 900_000_000)]  # fmt: skip
+    # a (0..100 s) ran while b (1..10 s) and c (50..90 s) did: a waits for both, as long as c
+    # ended after it started (90 s), not only b (10 s)
+    spans = [_span("a", 0, 100_000_000_000), _span("b", 1_000_000_000, 10_000_000_000),
+             _span("c", 50_000_000_000, 90_000_000_000)]  # fmt: skip
     calls = [(0, "0/x#0", "a"), (1, "0/x#1", "b"), (2, "0/x#2", "c")]
     order = completion_order(calls, spans)
     assert order is not None and order.waits_for(0) == (1, 2)
     finished: list[str] = []
 
     async def call(position: int, answer: str, delay: float) -> None:
-        await asyncio.sleep(delay)  # c's task sleeps (real time) before its call, as recorded
+        await asyncio.sleep(delay)  # c's task sleeps (loop time) before its call, as recorded
         finished.append(await order.answered(position, answer, None, True))
 
     async def main() -> None:
-        await asyncio.gather(call(0, "a", 0), call(1, "b", 0), call(2, "c", 0.3))
+        await asyncio.gather(call(0, "a", 0), call(1, "b", 0), call(2, "c", 50))
 
-    asyncio.run(main())
+    _run_on_loop_time(main())
     assert finished == ["b", "c", "a"]
