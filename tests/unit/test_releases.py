@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import platform
+import sys
 from importlib import metadata
 
 import openai
@@ -40,6 +41,8 @@ def test_a_class_of_the_standard_library_has_the_running_python_s_release() -> N
     assert python_release("openai:OpenAI") is None
     assert python_release("pytest_clearstone.errors:ClearstoneError") is None
     assert python_release("not_imported_anywhere:Thing") is None
+    lacking = "winreg" if sys.platform != "win32" else "fcntl"  # (not on this platform)
+    assert python_release(f"{lacking}:Key") == platform.python_version()
 
 
 def test_a_module_neither_installed_nor_the_project_s_is_missing_and_one_found_is_not() -> None:
