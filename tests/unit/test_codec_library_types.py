@@ -902,6 +902,22 @@ def test_a_named_tuple_stored_with_a_field_its_class_no_longer_has_is_a_clear_er
     )
 
 
+class Leg(NamedTuple):
+    origin: str
+    destination: str
+
+
+def test_a_named_tuple_whose_fields_were_renamed_names_both_differences_sorted() -> None:
+    tree = encode(Leg("PAR", "LIS"))
+    tree["v"] = {"to": "LIS", "from": "PAR"}  # (as a release that named them so stored it)
+    with pytest.raises(StoredClassError) as info:
+        decode(tree)
+    assert str(info.value).endswith(
+        "the class has ['origin', 'destination']: the class lacks ['from', 'to']; the stored "
+        "one lacks the required ['destination', 'origin']"
+    )
+
+
 def test_named_tuple_round_trips() -> None:
     value = [Coordinates(48.85, 2.35, "Paris"), Coordinates(51.5, -0.12)]
     back, text = roundtrip(value)

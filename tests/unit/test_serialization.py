@@ -713,6 +713,14 @@ def test_a_dataclass_field_not_set_yet_reads_back_not_set() -> None:
     assert not hasattr(back, "token")
 
 
+def test_a_dataclass_field_not_set_yet_is_not_named_as_lacking_when_the_class_changed() -> None:
+    tree = encode(Session("a"))
+    tree["v"]["gone"] = 1  # (a field the class no longer has)
+    with pytest.raises(StoredClassError) as info:
+        loads(dumps(tree))
+    assert str(info.value).endswith("the class has ['name', 'token']: the class lacks ['gone']")
+
+
 def test_a_compiled_pattern_reads_back_with_its_flags() -> None:
     pattern = re.compile(r"refund\s+\d+", re.IGNORECASE | re.MULTILINE)
     back = loads(dumps(encode({"rule": pattern})))["rule"]
