@@ -169,6 +169,14 @@ def test_one_run_of_a_function_writes_neither_a_final_state_nor_later_runs() -> 
     assert mapping is not None and list(mapping) == ["function", "result"]
 
 
+def test_runs_without_outcome_edited_to_other_than_run_numbers_are_not_read() -> None:
+    from pytest_clearstone.golden.outcome import runs_without_outcome
+
+    assert runs_without_outcome({"runs_without_outcome": [0, 2]}) == [0, 2]
+    for edited in ([-1], [0, "1"], [0.0], "0", None):
+        assert runs_without_outcome({"runs_without_outcome": edited}) is None
+
+
 @pytest.mark.parametrize("then", BAD_THEN, ids=repr)
 def test_inspection_refuses_a_bad_outcome_then(capsys, tmp_path, then):
     path = _golden(tmp_path, **{"outcome.then": then})
