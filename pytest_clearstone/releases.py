@@ -72,11 +72,12 @@ def library_release(class_path: str) -> tuple[str, str] | None:
 def python_release(class_path: str) -> str | None:
     """The running Python's version (``"3.11.9"``) when the class ``module:Qual`` is of the
     standard library (its top-level module one of ``sys.stdlib_module_names``, imported from the
-    standard library's directories or built in), ``None`` otherwise: the project's own code, an
-    installed library's, or a module not imported."""
+    standard library's directories, built in, or not imported: the decoder could not, a module
+    of another platform's standard library, ``winreg`` on Linux), ``None`` otherwise: the
+    project's own code or an installed library's."""
     top = _top_module(class_path)
     module = sys.modules.get(top)  # (the decoder imported it, or tried to)
-    if top not in sys.stdlib_module_names or module is None:
+    if top not in sys.stdlib_module_names:
         return None
     file = getattr(module, "__file__", None)  # (none for a built-in module: builtins, sys)
     if isinstance(file, str) and not is_installed_file(file):  # (a project module so named)

@@ -98,6 +98,15 @@ def test_a_changed_marker_setting_or_agent_class_is_a_change() -> None:
     assert describe_changes(_two_calls(), _two_calls(metadata=strict_off)) == "metadata (strict)"
     other_class = {"module": "app", "class": "Planner", "state": {}}
     assert describe_changes(_two_calls(), _two_calls(agent=other_class)) == "agent class"
+    moved = {"module": "app.agents", "class": "Agent", "state": {}}
+    assert describe_changes(_two_calls(), _two_calls(agent=moved)) == "agent class"
+
+
+def test_a_marker_setting_added_or_removed_is_named() -> None:
+    seeded = {"strict": True, "mock": {"tool": ["app.search", "app.complete"]}, "test": "t"}
+    seeded["seed"] = 7
+    assert describe_changes(_two_calls(), _two_calls(metadata=seeded)) == "metadata (seed)"
+    assert describe_changes(_two_calls(metadata=seeded), _two_calls()) == "metadata (seed)"
 
 
 def test_a_span_of_the_agents_own_added_is_a_change() -> None:

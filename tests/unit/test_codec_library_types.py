@@ -10,6 +10,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import http.server
+import importlib
 import inspect
 import io
 import json
@@ -903,6 +904,22 @@ def test_a_named_tuple_stored_with_a_field_its_class_no_longer_has_is_a_clear_er
     )
 
 
+class Leg(NamedTuple):
+    origin: str
+    destination: str
+
+
+def test_a_named_tuple_whose_fields_were_renamed_names_both_differences_sorted() -> None:
+    tree = encode(Leg("PAR", "LIS"))
+    tree["v"] = {"to": "LIS", "from": "PAR"}  # (as a release that named them so stored it)
+    with pytest.raises(StoredClassError) as info:
+        decode(tree)
+    assert str(info.value).endswith(
+        "the class has ['origin', 'destination']: the class lacks ['from', 'to']; the stored "
+        "one lacks the required ['destination', 'origin']"
+    )
+
+
 def test_named_tuple_round_trips() -> None:
     value = [Coordinates(48.85, 2.35, "Paris"), Coordinates(51.5, -0.12)]
     back, text = roundtrip(value)
@@ -1507,6 +1524,21 @@ def test_a_path_registered_by_a_re_exported_name_imports_its_module_to_decode(
     assert loads(stored) == ("a thing", 1)
     stored = '{"__cs__": "custom", "type": "reexporting_pkg.impl:Outer.Inner", "v": 2}'
     assert loads(stored) == ("inner", 2)
+
+
+def test_a_path_registered_by_a_re_exported_name_encodes_its_class_once_imported(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch, registered: Any
+) -> None:
+    package = tmp_path / "reexporting_enc_pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("from .impl import Thing\n")
+    (package / "impl.py").write_text("class Thing:\n    pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in ("reexporting_enc_pkg", "reexporting_enc_pkg.impl"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    registered("reexporting_enc_pkg.Thing", lambda t: "a thing", lambda tree: tree)
+    thing = importlib.import_module("reexporting_enc_pkg").Thing()  # (the agent's import, later)
+    assert encode(thing)["v"] == "a thing"
 
 
 # ---------------------------------------------------------------- detection and safety

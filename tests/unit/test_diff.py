@@ -7,6 +7,7 @@ import collections
 import dataclasses
 import datetime as dt
 import inspect
+import os
 import warnings
 from typing import Any, NamedTuple
 
@@ -1306,6 +1307,8 @@ def test_only_reordered_tells_moved_items_from_changed_ones(
         ({"model": "claude-sonnet-5-5"}, {"model": "claude-sonnet-5-6"}, ""),
         ({"model": "claude-3-5-sonnet-20240620"}, {"model": "claude-3-5-sonnet-20241022"}, ""),
         ({"name": "search_documents"}, {"name": "search_knowledge"}, ""),
+        ({"p": "tok Xb3_k9QpLm-2aZ7w"}, {"p": "tok search_documents"}, ""),  # (words now)
+        ({"p": "tok Xb3_k9QpLm-2aZ7w"}, {"p": "tok Xb3_k9QpLm9fQ-aL"}, "ids"),  # (6 places)
         ({"at": 1796395337}, {"at": 1796395338.66}, "times"),  # (an int, then a float)
         # a digest in a field that holds media in base64 is an id, not another image
         ({"data": "7783a4c161e555f2"}, {"data": "e6158cdb6c3e21e2"}, "ids"),
@@ -1909,6 +1912,65 @@ def test_a_text_holding_an_environment_variable_s_value_names_the_variable(
         {"note": "run in /home/ana/app/tests"}, {"note": "run in /runner/work/app/tests"}
     )
     assert "$PWD" not in unstable_cause(cwd)
+    test_id = os.environ["PYTEST_CURRENT_TEST"]  # (pytest's own, about the test running)
+    named = StateDelta({"note": "in t.py::test_other (call)"}, {"note": f"in {test_id}"})
+    assert "$PYTEST_CURRENT_TEST" not in unstable_cause(named)
+
+
+def test_an_environment_variable_is_named_for_a_value_of_8_characters_or_more_on_one_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pytest_clearstone.diff import unstable_cause
+    from pytest_clearstone.errors import environment_value_only
+
+    monkeypatch.setenv("CS_REGION", "eu-west1")
+    assert unstable_cause(StateDelta({"region": "us-east1"}, {"region": "eu-west1"})) == (
+        environment_value_only("us-east1", "CS_REGION")
+    )
+    monkeypatch.setenv("CS_REGION", "eu-wes1")
+    assert unstable_cause(StateDelta({"region": "us-eas1"}, {"region": "eu-wes1"})) == ""
+    monkeypatch.setenv("CS_REGION", "ci")
+    assert unstable_cause(StateDelta({"region": None}, {"region": "ci"})) == ""
+    # (a value of a .env file saved with Windows line ends)
+    monkeypatch.setenv("CS_GATEWAY", "https://gw.ci.example/v1\r")
+    moved = StateDelta(
+        {"url": "https://api.openai.com/v1\r"}, {"url": "https://gw.ci.example/v1\r"}
+    )
+    assert unstable_cause(moved) == ""
+
+
+def test_a_value_the_environment_gives_where_the_recording_has_none_is_the_whole_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pytest_clearstone.diff import unstable_cause
+
+    monkeypatch.setenv("CS_GATEWAY", "https://gw.ci.example/v1")
+    assert (
+        unstable_cause(
+            StateDelta({"api_base": None}, {"api_base": "https://gw.ci.example/v1/chat"})
+        )
+        == ""
+    )
+    # (an empty text is no None: the message would say the recording has None)
+    assert (
+        unstable_cause(StateDelta({"api_base": ""}, {"api_base": "https://gw.ci.example/v1"})) == ""
+    )
+
+
+def test_of_two_variables_holding_the_value_the_first_by_name_is_named(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pytest_clearstone.diff import unstable_cause
+    from pytest_clearstone.errors import environment_value_only
+
+    monkeypatch.setenv("CS_ZZ_BASE", "https://gw.ci.example/v1")
+    monkeypatch.setenv("CS_AA_BASE", "https://gw.ci.example/v1")
+    moved = StateDelta(
+        {"base_url": "https://api.openai.com/v1"}, {"base_url": "https://gw.ci.example/v1"}
+    )
+    assert unstable_cause(moved) == environment_value_only(
+        "https://api.openai.com/v1", "CS_AA_BASE"
+    )
 
 
 def test_a_stored_deque_of_another_maxlen_shows_both_maxlens() -> None:

@@ -169,6 +169,14 @@ def test_one_run_of_a_function_writes_neither_a_final_state_nor_later_runs() -> 
     assert mapping is not None and list(mapping) == ["function", "result"]
 
 
+def test_runs_without_outcome_edited_to_other_than_run_numbers_are_not_read() -> None:
+    from pytest_clearstone.golden.outcome import runs_without_outcome
+
+    assert runs_without_outcome({"runs_without_outcome": [0, 2]}) == [0, 2]
+    for edited in ([-1], [0, "1"], [0.0], "0", None):
+        assert runs_without_outcome({"runs_without_outcome": edited}) is None
+
+
 @pytest.mark.parametrize("then", BAD_THEN, ids=repr)
 def test_inspection_refuses_a_bad_outcome_then(capsys, tmp_path, then):
     path = _golden(tmp_path, **{"outcome.then": then})
@@ -218,6 +226,22 @@ def test_show_and_diff_refuse_wrongly_typed_fields(capsys, tmp_path, where, valu
             "the output of span 'agent.llm' (dca34b7d20437fb5) at root['text'] "
             "(trace.spans[1].output)",
         ),
+        (
+            "trace.spans.1.output",
+            {"__cs__": "no_such_tag"},
+            "the output of span 'agent.llm' (dca34b7d20437fb5) at root (trace.spans[1].output)",
+        ),
+        (
+            "outcome.result",
+            {"__cs__": "pydantic", "cls": "app:Reply", "v": {"text": {"__cs__": "no_such_tag"}}},
+            "the outcome at outcome['result'].text",
+        ),
+        (
+            "agent.state.memory",
+            [[{"__cs__": "no_such_tag"}]],
+            "the agent state at state['memory'][0][0]",
+        ),
+        ("agent.module", {"__cs__": "no_such_tag"}, "the document['agent']['module']"),
     ],
 )
 def test_a_value_that_cannot_be_decoded_is_named_by_where_it_is(tmp_path, where, value, location):
@@ -249,17 +273,24 @@ def test_a_value_of_an_indexed_golden_that_cannot_be_decoded_is_named_by_where_i
     tmp_path,
 ):
     from pytest_clearstone.codec import tag_index
+    from pytest_clearstone.codec.tags import parse_document, scan_document
     from pytest_clearstone.golden.checkpoint import Checkpoint
 
     # (a golden as a record run writes it: its tag index lists where its tagged values are,
     # and only those are decoded)
     doc = copy.deepcopy(GOLDEN)
-    doc["agent"]["state"]["memory"] = ["a", {"__cs__": "tuple", "v": [1, 2]}]
+    doc["agent"]["state"]["memory"] = [
+        "a",
+        {"__cs__": "tuple", "v": [1, {"__cs__": "tuple", "v": []}]},
+    ]
     doc["tag_index"] = tag_index(doc)
     assert ["agent", "state", "memory", 1] in doc["tag_index"]["paths"]
-    doc["agent"]["state"]["memory"][1]["v"][1] = {"__cs__": "no_such_tag"}
+    doc["agent"]["state"]["memory"][1]["v"][1]["__cs__"] = "no_such_tag"  # (the tags counted alike)
     path = tmp_path / "indexed.ckpt"
     path.write_text(json.dumps(doc, indent=2))
+    raw = path.read_bytes()
+    scan = scan_document(raw)
+    assert scan.index(parse_document(raw, scan)) == doc["tag_index"]["paths"]  # (it is used)
     with pytest.raises(CheckpointCorruptError) as replayed:
         Checkpoint.read(path)
     assert " (in the agent state at state['memory'][1][1]). " in str(replayed.value)

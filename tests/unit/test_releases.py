@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import platform
+import sys
 from importlib import metadata
+from pathlib import Path
 
 import openai
+import pytest
 from langchain_core.messages import AIMessage
 
 from pytest_clearstone.releases import (
@@ -20,6 +23,12 @@ def test_a_library_s_module_is_installed_and_the_project_s_own_is_not() -> None:
     assert is_installed_file(openai.__file__)
     assert is_installed_file(metadata.__file__)  # (the standard library's)
     assert not is_installed_file(__file__)
+
+
+def test_a_library_s_module_reached_through_a_link_is_installed(tmp_path: Path) -> None:
+    link = tmp_path / "linked_openai"
+    link.symlink_to(Path(openai.__file__).parent, target_is_directory=True)
+    assert is_installed_file(str(link / "__init__.py"))
 
 
 def test_the_release_of_a_class_is_its_distribution_s_name_and_version() -> None:
@@ -40,6 +49,8 @@ def test_a_class_of_the_standard_library_has_the_running_python_s_release() -> N
     assert python_release("openai:OpenAI") is None
     assert python_release("pytest_clearstone.errors:ClearstoneError") is None
     assert python_release("not_imported_anywhere:Thing") is None
+    lacking = "winreg" if sys.platform != "win32" else "fcntl"  # (not on this platform)
+    assert python_release(f"{lacking}:Key") == platform.python_version()
 
 
 def test_a_module_neither_installed_nor_the_project_s_is_missing_and_one_found_is_not() -> None:
@@ -48,3 +59,12 @@ def test_a_module_neither_installed_nor_the_project_s_is_missing_and_one_found_i
     assert missing_module("json:Gone") is None
     assert missing_module("tests.unit.test_releases:Gone") is None  # (the project's)
     assert missing_module(":Thing") is None
+
+
+def test_a_module_found_but_not_imported_is_not_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "cs_found_not_imported.py").write_text("")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert missing_module("cs_found_not_imported:Thing") is None
+    assert "cs_found_not_imported" not in sys.modules  # (only looked up)

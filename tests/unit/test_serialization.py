@@ -713,6 +713,14 @@ def test_a_dataclass_field_not_set_yet_reads_back_not_set() -> None:
     assert not hasattr(back, "token")
 
 
+def test_a_dataclass_field_not_set_yet_is_not_named_as_lacking_when_the_class_changed() -> None:
+    tree = encode(Session("a"))
+    tree["v"]["gone"] = 1  # (a field the class no longer has)
+    with pytest.raises(StoredClassError) as info:
+        loads(dumps(tree))
+    assert str(info.value).endswith("the class has ['name', 'token']: the class lacks ['gone']")
+
+
 def test_a_compiled_pattern_reads_back_with_its_flags() -> None:
     pattern = re.compile(r"refund\s+\d+", re.IGNORECASE | re.MULTILINE)
     back = loads(dumps(encode({"rule": pattern})))["rule"]
@@ -922,6 +930,26 @@ def test_a_value_no_longer_of_a_standard_library_class_names_the_python_release(
             f"{platform.python_version()} on {sys.platform}"
         ) in fix
         assert fix.endswith("re-record it with: pytest --clearstone-record")
+
+
+def test_a_value_of_a_standard_library_module_this_platform_lacks_names_the_python_release() -> (
+    None
+):
+    """A golden recorded on Windows naming a class of ``winreg`` (on POSIX: ``fcntl``), replayed
+    where the standard library has no such module, was told to install what provides the
+    module: there is nothing to install, the golden was recorded on another platform."""
+    import platform
+
+    from pytest_clearstone.errors import decode_fix
+
+    module = "winreg" if sys.platform != "win32" else "fcntl"
+    with pytest.raises(StoredClassError) as info:
+        loads(f'{{"__cs__": "enum", "cls": "{module}:Key", "v": 1}}')
+    fix = decode_fix(info.value)
+    assert fix.startswith(
+        f"The class is the standard library's, and this is Python {platform.python_version()} "
+        f"on {sys.platform}: the golden was recorded with another Python or on another platform"
+    ), fix
 
 
 def test_a_value_of_a_module_installed_nowhere_names_the_module_not_a_change_of_the_code() -> None:

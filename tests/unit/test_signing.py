@@ -374,6 +374,21 @@ def test_the_sign_command_works_when_copied_for_a_path_holding_quotes(
     assert Checkpoint.read(path, allow_pickle=True, signing_key=KEY) is not None
 
 
+def test_the_sign_command_for_a_path_holding_an_exclamation_mark_is_in_single_quotes(
+    tmp_path: Path, marker: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An interactive bash or zsh expands ``!`` inside double quotes (its history)."""
+    folder = tmp_path / "wow!x"
+    folder.mkdir()
+    path = _save(folder, {"p": _payload(marker)}, None)
+    monkeypatch.setenv(signing.ENV_VAR, KEY.decode())
+    with pytest.raises(UntrustedCheckpointError) as info:
+        Checkpoint.read(path, allow_pickle=True)
+    command = str(info.value).partition("sign it if you trust it: ")[2].splitlines()[0]
+    assert command.startswith("python -c 'from pytest_clearstone.golden import signing; ")
+    assert "wow!x" in command
+
+
 @pytest.mark.parametrize("field", ["input", "output"])
 def test_a_pickle_in_a_calls_arguments_or_answer_is_named_without_the_stored_level(
     field: str,
@@ -381,6 +396,18 @@ def test_a_pickle_in_a_calls_arguments_or_answer_is_named_without_the_stored_lev
     doc = {"trace": {"spans": [{"name": "app.llm", "span_id": "s1"}]}}
     assert signing.describe_location(doc, ["trace", "spans", 0, field, "v", "receipt"]) == (
         f"the {field} of span 'app.llm' (s1) at root['receipt'] (trace.spans[0].{field})"
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "what"), [("error", "the exception"), ("attributes", "an attribute")]
+)
+def test_a_pickle_in_a_span_s_exception_or_attribute_is_named_as_such(
+    field: str, what: str
+) -> None:
+    doc = {"trace": {"spans": [{"name": "app.llm", "span_id": "s1"}]}}
+    assert signing.describe_location(doc, ["trace", "spans", 0, field, "cause"]) == (
+        f"{what} of span 'app.llm' (s1) at root['cause'] (trace.spans[0].{field})"
     )
 
 
