@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..tracing.span import Span
-from .mocks import RULE, answering_spans
+from .mocks import RULE, answering_spans, other_type_note
 
 
 @dataclass
@@ -82,6 +82,8 @@ def preflight(
                 )
             elif note:
                 warning += f" Maybe {note}."
+            elif (other := other_type_note(scope, span_type, target)) is not None:
+                warning += f" {other}."
             entry.warnings.append(warning)
         entries.append(entry)
     return PreflightReport(entries)

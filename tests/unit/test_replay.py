@@ -517,6 +517,30 @@ def test_preflight_report_structure_and_text(mods: dict[str, ModuleType]) -> Non
     assert "No mock_config given" in str(engine.preflight(None))
 
 
+def test_a_target_mapped_to_a_span_type_its_calls_were_not_recorded_as_is_told_the_type(
+    mods: dict[str, ModuleType],
+) -> None:
+    # the guide's mock_config with the wrong span type for a function (a typo, or "llm" where
+    # @tracer.traced recorded "tool"): the replay said only "The agent now makes more calls than
+    # when it was recorded, or the mock config maps the wrong span type to this target"
+    engine = ReplayEngine(_two_steps(mods))
+    wrong = {"llm": "cs_tools.fetch"}
+    told = (
+        "The trace answers cs_tools.fetch with 2 span(s) of type 'tool' (named 'fetch') after "
+        "the checkpoint, none of type 'llm': map that type to it, "
+        "mock_config={'tool': 'cs_tools.fetch'}"
+    )
+    (warning,) = engine.preflight(wrong).warnings
+    assert warning.endswith(f" {told}.")
+    with pytest.raises(ReplayExhaustedError) as info:
+        engine.replay_from_checkpoint("lookup", "b", mock_config=wrong)
+    assert str(info.value).splitlines()[-1] == f"  {told}"
+    assert engine.replay_from_checkpoint("lookup_twice", "b", "c", mock_config=FETCH) == [
+        "B1",
+        "C1",
+    ]
+
+
 @pytest.mark.parametrize(
     ("config", "message"),
     [
