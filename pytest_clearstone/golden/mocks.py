@@ -105,14 +105,18 @@ def unmocked(spans: Sequence[Span], pairs: Sequence[tuple[str, str]]) -> dict[st
     return found
 
 
-def other_type_note(spans: Sequence[Span], span_type: str, target: str) -> str | None:
+def other_type_note(
+    spans: Sequence[Span], span_type: str, target: str, pairs: Sequence[tuple[str, str]]
+) -> str | None:
     """For a target that ``span_type`` has no answer for: the one other span type whose spans
-    in ``spans`` would answer it (recorded for it, or named after its function), told as the
-    mock config to give; ``None`` when there is none or several."""
+    in ``spans`` would answer it (recorded for it, or named after its function) and that
+    ``pairs`` does not give it already, told as the mock config to give; ``None`` when there is
+    none or several."""
+    given = {other for other, mocked in pairs if mocked == target}
     found: dict[str, list[Span]] = {}
     for span in spans:
         other = span.span_type
-        if other is not None and other != span_type and other not in found:
+        if other is not None and other not in given and other not in found:
             answering = answering_spans(spans, other, target, shared=False)
             if answering:
                 found[other] = answering

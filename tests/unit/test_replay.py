@@ -535,6 +535,8 @@ def test_a_target_mapped_to_a_span_type_its_calls_were_not_recorded_as_is_told_t
     with pytest.raises(ReplayExhaustedError) as info:
         engine.replay_from_checkpoint("lookup", "b", mock_config=wrong)
     assert str(info.value).splitlines()[-1] == f"  {told}"
+    (given_both,) = engine.preflight({"tool": "cs_tools.fetch", "llm": "cs_tools.fetch"}).warnings
+    assert given_both.endswith("will raise ReplayExhaustedError.")  # (its 'tool' type is given)
     assert engine.replay_from_checkpoint("lookup_twice", "b", "c", mock_config=FETCH) == [
         "B1",
         "C1",
