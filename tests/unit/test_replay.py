@@ -489,6 +489,70 @@ def test_generator_method_is_run_to_completion(mods: dict[str, ModuleType]) -> N
     assert engine.replay_from_checkpoint("numbered", mock_config=FETCH) == ["B1", "C1"]
 
 
+_CUT_STREAM = """
+async def achunks(prompt):
+    yield "Hel"
+    yield "lo"
+    raise ConnectionError("stream cut")
+
+
+def chunks(prompt):
+    yield "Hel"
+    yield "lo"
+    raise ConnectionError("stream cut")
+
+
+class Reader:
+    def __init__(self):
+        self.got = []
+
+    def read(self, prompt):
+        try:
+            for chunk in chunks(prompt):
+                self.got.append(chunk)
+        except ConnectionError:
+            self.got.append("<cut>")
+        return self.got
+
+    async def aread(self, prompt):
+        try:
+            async for chunk in achunks(prompt):
+                self.got.append(chunk)
+        except ConnectionError:
+            self.got.append("<cut>")
+        return self.got
+"""
+
+
+@pytest.mark.parametrize(("method", "target"), [("read", "chunks"), ("aread", "achunks")])
+def test_a_traced_stream_that_raised_after_chunks_replays_them_before_the_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, method: str, target: str
+) -> None:
+    # a @tracer.traced generator cut off mid-stream (a dropped connection, a cancellation)
+    # records the chunks it yielded and the error; the replay raised the error at the call, so
+    # the agent that kept the chunks it read got none of them
+    (tmp_path / "cs_cut_stream.py").write_text(_CUT_STREAM)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "cs_cut_stream", raising=False)
+    module = importlib.import_module("cs_cut_stream")
+    provider = TracerProvider(":memory:")
+    tracer = provider.get_tracer("agent")
+    monkeypatch.setattr(module, target, tracer.traced(span_type="llm")(getattr(module, target)))
+    agent = module.Reader()
+    with tracer.span("run") as root:
+        checkpoint = CheckpointManager().create_checkpoint(
+            agent, provider.trace_store.get_trace(root.trace_id), root.span_id
+        )
+        recorded = getattr(agent, method)("p")
+        if method == "aread":
+            recorded = asyncio.run(recorded)
+    assert recorded == ["Hel", "lo", "<cut>"]
+    engine = ReplayEngine(checkpoint, trace_store=provider.trace_store, strict=True)
+    mock = {"llm": f"cs_cut_stream.{target}"}
+    assert engine.replay_from_checkpoint(method, "p", mock_config=mock) == recorded
+    provider.shutdown()
+
+
 def test_async_generator_method_is_run_to_completion(mods: dict[str, ModuleType]) -> None:
     engine = ReplayEngine(_two_steps(mods))
     assert engine.replay_from_checkpoint("anumbered", mock_config=FETCH) == ["B1", "C1"]
