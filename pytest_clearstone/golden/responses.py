@@ -189,7 +189,8 @@ class RecordedCall:
                         return stream.replayed(past_end, wait)
                     error, allow_pickle = self.error, self.allow_pickle
                     return stream.replayed(lambda _: replayed_error(error, allow_pickle))
-                if type(stream) is list:  # @tracer.traced's generator: the chunks it yielded
+                if type(stream) is list and replay is not None and _streams(replay.target):
+                    # @tracer.traced's generator: the chunks it yielded, then its error
                     return _chunks_then(stream, replayed_error(self.error, self.allow_pickle))
             raise replayed_error(self.error, self.allow_pickle)
         if self.output is None:
@@ -199,6 +200,11 @@ class RecordedCall:
         if streams is not None and type(value) is streams.RecordedStream:
             return value.replayed(None if value.complete else _past_end(replay, call))
         return value
+
+
+def _streams(target: Target) -> bool:
+    """Whether ``target`` is a generator or async generator function."""
+    return kind_of(target.function) in (Kind.GEN, Kind.ASYNCGEN)
 
 
 def _chunks_then(chunks: list[Any], error: BaseException) -> Iterator[Any]:

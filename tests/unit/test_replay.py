@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import sys
 from pathlib import Path
@@ -551,6 +552,25 @@ def test_a_traced_stream_that_raised_after_chunks_replays_them_before_the_error(
     mock = {"llm": f"cs_cut_stream.{target}"}
     assert engine.replay_from_checkpoint(method, "p", mock_config=mock) == recorded
     provider.shutdown()
+
+
+def test_a_plain_function_s_span_with_an_output_and_an_error_replays_the_error(
+    mods: dict[str, ModuleType],
+) -> None:
+    # (an imported span, OpenTelemetry's, may carry both: only a generator yields the output)
+    agent = mods["cs_tool_agent"].ToolAgent()
+    with (
+        mods["cs_recording"].Recording() as rec,
+        rec.step("step") as step,
+        contextlib.suppress(ValueError),
+        rec.tracer.span("fetch", span_type="tool") as call,
+    ):
+        call.set_output(["partial"])
+        raise ValueError("upstream failed")
+    engine = ReplayEngine(rec.checkpoint(agent, step.span_id), trace_store=rec.provider.trace_store)
+    assert engine.replay_from_checkpoint("lookup_swallowing", "x", mock_config=FETCH) == (
+        "fallback (ValueError)"
+    )
 
 
 def test_async_generator_method_is_run_to_completion(mods: dict[str, ModuleType]) -> None:
