@@ -3079,8 +3079,7 @@ def _shutdown_problem(provider: TracerProvider) -> str:
 
     try:
         provider.shutdown()
-    except ClearstoneError as exc:
-        provider.discard_pending()  # (reported here: not again when the process ends)
+    except ClearstoneError as exc:  # (its spans let go: not told again as the process ends)
         return str(exc)
     return ""
 

@@ -121,6 +121,15 @@ def _local_time_utc(stack: PatchStack) -> None:
     stack.push(restore)
 
 
+def _listed_note(path: str, values: Sequence[Any]) -> str:
+    """What an exhaustion of values listed by hand in ``mock_targets`` says in place of the
+    advice to re-record: there is no recording behind them."""
+    return (
+        f"mock_targets lists {len(values)} value(s) for {path}, one for each call: add a value "
+        "to its list for each further call"
+    )
+
+
 class DeterministicExecutionContext(Patches):
     """Runs code as it ran when recorded: a frozen clock, seeded randomness, patched targets.
 
@@ -344,7 +353,7 @@ class DeterministicExecutionContext(Patches):
             transform=self.transform,
             ignore=self.ignore.for_target(target.path) if self.ignore else None,
             unmocked=spec.unmocked if isinstance(spec, Responses) else None,
-            note=spec.note if isinstance(spec, Responses) else None,
+            note=spec.note if isinstance(spec, Responses) else _listed_note(target.path, spec),
         )
         self.session.targets[target.path] = replay
         patch_with(target, replay, stack)

@@ -164,7 +164,8 @@ class ReplayEngine:
                     for other, found in mocks.unmocked(scope, pairs).items()
                     if found[0] == span_type
                 }
-                targets[target] = Responses([], unmocked=unmocked or None, note=note)
+                told = note or mocks.other_type_note(scope, span_type, target, pairs)
+                targets[target] = Responses([], unmocked=unmocked or None, note=told)
                 continue
             calls = []
             for span in spans:

@@ -105,6 +105,32 @@ def unmocked(spans: Sequence[Span], pairs: Sequence[tuple[str, str]]) -> dict[st
     return found
 
 
+def other_type_note(
+    spans: Sequence[Span], span_type: str, target: str, pairs: Sequence[tuple[str, str]]
+) -> str | None:
+    """For a target that ``span_type`` has no answer for: the one other span type whose spans
+    in ``spans`` would answer it (recorded for it, or named after its function) and that
+    ``pairs`` does not give it already, told as the mock config to give; ``None`` when there is
+    none or several."""
+    given = {other for other, mocked in pairs if mocked == target}
+    found: dict[str, list[Span]] = {}
+    for span in spans:
+        other = span.span_type
+        if other is not None and other not in given and other not in found:
+            answering = answering_spans(spans, other, target, shared=False)
+            if answering:
+                found[other] = answering
+    if len(found) != 1:
+        return None
+    ((other, answering),) = found.items()
+    names = ", ".join(repr(name) for name in dict.fromkeys(span.name for span in answering))
+    return (
+        f"The trace answers {target} with {len(answering)} span(s) of type {other!r} (named "
+        f"{names}) after the checkpoint, none of type {span_type!r}: map that type to it, "
+        f"mock_config={{{other!r}: {target!r}}}"
+    )
+
+
 def plan(
     spans: Sequence[Span], pairs: Sequence[tuple[str, str]]
 ) -> list[tuple[str, str, list[Span]]]:

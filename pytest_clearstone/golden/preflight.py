@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..tracing.span import Span
-from .mocks import RULE, answering_spans
+from .mocks import RULE, answering_spans, other_type_note
 
 
 @dataclass
@@ -55,6 +55,7 @@ def preflight(
     why the trace may hold too few, told with a target that has none; ``scope``: the spans the
     responses were taken from, to name those of a type no target of several took)."""
     taken = {id(span) for _, _, spans in planned for span in spans}
+    pairs = [(span_type, target) for span_type, target, _ in planned]
     targets_of: dict[str, list[str]] = {}
     for span_type, target, _ in planned:
         targets_of.setdefault(span_type, []).append(target)
@@ -82,6 +83,8 @@ def preflight(
                 )
             elif note:
                 warning += f" Maybe {note}."
+            elif (other := other_type_note(scope, span_type, target, pairs)) is not None:
+                warning += f" {other}."
             entry.warnings.append(warning)
         entries.append(entry)
     return PreflightReport(entries)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import weakref
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -189,6 +189,9 @@ class RecordedCall:
                         return stream.replayed(past_end, wait)
                     error, allow_pickle = self.error, self.allow_pickle
                     return stream.replayed(lambda _: replayed_error(error, allow_pickle))
+                if type(stream) is list and replay is not None and _streams(replay.target):
+                    # @tracer.traced's generator: the chunks it yielded, then its error
+                    return _chunks_then(stream, replayed_error(self.error, self.allow_pickle))
             raise replayed_error(self.error, self.allow_pickle)
         if self.output is None:
             return None
@@ -197,6 +200,19 @@ class RecordedCall:
         if streams is not None and type(value) is streams.RecordedStream:
             return value.replayed(None if value.complete else _past_end(replay, call))
         return value
+
+
+def _streams(target: Target) -> bool:
+    """Whether ``target`` is a generator or async generator function."""
+    return kind_of(target.function) in (Kind.GEN, Kind.ASYNCGEN)
+
+
+def _chunks_then(chunks: list[Any], error: BaseException) -> Iterator[Any]:
+    """The chunks a traced generator yielded before it raised ``error``, then ``error``: the
+    agent reads them as it did (and, stopping where it stopped, never meets the error)."""
+    __tracebackhide__ = True
+    yield from chunks
+    raise error
 
 
 def _past_end(

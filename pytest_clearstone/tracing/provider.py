@@ -187,14 +187,20 @@ class TracerProvider:
     def shutdown(self) -> None:
         """Write what is queued, stop the writer thread and close the database connection.
 
-        Idempotent; never sleeps. A span that ends later is still written (immediately).
+        Idempotent; never sleeps. A span that ends later is still written (immediately). A
+        write that fails is raised, and its spans let go: the caller has the error, so they are
+        not told again when the process ends.
         """
         self._threshold = 1
         self._is_shutdown = True
         writer, self._writer = self._writer, None
         if writer is not None and self._writer_pid == os.getpid():
             writer.stop()
-        self.flush()
+        try:
+            self.flush()
+        except Exception:
+            self.discard_pending()
+            raise
         self._store.close()
 
     @property

@@ -328,9 +328,10 @@ def test_the_first_replay_error_besides_a_failure_is_none_when_the_failure_holds
     # none when the failure is it or holds it (an exception group of the agent's tasks), else
     # that error (the agent caught it and failed otherwise)
     targets: dict[str, list[Any]] = {"cs_tools.fetch": []}
-    with DeterministicExecutionContext(WHEN, targets) as ctx, pytest.raises(
-        ReplayExhaustedError
-    ) as exhausted:
+    with (
+        DeterministicExecutionContext(WHEN, targets) as ctx,
+        pytest.raises(ReplayExhaustedError) as exhausted,
+    ):
         tools.fetch("a")
     session, first = ctx.session, exhausted.value
     group = ExceptionGroup("tasks", [ValueError(), first])  # noqa: F821
@@ -351,8 +352,24 @@ def test_exhaustion_names_target_count_and_call_number(tools: ModuleType) -> Non
         "cs_tools.fetch was called 2 time(s) but the recording has only 1 response(s) for it "
         "(call #2 has none)"
     )
-    assert "re-record with: pytest --clearstone-record" in str(error)
     assert ctx.session.errors == [error]
+
+
+def test_exhaustion_of_values_given_by_hand_names_their_list_not_a_re_record(
+    tools: ModuleType,
+) -> None:
+    # the guide's "Direct Context Usage": values listed in mock_targets, no recording behind
+    # them; the error told to re-record with pytest --clearstone-record or to check the mock
+    # config's span type, neither of which the user has
+    with DeterministicExecutionContext(WHEN, {"cs_tools.fetch": ["only"]}):
+        tools.fetch("a")
+        with pytest.raises(ReplayExhaustedError) as info:
+            tools.fetch("b")
+    assert str(info.value).splitlines()[-1] == (
+        "  mock_targets lists 1 value(s) for cs_tools.fetch, one for each call: add a value to "
+        "its list for each further call"
+    )
+    assert "re-record" not in str(info.value)
 
 
 def test_exhaustion_of_calls_all_recorded_in_one_branch_is_told_of_the_target(
@@ -468,9 +485,10 @@ def test_an_argument_recorded_of_another_type_than_its_default_is_no_default_lef
     # (a golden recorded limit=3.0; the call leaves limit out, at its default 3: not the same)
     spec = _responses(({"query": "a", "limit": 3.0}, "A"))
     targets = {"cs_tools.fetch": spec}
-    with DeterministicExecutionContext(WHEN, targets, strict=True), pytest.raises(
-        ReplayDivergenceError
-    ) as info:
+    with (
+        DeterministicExecutionContext(WHEN, targets, strict=True),
+        pytest.raises(ReplayDivergenceError) as info,
+    ):
         tools.fetch("a")
     assert "(not given by the call: limit, at the default)" in str(info.value)
 
@@ -481,9 +499,10 @@ def test_arguments_recorded_through_a_double_are_not_told_as_the_same_when_more_
     # (three positional arguments through a mock double: not the two the function takes now)
     spec = _responses(({"args": ("a", 5, "extra"), "kwargs": {}}, "A"))
     targets = {"cs_tools.fetch": spec}
-    with DeterministicExecutionContext(WHEN, targets, strict=True), pytest.raises(
-        ReplayDivergenceError
-    ) as info:
+    with (
+        DeterministicExecutionContext(WHEN, targets, strict=True),
+        pytest.raises(ReplayDivergenceError) as info,
+    ):
         tools.fetch("a", 5)
     assert "unittest.mock double" not in str(info.value)
 
@@ -497,9 +516,10 @@ def test_a_method_call_recorded_with_its_settings_and_replayed_through_a_double_
     # (the instance's settings, ``self``, are no argument the double was given)
     spec = _responses(({"self": {"model": "m"}, "prompt": "hi"}, "A"))
     targets = {f"{__name__}.variadic": spec}
-    with DeterministicExecutionContext(WHEN, targets, strict=True), pytest.raises(
-        ReplayDivergenceError
-    ) as info:
+    with (
+        DeterministicExecutionContext(WHEN, targets, strict=True),
+        pytest.raises(ReplayDivergenceError) as info,
+    ):
         variadic("hi")
     assert "The call is replayed through a unittest.mock double without a spec" in str(info.value)
 
@@ -532,9 +552,10 @@ def test_a_custom_matcher_refuses_the_recorded_arguments_themselves(tools: Modul
 
     spec = _responses(({"query": "a"}, "A"))
     targets = {"cs_tools.fetch": spec}
-    with DeterministicExecutionContext(WHEN, targets, strict=True, matcher=refuse), pytest.raises(
-        ReplayDivergenceError
-    ) as info:
+    with (
+        DeterministicExecutionContext(WHEN, targets, strict=True, matcher=refuse),
+        pytest.raises(ReplayDivergenceError) as info,
+    ):
         tools.fetch("a")
     assert info.value.closest is None  # (its own recording is no other call's)
 

@@ -732,6 +732,11 @@ if sys.argv[2] == "held by a thread":  # (a daemon thread's frame: never freed, 
 
     threading.Thread(target=lambda held=provider: threading.Event().wait(), daemon=True).start()
     del provider
+elif sys.argv[2] == "shutdown":
+    try:
+        provider.shutdown()
+    except Exception as exc:
+        print(type(exc).__name__, flush=True)
 print("done", flush=True)
 """
 
@@ -759,6 +764,26 @@ def test_spans_a_script_could_not_write_at_its_end_are_reported(tmp_path: Path, 
         f"{str(tmp_path / 'traces.db')!r}: cannot open the trace store"
     ) in run.stderr
     assert run.stderr.count("were not written") == 1  # (once: the spans are let go)
+
+
+def test_spans_a_failed_shutdown_raised_for_are_not_reported_again_at_the_end(
+    tmp_path: Path,
+) -> None:
+    # a script following the guide calls shutdown() on a store that cannot take its spans (here
+    # a directory): the error reached the script, and the same failure was told again on stderr
+    # as the process ended ("2 span(s) were not written"), though somebody had it to handle
+    import subprocess
+
+    (tmp_path / "traces.db").mkdir()
+    run = subprocess.run(
+        [sys.executable, "-c", _UNWRITABLE, str(tmp_path / "traces.db"), "shutdown"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    assert run.stdout == "TraceStoreError\ndone\n"
+    assert run.stderr == ""
 
 
 def test_a_provider_freed_as_the_interpreter_ends_says_nothing(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import sys
 from pathlib import Path
@@ -489,6 +490,89 @@ def test_generator_method_is_run_to_completion(mods: dict[str, ModuleType]) -> N
     assert engine.replay_from_checkpoint("numbered", mock_config=FETCH) == ["B1", "C1"]
 
 
+_CUT_STREAM = """
+async def achunks(prompt):
+    yield "Hel"
+    yield "lo"
+    raise ConnectionError("stream cut")
+
+
+def chunks(prompt):
+    yield "Hel"
+    yield "lo"
+    raise ConnectionError("stream cut")
+
+
+class Reader:
+    def __init__(self):
+        self.got = []
+
+    def read(self, prompt):
+        try:
+            for chunk in chunks(prompt):
+                self.got.append(chunk)
+        except ConnectionError:
+            self.got.append("<cut>")
+        return self.got
+
+    async def aread(self, prompt):
+        try:
+            async for chunk in achunks(prompt):
+                self.got.append(chunk)
+        except ConnectionError:
+            self.got.append("<cut>")
+        return self.got
+"""
+
+
+@pytest.mark.parametrize(("method", "target"), [("read", "chunks"), ("aread", "achunks")])
+def test_a_traced_stream_that_raised_after_chunks_replays_them_before_the_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, method: str, target: str
+) -> None:
+    # a @tracer.traced generator cut off mid-stream (a dropped connection, a cancellation)
+    # records the chunks it yielded and the error; the replay raised the error at the call, so
+    # the agent that kept the chunks it read got none of them
+    (tmp_path / "cs_cut_stream.py").write_text(_CUT_STREAM)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "cs_cut_stream", raising=False)
+    module = importlib.import_module("cs_cut_stream")
+    provider = TracerProvider(":memory:")
+    tracer = provider.get_tracer("agent")
+    monkeypatch.setattr(module, target, tracer.traced(span_type="llm")(getattr(module, target)))
+    agent = module.Reader()
+    with tracer.span("run") as root:
+        checkpoint = CheckpointManager().create_checkpoint(
+            agent, provider.trace_store.get_trace(root.trace_id), root.span_id
+        )
+        recorded = getattr(agent, method)("p")
+        if method == "aread":
+            recorded = asyncio.run(recorded)
+    assert recorded == ["Hel", "lo", "<cut>"]
+    engine = ReplayEngine(checkpoint, trace_store=provider.trace_store, strict=True)
+    mock = {"llm": f"cs_cut_stream.{target}"}
+    assert engine.replay_from_checkpoint(method, "p", mock_config=mock) == recorded
+    provider.shutdown()
+
+
+def test_a_plain_function_s_span_with_an_output_and_an_error_replays_the_error(
+    mods: dict[str, ModuleType],
+) -> None:
+    # (an imported span, OpenTelemetry's, may carry both: only a generator yields the output)
+    agent = mods["cs_tool_agent"].ToolAgent()
+    with (
+        mods["cs_recording"].Recording() as rec,
+        rec.step("step") as step,
+        contextlib.suppress(ValueError),
+        rec.tracer.span("fetch", span_type="tool") as call,
+    ):
+        call.set_output(["partial"])
+        raise ValueError("upstream failed")
+    engine = ReplayEngine(rec.checkpoint(agent, step.span_id), trace_store=rec.provider.trace_store)
+    assert engine.replay_from_checkpoint("lookup_swallowing", "x", mock_config=FETCH) == (
+        "fallback (ValueError)"
+    )
+
+
 def test_async_generator_method_is_run_to_completion(mods: dict[str, ModuleType]) -> None:
     engine = ReplayEngine(_two_steps(mods))
     assert engine.replay_from_checkpoint("anumbered", mock_config=FETCH) == ["B1", "C1"]
@@ -515,6 +599,32 @@ def test_preflight_report_structure_and_text(mods: dict[str, ModuleType]) -> Non
         "-" * 60,
     ]
     assert "No mock_config given" in str(engine.preflight(None))
+
+
+def test_a_target_mapped_to_a_span_type_its_calls_were_not_recorded_as_is_told_the_type(
+    mods: dict[str, ModuleType],
+) -> None:
+    # the guide's mock_config with the wrong span type for a function (a typo, or "llm" where
+    # @tracer.traced recorded "tool"): the replay said only "The agent now makes more calls than
+    # when it was recorded, or the mock config maps the wrong span type to this target"
+    engine = ReplayEngine(_two_steps(mods))
+    wrong = {"llm": "cs_tools.fetch"}
+    told = (
+        "The trace answers cs_tools.fetch with 2 span(s) of type 'tool' (named 'fetch') after "
+        "the checkpoint, none of type 'llm': map that type to it, "
+        "mock_config={'tool': 'cs_tools.fetch'}"
+    )
+    (warning,) = engine.preflight(wrong).warnings
+    assert warning.endswith(f" {told}.")
+    with pytest.raises(ReplayExhaustedError) as info:
+        engine.replay_from_checkpoint("lookup", "b", mock_config=wrong)
+    assert str(info.value).splitlines()[-1] == f"  {told}"
+    (given_both,) = engine.preflight({"tool": "cs_tools.fetch", "llm": "cs_tools.fetch"}).warnings
+    assert given_both.endswith("will raise ReplayExhaustedError.")  # (its 'tool' type is given)
+    assert engine.replay_from_checkpoint("lookup_twice", "b", "c", mock_config=FETCH) == [
+        "B1",
+        "C1",
+    ]
 
 
 @pytest.mark.parametrize(
