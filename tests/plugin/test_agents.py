@@ -133,9 +133,9 @@ def test_an_application_checkpoint_whose_call_spans_hold_no_arguments_replays_st
     pytester.syspathinsert()
     pytester.makepyfile(
         research_app=APP_MADE.replace(
-            "            traced_llm(\"q2\")",
-            "            with tracer.span(\"call_llm\", span_type=\"llm\") as llm:\n"
-            "                llm.set_output(\"live: q2\")",
+            '            traced_llm("q2")',
+            '            with tracer.span("call_llm", span_type="llm") as llm:\n'
+            '                llm.set_output("live: q2")',
         )
     )
     pytester.makepyfile(
@@ -186,3 +186,47 @@ def test_method_name_in_record_mode_without_a_checkpoint_says_what_to_do(project
     result = project.record()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*pass a bound method: replay.run(agent.method, ...)*"])
+
+
+LOGGING_APP = """
+import logging
+
+
+def llm(prompt):
+    return prompt.upper()
+
+
+class Agent:
+    def __init__(self):
+        self.log = logging.getLogger("support.agent")
+        self.turns = []
+
+    def ask(self, q):
+        self.log.info("asking %s", q)
+        self.turns.append(llm(q))
+        return self.turns[-1]
+"""
+
+LOGGING_TEST = """
+import logging
+
+import pytest
+from logging_app import Agent
+
+
+@pytest.mark.replay("g.ckpt", mock={"llm": "logging_app.llm"})
+def test_it(replay):
+    assert replay.run(Agent().ask, "hi") == "HI"
+    assert replay.agent.log is logging.getLogger("support.agent")
+"""
+
+
+def test_an_agent_keeping_a_logger_replays_with_the_logger_of_its_name(pytester):
+    # (was recorded green as the logger's repr, with a warning; every replay then failed:
+    # "'info': this logging.Logger is a placeholder")
+    pytester.syspathinsert()
+    pytester.makepyfile(logging_app=LOGGING_APP, test_it=LOGGING_TEST)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    pytester.runpytest().assert_outcomes(passed=1)
+    golden = (pytester.path / "g.ckpt").read_text()
+    assert '"__cs__": "logger"' in golden and '"__cs__": "repr"' not in golden
