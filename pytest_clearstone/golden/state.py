@@ -49,12 +49,18 @@ def agent_state(agent: Any) -> Any:
     try:
         return dict(vars(agent))
     except TypeError:
+        from .agent_classes import slotted_fields_advice  # (imported when it is needed)
+
         name = type(agent).__qualname__
+        smaller = slotted_fields_advice(type(agent))
+        give = (
+            f"Give {name}" if not smaller else f"{smaller[0].upper()}{smaller[1:]}; or give {name}"
+        )
         raise SerializationError(
             "state",
             name,
             "the agent has no get_state() and no __dict__ (its class has __slots__)",
-            advice=f"Give {name} a get_state() returning a dict of what it needs and a "
+            advice=f"{give} a get_state() returning a dict of what it needs and a "
             "load_state(state) method that sets it back.",
         ) from None
 
