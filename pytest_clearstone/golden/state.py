@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import importlib
 import importlib.util
+import inspect
 import sys
 import types
 from collections.abc import Sequence, Set
@@ -30,13 +31,26 @@ from ..releases import is_installed_file
 from ..tracing.span import Recorded
 
 
+def state_method(agent: Any, name: str) -> Any:
+    """The agent's own ``get_state`` or ``load_state`` (``name``), bound; ``None`` when it has
+    none. Looked up without the class's ``__getattr__``, which may hand the name on to an
+    object the agent wraps (a LangGraph graph's ``get_state(config)``, another agent's
+    ``load_state``): that object's state is not the agent's."""
+    try:
+        inspect.getattr_static(agent, name)
+    except AttributeError:
+        return None
+    method = getattr(agent, name, None)
+    return method if callable(method) else None
+
+
 def agent_state(agent: Any) -> Any:
     """The agent's live state: ``get_state()`` when it has one, else a copy of its ``__dict__``
     (the values are the agent's own objects, not copies). A ``get_state`` that cannot be called
     without arguments is another library's method of that name (LangGraph's): refused, naming
     the fix."""
-    get_state = getattr(agent, "get_state", None)
-    if callable(get_state):
+    get_state = state_method(agent, "get_state")
+    if get_state is not None:
         try:
             return get_state()
         except TypeError:
@@ -231,10 +245,10 @@ def rehydrate(cls: Any, state: Any) -> Any:
 
     agent = new_instance(cls, state if isinstance(state, dict) else {})
     load_state(agent, state)
-    if isinstance(state, dict) and not callable(getattr(agent, "load_state", None)):
+    if isinstance(state, dict) and state_method(agent, "load_state") is None:
         complete_fields(agent, state)  # (the class may have changed since it was saved)
-        getter = getattr(agent, "get_state", None)
-        if callable(getter):
+        getter = state_method(agent, "get_state")
+        if getter is not None:
             _check_restored_by_attributes(agent, getter, state)
     return agent
 
@@ -306,8 +320,8 @@ def load_state(agent: Any, state: Any, source: str = "") -> Set[str]:
     settings), and a replayed call compares its settings with the recorded ones — the copy
     decoded from the golden would hide a changed ``base_url`` or temperature, and send
     unmocked calls elsewhere."""
-    loader = getattr(agent, "load_state", None)
-    if callable(loader):
+    loader = state_method(agent, "load_state")
+    if loader is not None:
         loader(state)
         return frozenset()
     if isinstance(state, dict):
@@ -368,7 +382,7 @@ def unrestorable(agent: Any, state: Any) -> str | None:
     """Why :func:`load_state` could not give ``state``, which ``agent`` has now, back to it
     (``None``: it could): the agent has no ``load_state`` method, and the state is no dict or
     the agent has no ``__dict__`` to update."""
-    if callable(getattr(agent, "load_state", None)):
+    if state_method(agent, "load_state") is not None:
         return None
     name = type(agent).__qualname__
     if not isinstance(state, dict):
