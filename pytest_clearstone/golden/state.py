@@ -16,6 +16,7 @@ from collections.abc import Sequence, Set
 from typing import Any
 
 from ..codec import Encoder, decode, stored_as_reference
+from ..codec.clients import client_base, is_sdk_client
 from ..codec.tags import readable_path, tag_locations
 from ..errors import (
     FOREIGN_AGENT,
@@ -114,6 +115,7 @@ def capture_state(agent: Any, *, restored: bool = False) -> Recorded:
     (:func:`load_state`); one it could not give back raises :class:`ClearstoneError` now,
     naming the fix, instead of failing every replay.
     """
+    _refuse_a_client_subclass(agent)
     state = agent_state(agent)
     if restored:
         problem = unrestorable(agent, state)
@@ -134,6 +136,29 @@ def capture_state(agent: Any, *, restored: bool = False) -> Recorded:
         raise SerializationError(
             exc.path, exc.value_type, exc.reason, advice=library_agent_advice(agent)
         ) from None
+
+
+def _refuse_a_client_subclass(agent: Any) -> None:
+    """Refuse an agent of the project's own that is an SDK or HTTP client (a subclass of
+    ``openai.OpenAI`` with the agent's methods) and has no ``get_state()``: its ``__dict__`` is
+    the client's settings and connection, which would be refused at an attribute the SDK set
+    (``_configured_base_url``), naming no fix that works."""
+    cls = type(agent)
+    base = client_base(cls)
+    if base is None or is_installed(cls) or state_method(agent, "get_state") is not None:
+        return
+    name, client = cls.__qualname__, base.replace(":", ".")
+    kind = "an SDK client" if is_sdk_client(cls) else "an HTTP client"
+    raise SerializationError(
+        "state",
+        name,
+        f"{name} is {kind} (a subclass of {client}), whose __dict__ holds the client's own "
+        "settings and connection, not the agent's state",
+        advice=f"Keep the client in an attribute of an agent class of your own (self.client = "
+        f"{client}(...)) and give replay.run() that agent's method, or give {name} a "
+        "get_state() returning a dict of its own attributes and a load_state(state) method "
+        "that sets them back.",
+    )
 
 
 def state_value(state: Recorded) -> Any:

@@ -83,6 +83,25 @@ def test_the_state_methods_of_the_object_an_agent_wraps_are_not_the_agents() -> 
     assert agent.turns == ["hi"]
 
 
+class Assistant(openai.OpenAI):
+    """An agent that is its SDK client: a subclass with the agent's methods and memory."""
+
+    def __init__(self) -> None:
+        super().__init__(api_key="sk-test", base_url="http://127.0.0.1:9/v1")
+        self.memory: list[str] = []
+
+
+def test_an_agent_that_subclasses_an_sdk_client_is_told_to_hold_the_client_instead() -> None:
+    # (was: "cannot serialise the agent state at state['_configured_base_url'] (a
+    # httpx2.URL) ... Make the value JSON-friendly": an attribute the SDK set, not the agent)
+    with pytest.raises(SerializationError) as refused:
+        capture_state(Assistant())
+    message = str(refused.value)
+    assert "Assistant is an SDK client (a subclass of openai.OpenAI)" in message
+    assert "self.client = openai.OpenAI(...)" in message
+    assert "JSON-friendly" not in message
+
+
 class Cached(Agent):
     @functools.cached_property
     def doubled(self) -> int:
