@@ -56,7 +56,7 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from ..commands import RECORD_COMMAND
@@ -606,6 +606,11 @@ class Encoder:
             return {TAG: "range", "v": [v.start, v.stop, v.step]}
         if t is collections.ChainMap:  # (its maps, first to last)
             return self._enc_seq("chainmap", v.maps)
+        if t is SimpleNamespace:  # (its attributes, by name)
+            return {
+                TAG: "namespace",
+                "v": {k: self._enc_at(f".{k}", x) for k, x in vars(v).items()},
+            }
         if is_std_array(t):  # (its type code and items)
             return {TAG: "array", "typecode": v.typecode, "v": self._enc(v.tolist())}
         if t.__name__ == "Fraction" and t.__module__ == "fractions":  # (imported when used)
@@ -1365,6 +1370,7 @@ _BUILTIN_DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "ordereddict": lambda t: collections.OrderedDict((k, v) for k, v in t["v"]),
     "counter": lambda t: collections.Counter({k: v for k, v in t["v"]}),
     "chainmap": lambda t: collections.ChainMap(*t["v"]),
+    "namespace": lambda t: SimpleNamespace(**t["v"]),
     "range": _dec_range,
     "array": _dec_array,
     "fraction": lambda t: _dec_fraction(t["v"]),
