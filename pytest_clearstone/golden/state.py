@@ -62,7 +62,7 @@ def agent_state(agent: Any) -> Any:
                 raise  # (raised inside the agent's own get_state())
             raise ClearstoneError(problem) from None
     try:
-        return dict(vars(agent))
+        state = dict(vars(agent))
     except TypeError:
         from .agent_classes import slotted_fields_advice  # (imported when it is needed)
 
@@ -78,6 +78,30 @@ def agent_state(agent: Any) -> Any:
             advice=f"{give} a get_state() returning a dict of what it needs and a "
             "load_state(state) method that sets it back.",
         ) from None
+    private = pydantic_private(agent)
+    if private:  # (their names start with "_": no field has one)
+        state.update(private)
+    return state
+
+
+def private_names(agent: Any) -> Set[str]:
+    """The names of the private attributes the pydantic model class of ``agent`` declares."""
+    declared = getattr(type(agent), "__private_attributes__", None)
+    return declared.keys() if type(declared) is dict else frozenset()
+
+
+def pydantic_private(agent: Any) -> dict[str, Any] | None:
+    """The private attributes (``PrivateAttr``) of an agent that is a pydantic model of the
+    project's own, which its ``__dict__`` does not hold (memory kept in ``_turns``, a client in
+    ``_client``); ``None`` for any other agent."""
+    declared = getattr(type(agent), "__private_attributes__", None)
+    if not declared or type(declared) is not dict or is_installed(type(agent)):
+        return None
+    try:
+        private = object.__getattribute__(agent, "__pydantic_private__")
+    except AttributeError:
+        return None
+    return private if type(private) is dict else None
 
 
 def without_one_sided_cached_values(
@@ -359,10 +383,14 @@ def load_state(agent: Any, state: Any, source: str = "") -> Set[str]:
                 f"checkpoint again (a golden: re-record it)"
             )
         kept: Set[str] = own.keys() - state.keys()  # (a set difference: cheap on a passing replay)
+        private = pydantic_private(agent)
+        if private is not None:
+            kept = kept | (private.keys() - state.keys())
         for name, value in state.items():
-            if name in own and _holds_client(value) and _holds_client(own[name]):
+            held = private if private is not None and name in private_names(agent) else own
+            if name in held and _holds_client(value) and _holds_client(held[name]):
                 continue
-            own[name] = value
+            held[name] = value
         return kept
     where, edited = (
         (f" from {source}", f", or, if {source} was edited by hand, restore it")
