@@ -58,6 +58,7 @@ import copy
 import dataclasses
 import io
 import json
+import logging
 import math
 import os
 import re
@@ -423,8 +424,10 @@ _TEXT_RULES: dict[re.Pattern[str], Callable[[str], str]] = {
     _PASSWORD_SETTING: _setting_value,
 }
 #: what the walk never looks into: code and namespaces hold no recorded data, and lead to the
-#: whole interpreter (a driver module's ``sys.modules``, say); a class is stored by its name
+#: whole interpreter (a driver module's ``sys.modules``, say); a class is stored by its name, and
+#: so is a logger (its manager leads to every logger: a copy made on the way is no logger of a name)
 _NOT_DATA = (
+    logging.Logger,
     type,
     types.ModuleType,
     types.FunctionType,

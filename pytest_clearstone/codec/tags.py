@@ -56,7 +56,7 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from ..commands import RECORD_COMMAND
@@ -606,6 +606,11 @@ class Encoder:
             return {TAG: "range", "v": [v.start, v.stop, v.step]}
         if t is collections.ChainMap:  # (its maps, first to last)
             return self._enc_seq("chainmap", v.maps)
+        if t is SimpleNamespace:  # (its attributes, by name)
+            return {
+                TAG: "namespace",
+                "v": {k: self._enc_at(f".{k}", x) for k, x in vars(v).items()},
+            }
         if is_std_array(t):  # (its type code and items)
             return {TAG: "array", "typecode": v.typecode, "v": self._enc(v.tolist())}
         if t.__name__ == "Fraction" and t.__module__ == "fractions":  # (imported when used)
@@ -623,6 +628,9 @@ class Encoder:
             return {TAG: "zone", "offset": at.isoformat()[_ISO_LENGTH:], **_zone_parts(at, v)}
         if t is re.Pattern:
             return {TAG: "pattern", "v": self._enc(v.pattern), "flags": v.flags}
+        logger = _logger_name(v)
+        if logger is not None:  # (an agent's `self.log = logging.getLogger(__name__)`)
+            return {TAG: "logger", "v": logger}
         # (the standard library's own classes: pathlib on 3.12, pathlib._local from 3.13)
         if isinstance(v, PurePath) and t.__module__.partition(".")[0] == "pathlib":
             text = str(v)
@@ -1100,6 +1108,27 @@ def _dec_ip(tree: dict[str, Any]) -> Any:
     return getattr(ipaddress, name)(text)
 
 
+def _logger_name(v: Any) -> str | None:
+    """The name of ``v`` when it is a logger that ``logging.getLogger`` gives back by that name
+    (the root logger's is ``"root"``); ``None`` for any other value, and for a logger made
+    directly (``logging.Logger(name)``), which is not the one of its name."""
+    logging = sys.modules.get("logging")  # (a logger exists only once logging is imported)
+    if logging is None or not isinstance(v, logging.Logger):
+        return None
+    if v is logging.root or logging.Logger.manager.loggerDict.get(v.name) is v:
+        return str(v.name)
+    return None
+
+
+def _dec_logger(tree: dict[str, Any]) -> Any:
+    import logging  # (only for a golden that holds one)
+
+    name = tree["v"]
+    if type(name) is not str:
+        raise DecodeError(f"bad stored logger name {name!r}")
+    return logging.getLogger(name)
+
+
 def _dec_pattern(tree: dict[str, Any]) -> re.Pattern[Any]:
     pattern, flags = tree["v"], tree["flags"]
     if type(pattern) not in (str, bytes) or type(flags) is not int:
@@ -1341,12 +1370,14 @@ _BUILTIN_DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "ordereddict": lambda t: collections.OrderedDict((k, v) for k, v in t["v"]),
     "counter": lambda t: collections.Counter({k: v for k, v in t["v"]}),
     "chainmap": lambda t: collections.ChainMap(*t["v"]),
+    "namespace": lambda t: SimpleNamespace(**t["v"]),
     "range": _dec_range,
     "array": _dec_array,
     "fraction": lambda t: _dec_fraction(t["v"]),
     "ip": _dec_ip,
     "zone": _dec_zone,
     "pattern": _dec_pattern,
+    "logger": _dec_logger,
 }
 #: tags whose values decode without importing a module or running stored code (inspection
 #: decodes these and replaces the others by placeholders; a time in a zone of pytz or dateutil

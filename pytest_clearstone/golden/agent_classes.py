@@ -64,6 +64,24 @@ def library_agent_advice(agent: Any) -> str:
     return f"The agent is a {_class_name(agent)}, a class of an installed package: {OWN_FUNCTION}"
 
 
+def slotted_fields_advice(cls: type) -> str:
+    """The smaller fix for an agent class without ``__dict__`` whose decorator made its
+    ``__slots__`` (``@attrs.define``, ``@dataclass(slots=True)``): declared without them, its
+    fields are in ``__dict__``, which is captured and restored as it is; ``""`` for another
+    class."""
+    own = vars(cls)
+    if "__slots__" not in own:
+        return ""
+    if "__attrs_attrs__" in own:
+        return "declare it with @attrs.define(slots=False), which keeps its fields in __dict__"
+    if "__dataclass_fields__" in own:
+        return (
+            "declare it with @dataclass without slots=True (and no __slots__ of its own), "
+            "which keeps its fields in __dict__"
+        )
+    return ""
+
+
 def complete_fields(agent: Any, state: dict[str, Any]) -> None:
     """Give ``agent`` (given the checkpoint's ``state`` as its ``__dict__``) the defaults of the
     fields its class declares and ``state`` lacks (the class changed since it was saved); a

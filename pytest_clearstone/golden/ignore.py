@@ -61,6 +61,7 @@ _CONTAINER_TAGS = frozenset(
         "attrs",
         "namedtuple",
         "slots",
+        "namespace",
         "tuple",
         "list",
         "set",
@@ -501,7 +502,9 @@ def _placeholder_text(kind: str) -> str:
 
 #: the tags whose fields (under "v") the redaction names as attributes, and those whose items
 #: (under "v") it names by position
-_NAMED_FIELDS = frozenset({"pydantic", "pydantic.v1", "dataclass", "attrs", "namedtuple", "slots"})
+_NAMED_FIELDS = frozenset(
+    {"pydantic", "pydantic.v1", "dataclass", "attrs", "namedtuple", "slots", "namespace"}
+)
 _POSITIONS = frozenset({"tuple", "list"})
 
 

@@ -60,7 +60,7 @@ from .responses import ReplayCall, Transform
 from .secrets import leak_check
 from .signing import resolve_key
 from .spec import GoldenSpec
-from .state import agent_class_of, agent_state, capture_state, state_value
+from .state import agent_class_of, agent_state, capture_state, state_method, state_value
 from .target_errors import PYDANTIC_AI_SDK_METHODS, SDK_METHODS
 from .targets import PatchStack, Target, resolve
 
@@ -278,7 +278,7 @@ class RecordingRun:
             self.first_agent = agent
             self.state_before = self._state(agent, restored=True)
             # (given back as copies, and compared whole: ignore_state may leave them out)
-            if not callable(getattr(agent, "load_state", None)) and not self.spec.ignore_state:
+            if state_method(agent, "load_state") is None and not self.spec.ignore_state:
                 from .shared_objects import shared_objects
 
                 self._shared = shared_objects(agent_state(agent))

@@ -30,6 +30,7 @@ from .state import (
     agent_state,
     kept_attributes_hint,
     load_state,
+    state_method,
     without_one_sided_cached_values,
 )
 from .threads import name_run
@@ -197,7 +198,7 @@ class ReplayingRun:
         first = not (self.runs or self._state_given or agent is None)
         if first and self.checkpoint.agent_module is not None:
             self._state_given = True
-            if self.context is not None and callable(getattr(agent, "load_state", None)):
+            if self.context is not None and state_method(agent, "load_state") is not None:
                 # (what it draws moves the seeded streams: named where only random ids differ)
                 self.context.session.state_loader = f"{type(agent).__qualname__}.load_state"
             if self.keep_found_state:

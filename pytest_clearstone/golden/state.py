@@ -9,12 +9,14 @@ from __future__ import annotations
 import functools
 import importlib
 import importlib.util
+import inspect
 import sys
 import types
 from collections.abc import Sequence, Set
 from typing import Any
 
 from ..codec import Encoder, decode, stored_as_reference
+from ..codec.clients import client_base, is_sdk_client
 from ..codec.tags import readable_path, tag_locations
 from ..errors import (
     FOREIGN_AGENT,
@@ -30,13 +32,26 @@ from ..releases import is_installed_file
 from ..tracing.span import Recorded
 
 
+def state_method(agent: Any, name: str) -> Any:
+    """The agent's own ``get_state`` or ``load_state`` (``name``), bound; ``None`` when it has
+    none. Looked up without the class's ``__getattr__``, which may hand the name on to an
+    object the agent wraps (a LangGraph graph's ``get_state(config)``, another agent's
+    ``load_state``): that object's state is not the agent's."""
+    try:
+        inspect.getattr_static(agent, name)
+    except AttributeError:
+        return None
+    method = getattr(agent, name, None)
+    return method if callable(method) else None
+
+
 def agent_state(agent: Any) -> Any:
     """The agent's live state: ``get_state()`` when it has one, else a copy of its ``__dict__``
     (the values are the agent's own objects, not copies). A ``get_state`` that cannot be called
     without arguments is another library's method of that name (LangGraph's): refused, naming
     the fix."""
-    get_state = getattr(agent, "get_state", None)
-    if callable(get_state):
+    get_state = state_method(agent, "get_state")
+    if get_state is not None:
         try:
             return get_state()
         except TypeError:
@@ -47,16 +62,46 @@ def agent_state(agent: Any) -> Any:
                 raise  # (raised inside the agent's own get_state())
             raise ClearstoneError(problem) from None
     try:
-        return dict(vars(agent))
+        state = dict(vars(agent))
     except TypeError:
+        from .agent_classes import slotted_fields_advice  # (imported when it is needed)
+
         name = type(agent).__qualname__
+        smaller = slotted_fields_advice(type(agent))
+        give = (
+            f"Give {name}" if not smaller else f"{smaller[0].upper()}{smaller[1:]}; or give {name}"
+        )
         raise SerializationError(
             "state",
             name,
             "the agent has no get_state() and no __dict__ (its class has __slots__)",
-            advice=f"Give {name} a get_state() returning a dict of what it needs and a "
+            advice=f"{give} a get_state() returning a dict of what it needs and a "
             "load_state(state) method that sets it back.",
         ) from None
+    private = pydantic_private(agent)
+    if private:  # (their names start with "_": no field has one)
+        state.update(private)
+    return state
+
+
+def private_names(agent: Any) -> Set[str]:
+    """The names of the private attributes the pydantic model class of ``agent`` declares."""
+    declared = getattr(type(agent), "__private_attributes__", None)
+    return declared.keys() if type(declared) is dict else frozenset()
+
+
+def pydantic_private(agent: Any) -> dict[str, Any] | None:
+    """The private attributes (``PrivateAttr``) of an agent that is a pydantic model of the
+    project's own, which its ``__dict__`` does not hold (memory kept in ``_turns``, a client in
+    ``_client``); ``None`` for any other agent."""
+    declared = getattr(type(agent), "__private_attributes__", None)
+    if not declared or type(declared) is not dict or is_installed(type(agent)):
+        return None
+    try:
+        private = object.__getattribute__(agent, "__pydantic_private__")
+    except AttributeError:
+        return None
+    return private if type(private) is dict else None
 
 
 def without_one_sided_cached_values(
@@ -94,6 +139,7 @@ def capture_state(agent: Any, *, restored: bool = False) -> Recorded:
     (:func:`load_state`); one it could not give back raises :class:`ClearstoneError` now,
     naming the fix, instead of failing every replay.
     """
+    _refuse_a_client_subclass(agent)
     state = agent_state(agent)
     if restored:
         problem = unrestorable(agent, state)
@@ -114,6 +160,29 @@ def capture_state(agent: Any, *, restored: bool = False) -> Recorded:
         raise SerializationError(
             exc.path, exc.value_type, exc.reason, advice=library_agent_advice(agent)
         ) from None
+
+
+def _refuse_a_client_subclass(agent: Any) -> None:
+    """Refuse an agent of the project's own that is an SDK or HTTP client (a subclass of
+    ``openai.OpenAI`` with the agent's methods) and has no ``get_state()``: its ``__dict__`` is
+    the client's settings and connection, which would be refused at an attribute the SDK set
+    (``_configured_base_url``), naming no fix that works."""
+    cls = type(agent)
+    base = client_base(cls)
+    if base is None or is_installed(cls) or state_method(agent, "get_state") is not None:
+        return
+    name, client = cls.__qualname__, base.replace(":", ".")
+    kind = "an SDK client" if is_sdk_client(cls) else "an HTTP client"
+    raise SerializationError(
+        "state",
+        name,
+        f"{name} is {kind} (a subclass of {client}), whose __dict__ holds the client's own "
+        "settings and connection, not the agent's state",
+        advice=f"Keep the client in an attribute of an agent class of your own (self.client = "
+        f"{client}(...)) and give replay.run() that agent's method, or give {name} a "
+        "get_state() returning a dict of its own attributes and a load_state(state) method "
+        "that sets them back.",
+    )
 
 
 def state_value(state: Recorded) -> Any:
@@ -225,10 +294,10 @@ def rehydrate(cls: Any, state: Any) -> Any:
 
     agent = new_instance(cls, state if isinstance(state, dict) else {})
     load_state(agent, state)
-    if isinstance(state, dict) and not callable(getattr(agent, "load_state", None)):
+    if isinstance(state, dict) and state_method(agent, "load_state") is None:
         complete_fields(agent, state)  # (the class may have changed since it was saved)
-        getter = getattr(agent, "get_state", None)
-        if callable(getter):
+        getter = state_method(agent, "get_state")
+        if getter is not None:
             _check_restored_by_attributes(agent, getter, state)
     return agent
 
@@ -300,8 +369,8 @@ def load_state(agent: Any, state: Any, source: str = "") -> Set[str]:
     settings), and a replayed call compares its settings with the recorded ones — the copy
     decoded from the golden would hide a changed ``base_url`` or temperature, and send
     unmocked calls elsewhere."""
-    loader = getattr(agent, "load_state", None)
-    if callable(loader):
+    loader = state_method(agent, "load_state")
+    if loader is not None:
         loader(state)
         return frozenset()
     if isinstance(state, dict):
@@ -314,10 +383,14 @@ def load_state(agent: Any, state: Any, source: str = "") -> Set[str]:
                 f"checkpoint again (a golden: re-record it)"
             )
         kept: Set[str] = own.keys() - state.keys()  # (a set difference: cheap on a passing replay)
+        private = pydantic_private(agent)
+        if private is not None:
+            kept = kept | (private.keys() - state.keys())
         for name, value in state.items():
-            if name in own and _holds_client(value) and _holds_client(own[name]):
+            held = private if private is not None and name in private_names(agent) else own
+            if name in held and _holds_client(value) and _holds_client(held[name]):
                 continue
-            own[name] = value
+            held[name] = value
         return kept
     where, edited = (
         (f" from {source}", f", or, if {source} was edited by hand, restore it")
@@ -362,7 +435,7 @@ def unrestorable(agent: Any, state: Any) -> str | None:
     """Why :func:`load_state` could not give ``state``, which ``agent`` has now, back to it
     (``None``: it could): the agent has no ``load_state`` method, and the state is no dict or
     the agent has no ``__dict__`` to update."""
-    if callable(getattr(agent, "load_state", None)):
+    if state_method(agent, "load_state") is not None:
         return None
     name = type(agent).__qualname__
     if not isinstance(state, dict):

@@ -1,14 +1,15 @@
-"""A ``range``, an ``array.array`` or a ``collections.ChainMap`` (pages to fetch, a buffer of
-samples, layered settings) was stored only as a pickle, or, where pickles are not allowed (the
-default), as the placeholder of its repr: a mocked call given one was compared by its type, so
-``fetch_pages(range(0, 50, 10))`` changed to ``range(0, 100, 10)`` replayed green, and an agent
-keeping one in its state could not be recorded without pickles. They are stored readably and
-read back as the values they were."""
+"""A ``range``, an ``array.array``, a ``collections.ChainMap`` or a ``types.SimpleNamespace``
+(pages to fetch, a buffer of samples, layered settings, an agent's config) was stored only as a
+pickle, or, where pickles are not allowed (the default), as the placeholder of its repr: a mocked
+call given one was compared by its type, so ``fetch_pages(range(0, 50, 10))`` changed to
+``range(0, 100, 10)`` replayed green, and an agent keeping one in its state could not be recorded
+without pickles. They are stored readably and read back as the values they were."""
 
 from __future__ import annotations
 
 import array
 import collections
+import types
 
 import pytest
 
@@ -80,6 +81,8 @@ def test_standard_containers_record_replay_and_a_changed_range_diverges(
         array.array("B", b"ab"),
         collections.ChainMap({"a": 1}, {(1, 2): {"b"}}),
         collections.ChainMap(),
+        types.SimpleNamespace(model="claude-sonnet-4-5", limits=types.SimpleNamespace(tokens=100)),
+        types.SimpleNamespace(),
     ],
 )
 def test_a_standard_container_reads_back_as_itself_without_a_pickle(value: object) -> None:

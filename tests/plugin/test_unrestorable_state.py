@@ -8,6 +8,8 @@ import pytest
 AGENTS = """
 import dataclasses
 
+import attrs
+
 
 def llm(prompt):
     return prompt.upper()
@@ -43,6 +45,24 @@ class SlotsAgent:
 
     def get_state(self):
         return {"seen": self.seen}
+
+    def ask(self, q):
+        self.seen.append(q)
+        return llm(q)
+
+
+@attrs.define
+class AttrsAgent:
+    seen: list = attrs.Factory(list)
+
+    def ask(self, q):
+        self.seen.append(q)
+        return llm(q)
+
+
+@dataclasses.dataclass(slots=True)
+class SlottedDataclassAgent:
+    seen: list = dataclasses.field(default_factory=list)
 
     def ask(self, q):
         self.seen.append(q)
@@ -118,3 +138,33 @@ def test_an_agent_with_slots_and_no_get_state_is_told_the_fix_that_works(
     )
     result.stdout.no_fnmatch_line("*JSON-friendly*")
     assert not (pytester.path / "g.ckpt").exists()
+
+
+@pytest.mark.parametrize(
+    ("agent", "fix", "fixed"),
+    [
+        (
+            "AttrsAgent",
+            "@attrs.define(slots=False)",
+            ("@attrs.define\n", "@attrs.define(slots=False)\n"),
+        ),
+        (
+            "SlottedDataclassAgent",
+            "@dataclass without slots=True",
+            ("@dataclasses.dataclass(slots=True)", "@dataclasses.dataclass"),
+        ),
+    ],
+)
+def test_an_attrs_or_slotted_dataclass_agent_is_told_to_keep_its_fields_in_its_dict(
+    pytester: pytest.Pytester, agent: str, fix: str, fixed: tuple[str, str]
+) -> None:
+    # (was told only to write get_state() and load_state(): the class declares no __slots__,
+    # its decorator makes them, and one argument of it keeps the fields in __dict__)
+    pytester.syspathinsert()
+    pytester.makepyfile(state_agents=AGENTS, test_it=_test(agent))
+    result = pytester.runpytest("--clearstone-record")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([f"*__dict__ (its class has __slots__)*{fix}*"])
+    pytester.makepyfile(state_agents=AGENTS.replace(*fixed))
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    pytester.runpytest().assert_outcomes(passed=1)

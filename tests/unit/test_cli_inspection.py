@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
+from argparse import Namespace
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -105,16 +106,16 @@ def _saved(tmp_path: Path, name: str, state: object) -> Path:
 
 
 def test_pickled_values_become_placeholders_that_still_compare(tmp_path):
-    a = _saved(tmp_path, "a.ckpt", SimpleNamespace(n=1))
-    b = _saved(tmp_path, "b.ckpt", SimpleNamespace(n=2))
-    c = _saved(tmp_path, "c.ckpt", SimpleNamespace(n=1))
+    a = _saved(tmp_path, "a.ckpt", Namespace(n=1))
+    b = _saved(tmp_path, "b.ckpt", Namespace(n=2))
+    c = _saved(tmp_path, "c.ckpt", Namespace(n=1))
     assert json.loads(a.read_text())["contains_pickle"] is True
     left, right, same = (load_checkpoint(p) for p in (a, b, c))
-    assert repr(left.agent_state["value"]).startswith("<pickled types.SimpleNamespace sha256:")
+    assert repr(left.agent_state["value"]).startswith("<pickled argparse.Namespace sha256:")
     sections = dict(diff_lines(left, right))
     assert list(sections) == ["state"]
     assert diff_lines(left, same) == []
-    assert load_checkpoint(a, allow_pickle=True).agent_state["value"] == SimpleNamespace(n=1)
+    assert load_checkpoint(a, allow_pickle=True).agent_state["value"] == Namespace(n=1)
 
 
 def test_the_pickles_of_a_file_whose_signature_no_longer_holds_are_not_unpickled(
@@ -123,8 +124,8 @@ def test_the_pickles_of_a_file_whose_signature_no_longer_holds_are_not_unpickled
     from pytest_clearstone.errors import UntrustedCheckpointError
 
     monkeypatch.setenv("CLEARSTONE_SIGNING_KEY", "k" * 32)
-    path = _saved(tmp_path, "signed.ckpt", SimpleNamespace(n=1))
-    assert load_checkpoint(path, allow_pickle=True).agent_state["value"] == SimpleNamespace(n=1)
+    path = _saved(tmp_path, "signed.ckpt", Namespace(n=1))
+    assert load_checkpoint(path, allow_pickle=True).agent_state["value"] == Namespace(n=1)
     path.write_text(path.read_text().replace('"run"', '"r_n"'))
     with pytest.raises(UntrustedCheckpointError, match="not validly signed"):
         load_checkpoint(path, allow_pickle=True)
@@ -158,12 +159,12 @@ def test_values_of_classes_not_imported_are_shown_by_their_stored_fields(tmp_pat
     assert "kinds" not in sys.modules
     # inside a value of a class that is imported: the same, and a pickle is a placeholder
     sys.modules["kinds"] = kinds
-    held = _saved(tmp_path, "held.ckpt", Holder(kinds.Order("K-3"), SimpleNamespace(n=1)))
+    held = _saved(tmp_path, "held.ckpt", Holder(kinds.Order("K-3"), Namespace(n=1)))
     del sys.modules["kinds"]
     shown = load_checkpoint(held).agent_state["value"]
     assert "kinds" not in sys.modules
     assert repr(shown.item) == "Order(sku='K-3')"
-    assert repr(shown.extra).startswith("<pickled types.SimpleNamespace sha256:")
+    assert repr(shown.extra).startswith("<pickled argparse.Namespace sha256:")
 
 
 def test_a_value_of_a_tag_this_version_does_not_know_is_shown_by_its_fields() -> None:
@@ -560,8 +561,8 @@ def test_the_canonical_form_sorts_keys_keeps_text_as_it_is_and_names_a_pickle(
 ) -> None:
     from pytest_clearstone.inspection import canonical_lines
 
-    path = _saved(tmp_path, "state.ckpt", {"z": "café", "a": SimpleNamespace(n=1)})
+    path = _saved(tmp_path, "state.ckpt", {"z": "café", "a": Namespace(n=1)})
     lines = canonical_lines(path.read_bytes(), path)
     state = lines[lines.index("state:") + 1 : lines.index("spans:")]
-    assert state[2].startswith('      "a": "<pickled types.SimpleNamespace sha256:')
+    assert state[2].startswith('      "a": "<pickled argparse.Namespace sha256:')
     assert state[3] == '      "z": "café"'

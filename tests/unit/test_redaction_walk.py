@@ -4,6 +4,7 @@ tuple subclass it cannot rebuild, and visits each object once (shared objects st
 from __future__ import annotations
 
 import io
+import logging
 import sqlite3
 import types
 from collections import namedtuple
@@ -78,6 +79,15 @@ def test_modules_functions_and_methods_are_not_walked() -> None:
     Tools.search.cache = Counted()  # type: ignore[attr-defined]
     assert _count_reads({"module": module, "tool": tool, "method": Tools().search}) == 0
     assert _count_reads({"held": types.SimpleNamespace(module=module, tool=tool)}) == 0
+
+
+def test_a_logger_is_neither_walked_nor_copied(monkeypatch: pytest.MonkeyPatch) -> None:
+    # (its walk reached it again through its manager's loggers and made a copy, which no
+    # logging.getLogger gives back: the golden stored its repr)
+    logger = logging.getLogger("support.agent")
+    monkeypatch.setattr(logger, "cache", Counted(), raising=False)
+    assert _count_reads({"log": logger}) == 0
+    assert Redactor()({"log": logger}, "state", "x")["log"] is logger
 
 
 def test_a_function_attribute_under_a_secret_key_is_not_changed_in_place() -> None:

@@ -728,6 +728,25 @@ def test_a_compiled_pattern_reads_back_with_its_flags() -> None:
     assert back.match("REFUND 12")
 
 
+def test_a_logger_reads_back_as_the_logger_of_its_name_without_a_pickle() -> None:
+    # (an agent's `self.log = logging.getLogger(__name__)` was stored as its repr: every
+    # replay then failed at the agent's first `self.log.info(...)`)
+    import logging
+
+    for logger in (logging.getLogger("support.agent"), logging.getLogger()):
+        tree = encode({"log": logger}, allow_pickle=False)["log"]
+        assert tree[TAG] == "logger"
+        assert loads(dumps(tree)) is logger
+
+
+def test_a_logger_no_getlogger_call_gives_back_is_not_stored_by_its_name() -> None:
+    import logging
+
+    stray = logging.Logger("support.agent")  # (made directly: not the one of its name)
+    with pytest.warns(UnencodableValueWarning):
+        assert encode(stray, allow_pickle=False)[TAG] == "repr"
+
+
 def test_placeholders_are_equal_only_with_the_same_type_and_text() -> None:
     # (a value stored as its repr: two of one type but another repr are two values)
     assert StoredRepr("db.Pool", "<Pool 1>") == StoredRepr("db.Pool", "<Pool 1>")

@@ -52,6 +52,56 @@ def test_an_attribute_named_get_state_that_is_no_method_leaves_the_state_to_dund
     assert agent_state(Agent(get_state="saved")) == {"get_state": "saved"}
 
 
+class Inner:
+    """An object with state methods of its own: a LangGraph graph's get_state(config), an
+    agent of another's."""
+
+    def get_state(self, config: Any = None) -> dict[str, Any]:
+        raise AssertionError("the wrapper's state was taken from the object it wraps")
+
+    def load_state(self, state: Any) -> None:
+        raise AssertionError("the wrapper's state was given to the object it wraps")
+
+
+class Wrapper:
+    """An agent whose ``__getattr__`` hands on what it lacks to the object it wraps."""
+
+    def __init__(self) -> None:
+        self.inner = Inner()
+        self.turns: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def test_the_state_methods_of_the_object_an_agent_wraps_are_not_the_agents() -> None:
+    # (a class delegating to its compiled LangGraph graph was refused: "its get_state() needs
+    # arguments (config), so it is not an agent's state method")
+    agent = Wrapper()
+    assert agent_state(agent) == {"inner": agent.inner, "turns": []}
+    load_state(agent, {"inner": agent.inner, "turns": ["hi"]})
+    assert agent.turns == ["hi"]
+
+
+class Assistant(openai.OpenAI):
+    """An agent that is its SDK client: a subclass with the agent's methods and memory."""
+
+    def __init__(self) -> None:
+        super().__init__(api_key="sk-test", base_url="http://127.0.0.1:9/v1")
+        self.memory: list[str] = []
+
+
+def test_an_agent_that_subclasses_an_sdk_client_is_told_to_hold_the_client_instead() -> None:
+    # (was: "cannot serialise the agent state at state['_configured_base_url'] (a
+    # httpx2.URL) ... Make the value JSON-friendly": an attribute the SDK set, not the agent)
+    with pytest.raises(SerializationError) as refused:
+        capture_state(Assistant())
+    message = str(refused.value)
+    assert "Assistant is an SDK client (a subclass of openai.OpenAI)" in message
+    assert "self.client = openai.OpenAI(...)" in message
+    assert "JSON-friendly" not in message
+
+
 class Cached(Agent):
     @functools.cached_property
     def doubled(self) -> int:
