@@ -37,10 +37,11 @@ def state_method(agent: Any, name: str) -> Any:
     none. Looked up without the class's ``__getattr__``, which may hand the name on to an
     object the agent wraps (a LangGraph graph's ``get_state(config)``, another agent's
     ``load_state``): that object's state is not the agent's."""
-    try:
-        inspect.getattr_static(agent, name)
-    except AttributeError:
-        return None
+    if hasattr(type(agent), "__getattr__"):  # (else getattr finds only the agent's own)
+        try:
+            inspect.getattr_static(agent, name)
+        except AttributeError:
+            return None
     method = getattr(agent, name, None)
     return method if callable(method) else None
 
