@@ -673,13 +673,21 @@ class CheckpointPathError(CheckpointError, ValueError):
 
 class AgentImportError(CheckpointError, ImportError):
     """The agent class recorded in a checkpoint cannot be imported (``imported``: its module
-    was, but holds no such class)."""
+    was, but holds no such class); ``checkpoint_path`` is the file that names it, when known."""
 
     def __init__(
-        self, module: str, qualname: str, reason: str, fix: str = "", *, imported: bool = False
+        self,
+        module: str,
+        qualname: str,
+        reason: str,
+        fix: str = "",
+        *,
+        imported: bool = False,
+        checkpoint_path: Path | None = None,
     ) -> None:
         self.module = module
         self.qualname = qualname
+        self.checkpoint_path = checkpoint_path  # (ImportError's own ``path`` is a module's)
         if fix:
             pass  # (the caller's)
         elif module == "__main__":
@@ -701,8 +709,10 @@ class AgentImportError(CheckpointError, ImportError):
             )
         else:
             fix = f"make {module!r} importable (install the project or add it to sys.path)"
+        named_by = f" named by {checkpoint_path}" if checkpoint_path is not None else ""
         super().__init__(
-            f"cannot import the agent class {qualname!r} from module {module!r} ({reason}); {fix}"
+            f"cannot import the agent class {qualname!r} from module {module!r}{named_by} "
+            f"({reason}); {fix}"
         )
 
 
