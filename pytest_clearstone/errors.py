@@ -268,17 +268,18 @@ def real_clock_in_threads(targets: Sequence[str]) -> str:
     )
 
 
-def unmatched_state_paths(paths: Sequence[str], golden: str) -> str:
-    """What a replay failure on the golden outcome adds when ``ignore_state`` ``paths`` matched
-    nothing in the outcome compared (a typo: the very value meant to be left out then fails,
-    and the warning that names such a path comes after a passing call only)."""
+def unmatched_paths(option: str, paths: Sequence[str], compared: str, golden: str) -> str:
+    """What a replay failure adds when ``paths`` of the marker's ``option`` (``ignore``,
+    ``ignore_state``) matched nothing in what was ``compared`` (a typo: the very value meant to
+    be left out then fails, and the warning that names such a path comes after a passing call
+    only)."""
     import shlex  # (only when a replay fails)
 
     one = len(paths) == 1
     return (
-        f"The ignore_state path{'' if one else 's'} {', '.join(map(repr, paths))} matched "
-        f"nothing in the outcome compared, so {'it' if one else 'they'} left nothing out of "
-        f"it: check {'it' if one else 'them'} against the golden outcome "
+        f"The {option} path{'' if one else 's'} {', '.join(map(repr, paths))} matched "
+        f"nothing in {compared}, so {'it' if one else 'they'} left nothing out: check "
+        f"{'it' if one else 'them'} against the golden "
         f"(pytest-clearstone show --calls {shlex.quote(golden)})."
     )
 

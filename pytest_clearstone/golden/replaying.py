@@ -15,7 +15,7 @@ from ..errors import (
     GoldenMismatchError,
     ReplayError,
     reader_fix,
-    unmatched_state_paths,
+    unmatched_paths,
 )
 from ..tracing.span import Recorded
 from .checkpoint import Checkpoint
@@ -324,7 +324,9 @@ class ReplayingRun:
             cause = uncalled_handlers_hint(calls) or uncalled_functions_hint(calls)
         unmatched = [p for p in self.spec.ignore_state.unmatched() if names_its_start(p)]
         if unmatched:  # (a typo in a path: what it was meant to leave out differs)
-            told = unmatched_state_paths(unmatched, str(self.path))
+            told = unmatched_paths(
+                "ignore_state", unmatched, "the outcome compared", str(self.path)
+            )
             cause = f"{cause} {told}" if cause else told
         raise self._mismatch(what, delta, more=more, cause=cause)
 

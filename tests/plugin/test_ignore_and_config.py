@@ -510,6 +510,32 @@ def test_an_ignore_state_path_that_matched_nothing_is_named_in_the_failure_it_di
     )
 
 
+def test_an_ignore_path_that_matched_nothing_is_named_in_the_divergence_it_did_not_prevent(
+    pytester: pytest.Pytester,
+) -> None:
+    _project(
+        pytester,
+        MARKED.format(
+            extra=',\n    ignore={"app.complete": ["request_idd", "**.run_id"], '
+            '"app.lookup": ["trace"]}'
+        ),
+    )
+    pytester.makeini(  # (the warning of the typo would fail the recording: see it fail later)
+        "[pytest]\nfilterwarnings =\n    error\n"
+        "    ignore::pytest_clearstone.errors.UnmatchedIgnorePathWarning\n"
+    )
+    result = _record_then_replay_with_other_ids(pytester)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ReplayDivergenceError*app.complete*",
+            "*request_id*: 'req-1' -> 'req-500'",
+            "*The ignore path 'request_idd' matched nothing in the arguments of the calls "
+            "compared so far*show --calls*",
+        ]
+    )
+
+
 def test_a_marker_ignore_key_that_names_no_mock_target_is_warned_about(
     pytester: pytest.Pytester,
 ) -> None:
