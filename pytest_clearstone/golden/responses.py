@@ -1034,7 +1034,7 @@ class TargetReplay:
                 advice = ignore_advice(swapped_id_places(delta.changes), place)
                 cause = f"{cause} {advice}" if advice else cause
             if self.ignore is not None and self.checkpoint:
-                unmatched = [p for p in self.ignore.unmatched() if names_its_start(p)]
+                unmatched = [p for p in self.ignore.surely_unmatched() if names_its_start(p)]
                 if unmatched:  # (a typo in a path: what it was meant to leave out differs)
                     told = unmatched_paths(
                         "ignore",
