@@ -594,8 +594,8 @@ def volatile_kinds(changes: Sequence[Change], since: tuple[float, float] | None 
     """``{"ids"}`` when each of ``changes`` puts a random-looking id (a UUID, hex digits, a
     token; as long as the one it replaces, with as many different characters as a random one
     has) where another was, ``{"times"}`` when each puts a clock reading where another was (an
-    ISO or ``ctime`` text, seconds since the epoch, or, given ``since``, a reading of the
-    clocks that stay real taken since then: :func:`_real_clock_readings_only`),
+    ISO or ``ctime`` text, a ``datetime``, seconds since the epoch, or, given ``since``, a
+    reading of the clocks that stay real taken since then: :func:`_real_clock_readings_only`),
     ``{"addresses"}`` when each differs from the text it replaces only in the memory addresses
     of default reprs, all those of them each change does when it does one of these (time-based
     UUIDs beside times), else none: what the operating system's entropy, a clock read outside
@@ -617,6 +617,8 @@ def _volatile_kind(change: Change, since: tuple[float, float] | None = None) -> 
     old, new = change.old, change.new
     if _base64_media(change.path, old) and _base64_media(change.path, new):
         return ""
+    if type(old) is datetime.datetime and type(new) is datetime.datetime:
+        return "times"  # (datetime.now() kept as it is, as an agent stamps its log)
     if type(old) in (int, float) and type(new) in (int, float):
         old, new = str(old), str(new)
     if type(old) is not str or type(new) is not str:

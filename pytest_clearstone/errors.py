@@ -268,6 +268,22 @@ def real_clock_in_threads(targets: Sequence[str]) -> str:
     )
 
 
+def unmatched_paths(option: str, paths: Sequence[str], compared: str, golden: str) -> str:
+    """What a replay failure adds when ``paths`` of the marker's ``option`` (``ignore``,
+    ``ignore_state``) matched nothing in what was ``compared`` (a typo: the very value meant to
+    be left out then fails, and the warning that names such a path comes after a passing call
+    only)."""
+    import shlex  # (only when a replay fails)
+
+    one = len(paths) == 1
+    return (
+        f"The {option} path{'' if one else 's'} {', '.join(map(repr, paths))} matched "
+        f"nothing in {compared}, so {'it' if one else 'they'} left nothing out: check "
+        f"{'it' if one else 'them'} against the golden "
+        f"(pytest-clearstone show --calls {shlex.quote(golden)})."
+    )
+
+
 #: how a replay failure names each root of :mod:`~pytest_clearstone.path_roots`
 _ROOT_TITLES = {
     "tmp_path": "the test's tmp_path",
@@ -673,13 +689,21 @@ class CheckpointPathError(CheckpointError, ValueError):
 
 class AgentImportError(CheckpointError, ImportError):
     """The agent class recorded in a checkpoint cannot be imported (``imported``: its module
-    was, but holds no such class)."""
+    was, but holds no such class); ``checkpoint_path`` is the file that names it, when known."""
 
     def __init__(
-        self, module: str, qualname: str, reason: str, fix: str = "", *, imported: bool = False
+        self,
+        module: str,
+        qualname: str,
+        reason: str,
+        fix: str = "",
+        *,
+        imported: bool = False,
+        checkpoint_path: Path | None = None,
     ) -> None:
         self.module = module
         self.qualname = qualname
+        self.checkpoint_path = checkpoint_path  # (ImportError's own ``path`` is a module's)
         if fix:
             pass  # (the caller's)
         elif module == "__main__":
@@ -701,8 +725,10 @@ class AgentImportError(CheckpointError, ImportError):
             )
         else:
             fix = f"make {module!r} importable (install the project or add it to sys.path)"
+        named_by = f" named by {checkpoint_path}" if checkpoint_path is not None else ""
         super().__init__(
-            f"cannot import the agent class {qualname!r} from module {module!r} ({reason}); {fix}"
+            f"cannot import the agent class {qualname!r} from module {module!r}{named_by} "
+            f"({reason}); {fix}"
         )
 
 

@@ -79,6 +79,7 @@ class ReplayEngine:
             self.checkpoint.agent_module,
             self.checkpoint.agent_class_name,
             trusted=self.allow_pickle,
+            path=self.checkpoint.path,
         )
 
     def rehydrate(self) -> Any:

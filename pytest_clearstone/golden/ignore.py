@@ -99,7 +99,7 @@ _NOT_FIELDS = frozenset({TAG, "module", "cls"})
 class IgnorePaths:
     """Compiled ignore paths, applied to encoded (stored JSON form) trees."""
 
-    __slots__ = ("applied", "calls", "matched", "patterns", "place", "texts")
+    __slots__ = ("applied", "calls", "config", "matched", "patterns", "place", "texts")
 
     def __init__(self, paths: Iterable[str], *, calls: bool = False, place: str = "") -> None:
         self.texts = tuple(paths)
@@ -113,6 +113,8 @@ class IgnorePaths:
         #: how many trees the paths were applied to, and the indices of those that matched
         self.applied = 0
         self.matched: set[int] = set()
+        #: the ``ignore=`` these are one target's paths of (:meth:`IgnoreConfig.for_target`)
+        self.config: IgnoreConfig | None = None
 
     def __bool__(self) -> bool:
         return bool(self.patterns)
@@ -147,6 +149,13 @@ class IgnorePaths:
         if not self.applied:
             return []
         return [text for i, text in enumerate(self.texts) if i not in self.matched]
+
+    def surely_unmatched(self) -> list[str]:
+        """:meth:`unmatched`, less the paths that may yet match elsewhere: in a test of several
+        targets, the paths for every target (meant, maybe, for another target's calls)."""
+        if self.config is None or len(self.config.targets()) < 2:
+            return self.unmatched()
+        return [text for text in self.unmatched() if text not in self.config.common]
 
     def _walk(self, node: Any, states: States, *, drop: bool) -> Any:
         if not states:
@@ -584,6 +593,10 @@ class IgnoreConfig:
                     matched.add(text)
         return {text: targets for text, targets in applied.items() if text not in matched}
 
+    def targets(self) -> list[str]:
+        """The targets whose paths were asked for (:meth:`for_target`)."""
+        return list(self._for)
+
     def for_target(self, target: str) -> IgnorePaths:
         """The paths that apply to ``target`` (empty when none)."""
         paths = self._for.get(target)
@@ -591,6 +604,7 @@ class IgnoreConfig:
             paths = self._for[target] = IgnorePaths(
                 (*self.common, *self.per_target.get(target, ())), calls=True, place=self.place
             )
+            paths.config = self
         return paths
 
 

@@ -13,7 +13,7 @@ import inspect
 import sys
 import types
 from collections.abc import Sequence, Set
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..codec import Encoder, decode, stored_as_reference
 from ..codec.clients import client_base, is_sdk_client
@@ -30,6 +30,9 @@ from ..errors import (
 )
 from ..releases import is_installed_file
 from ..tracing.span import Recorded
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def state_method(agent: Any, name: str) -> Any:
@@ -228,33 +231,51 @@ def agent_class_of(agent: Any) -> tuple[str | None, str | None]:
 
 
 def import_agent_class(
-    module_name: str | None, qualname: str | None, *, trusted: bool = False
+    module_name: str | None,
+    qualname: str | None,
+    *,
+    trusted: bool = False,
+    path: Path | None = None,
 ) -> type[Any]:
     """The agent class ``module_name.qualname``, with an :class:`AgentImportError` naming
-    what is missing. Unless the checkpoint is ``trusted``, a class of the standard library or
-    of an installed package is refused (:func:`is_installed`): a checkpoint without pickles
-    runs no code of its choosing."""
+    what is missing and ``path``, the checkpoint file that names it. Unless the checkpoint is
+    ``trusted``, a class of the standard library or of an installed package is refused
+    (:func:`is_installed`): a checkpoint without pickles runs no code of its choosing."""
     if not module_name or not qualname:
-        raise AgentImportError(str(module_name), str(qualname), "the checkpoint has no agent")
+        raise AgentImportError(
+            str(module_name), str(qualname), "the checkpoint has no agent", checkpoint_path=path
+        )
     if not trusted and module_name not in sys.modules and installed_package(module_name):
         # (refused before importing it: importing a module runs its code, ``venv.__main__``'s
         # the venv command line with the test run's arguments)
-        raise AgentImportError(module_name, qualname, FOREIGN_AGENT_MODULE, FOREIGN_AGENT_FIX)
+        raise AgentImportError(
+            module_name, qualname, FOREIGN_AGENT_MODULE, FOREIGN_AGENT_FIX, checkpoint_path=path
+        )
     try:
         obj: Any = importlib.import_module(module_name)
     except Exception as exc:
-        raise AgentImportError(module_name, qualname, f"{type(exc).__name__}: {exc}") from None
+        raise AgentImportError(
+            module_name, qualname, f"{type(exc).__name__}: {exc}", checkpoint_path=path
+        ) from None
     for part in qualname.split("."):
         try:
             obj = getattr(obj, part)
         except AttributeError:
             raise AgentImportError(
-                module_name, qualname, f"the module has no attribute {part!r}", imported=True
+                module_name,
+                qualname,
+                f"the module has no attribute {part!r}",
+                imported=True,
+                checkpoint_path=path,
             ) from None
     if not isinstance(obj, type):
-        raise AgentImportError(module_name, qualname, "it is not a class", imported=True)
+        raise AgentImportError(
+            module_name, qualname, "it is not a class", imported=True, checkpoint_path=path
+        )
     if not trusted and is_installed(obj):
-        raise AgentImportError(module_name, qualname, FOREIGN_AGENT, FOREIGN_AGENT_FIX)
+        raise AgentImportError(
+            module_name, qualname, FOREIGN_AGENT, FOREIGN_AGENT_FIX, checkpoint_path=path
+        )
     return obj
 
 

@@ -347,7 +347,7 @@ def test_an_ini_mock_line_with_two_paths_is_a_usage_error(
         ("llm = app:complete", "'app:complete' is not a dotted import path*"),
         ("llm = 'app.complete'", "give the import path without quotes: 'llm = app.complete'"),
         ("llm = app.complete.", "'app.complete.' is not a dotted import path*"),
-        ("llm = 'app.complete", "\"'app.complete\" is not a dotted import path*"),
+        ("llm = 'app.complete", '"\'app.complete" is not a dotted import path*'),
         # these told to put "=" or "#" on a line of its own as if they were import paths
         ("llm == app.complete", "not 'TYPE = import.path' (e.g. 'llm = app.llm.complete')"),
         ("llm = app.complete  # the model", "*comment*on a line of its own*"),
@@ -484,6 +484,56 @@ def test_a_marker_path_that_matches_nothing_is_warned_about(pytester: pytest.Pyt
         ]
     )
     result.stdout.no_fnmatch_line("*'final_state.history.*.ticket'*")
+
+
+def test_an_ignore_state_path_that_matched_nothing_is_named_in_the_failure_it_did_not_prevent(
+    pytester: pytest.Pytester,
+) -> None:
+    # the warning comes after a passing call only: a typo that lets the replay fail on the very
+    # value it was meant to leave out was told nowhere
+    _project(
+        pytester,
+        MARKED.format(
+            extra=',\n    ignore={"app.complete": ["request_id", "**.run_id"], '
+            '"app.lookup": ["trace"]},\n    ignore_state=["final_state.histroy.*.ticket"]'
+        ),
+    )
+    result = _record_then_replay_with_other_ids(pytester)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*GoldenMismatchError*",
+            "*ticket*: 1 -> 500",
+            "*The ignore_state path 'final_state.histroy.*.ticket' matched nothing in the "
+            "outcome compared*show --calls*",
+        ]
+    )
+
+
+def test_an_ignore_path_that_matched_nothing_is_named_in_the_divergence_it_did_not_prevent(
+    pytester: pytest.Pytester,
+) -> None:
+    _project(
+        pytester,
+        MARKED.format(
+            extra=',\n    ignore={"app.complete": ["request_idd", "**.run_id"], '
+            '"app.lookup": ["trace"]}'
+        ),
+    )
+    pytester.makeini(  # (the warning of the typo would fail the recording: see it fail later)
+        "[pytest]\nfilterwarnings =\n    error\n"
+        "    ignore::pytest_clearstone.errors.UnmatchedIgnorePathWarning\n"
+    )
+    result = _record_then_replay_with_other_ids(pytester)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ReplayDivergenceError*app.complete*",
+            "*request_id*: 'req-1' -> 'req-500'",
+            "*The ignore path 'request_idd' matched nothing in the arguments of the calls "
+            "compared so far*show --calls*",
+        ]
+    )
 
 
 def test_a_marker_ignore_key_that_names_no_mock_target_is_warned_about(

@@ -78,6 +78,26 @@ def test_times_read_beside_live_sync_calls_in_threads_name_the_calls_and_the_fix
         assert "make the target async" in text
 
 
+def test_datetimes_kept_beside_live_sync_calls_in_threads_name_the_calls_and_the_fix(
+    pytester: pytest.Pytester,
+) -> None:
+    """A job that keeps ``datetime.now()`` as it is (not as text): before, the delta of
+    datetimes was given with no cause, as if the agent had changed."""
+    app = APP.replace('"at": dt.datetime.now().isoformat()', '"at": dt.datetime.now()')
+    assert app != APP
+    pytester.makepyfile(app=app, test_jobs=TEST.split('\n\n\n@pytest.mark.replay("merge')[0])
+    pytester.syspathinsert()
+    pytester.runpytest_subprocess("-p", "no:randomly", "--clearstone-record").assert_outcomes(
+        passed=1
+    )
+    result = pytester.runpytest_subprocess("-p", "no:randomly")
+    result.assert_outcomes(failed=1)
+    text = _failure(result.stdout.str(), "test_jobs")
+    assert "GoldenMismatchError" in text and "datetime.datetime(" in text
+    assert "Only clock readings differ" in text
+    assert "When recorded, live calls to app.llm ran at the same time in threads" in text
+
+
 def _failure(output: str, test: str) -> str:
     """The section of ``output`` reporting the failure of ``test``."""
     start = output.index(f"_ {test} _")

@@ -521,6 +521,23 @@ def test_agent_class_not_importable_at_replay_names_module_and_class(
     assert "renamed or moved" in str(info.value)
 
 
+def test_an_agent_class_that_cannot_be_imported_is_told_with_the_file_naming_it(
+    agents: dict[str, ModuleType], tmp_path: Path
+) -> None:
+    # CONTRACT §2: bad input (an agent class that cannot be imported) gets an error naming the file
+    doc = _doc(agents)
+    doc["agent"]["module"] = "gone_app.agents"
+    path = _write(tmp_path, json.dumps(doc))
+    with pytest.raises(AgentImportError) as info:
+        ReplayEngine(CheckpointManager().load_checkpoint(path)).agent  # noqa: B018
+    assert str(path) in str(info.value)
+    doc["agent"]["module"], doc["agent"]["class"] = "cs_state", "Vanished"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(AgentImportError) as info:
+        ReplayEngine(CheckpointManager().load_checkpoint(path)).agent  # noqa: B018
+    assert str(path) in str(info.value)
+
+
 def test_an_agent_that_is_no_class_names_a_fix_that_works(
     agents: dict[str, ModuleType], tmp_path: Path
 ) -> None:

@@ -1300,6 +1300,18 @@ def test_only_reordered_tells_moved_items_from_changed_ones(
         ({"p": "ticket 0000000000000001"}, {"p": "ticket e6158cdb6c3e21e2"}, ""),  # (an id now)
         ({"p": "id 7783a4c161e555f2"}, {"p": "id e6158cdb6c3e21e2a9"}, ""),  # (longer: another)
         ({"at": 1796395337}, {"at": 1796395338}, "times"),  # int(time.time())
+        # datetime.now() kept as a datetime, as an agent stamps its log, naive or aware
+        (
+            {"at": dt.datetime(2026, 12, 7, 1, 40, 19, 208862)},
+            {"at": dt.datetime(2026, 12, 7, 1, 40, 18, 780977)},
+            "times",
+        ),
+        (
+            {"at": dt.datetime(2026, 12, 7, 1, 40, 19, tzinfo=dt.timezone.utc)},
+            {"at": dt.datetime(2026, 12, 7, 1, 40, 18, tzinfo=dt.timezone.utc)},
+            "times",
+        ),
+        ({"at": dt.datetime(2026, 12, 7, 1, 40, 19)}, {"at": "2026-12-07T01:40:19"}, ""),
         # secrets.token_urlsafe(12), a ULID: tokens of letters and digits drawn anew
         ({"p": "tok Xb3_k9QpLm-2aZ7w"}, {"p": "tok 9fQ-aL2mZx_Pq7Rt"}, "ids"),
         ({"id": "01JEH6Q3ZK8VXW4T2R9M5N7B1C"}, {"id": "01JEH7A9PD3FQ6Y8S2W4K1X5GT"}, "ids"),

@@ -394,3 +394,24 @@ def test_an_ignore_state_path_starting_elsewhere_is_refused_with_an_example() ->
         "ignore_state path 'state.history' must start at result or final_state "
         "(e.g. 'final_state.history.*.id')"
     )
+
+
+def test_a_path_for_every_target_of_several_is_never_surely_unmatched_in_one_target() -> None:
+    """What a divergence names as matching nothing (a typo): a path of the target's own, or
+    of a test's only target; not a path for every target, maybe meant for another's calls."""
+    from pytest_clearstone.golden.ignore import IgnoreConfig
+
+    call = {"request_id": "req-1", "prompt": "hi"}
+    for value, told in (
+        ({"app.llm": ["request_idd"], "app.tool": ["trace"]}, ["request_idd"]),
+        (["request_idd", "trace"], []),
+    ):
+        several = IgnoreConfig(value)
+        llm = several.for_target("app.llm")
+        several.for_target("app.tool")
+        llm.prune(call)
+        assert llm.surely_unmatched() == told
+    only = IgnoreConfig(["request_idd", "trace"])
+    llm = only.for_target("app.llm")
+    llm.prune(call)
+    assert llm.surely_unmatched() == ["request_idd", "trace"]
