@@ -6,6 +6,7 @@ import datetime as dt
 import gc
 import os
 import sqlite3
+import subprocess
 import sys
 import threading
 import time
@@ -18,6 +19,17 @@ import pytest
 from pytest_clearstone.codec import StoredRepr, UnencodableValueWarning
 from pytest_clearstone.errors import TraceStoreError
 from pytest_clearstone.observability import Tracer, TracerProvider, TraceStore
+
+
+def _run_python(*args: str) -> subprocess.CompletedProcess[str]:
+    """``python ARGS`` in a new process that imports this checkout's package, its output read."""
+    return subprocess.run(
+        [sys.executable, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
 
 
 def rows_in_file(db: Path) -> list[tuple[str, int | None]]:
@@ -626,17 +638,10 @@ def test_spans_ending_after_shutdown_in_a_spawned_child_are_written_at_once(
 ) -> None:
     """A provider a spawned child made as it imported its main module, shut down before its
     first span: the spans after are written as they end, as in any process."""
-    import subprocess
 
     script = tmp_path / "spawned_child.py"
     script.write_text(_SHUT_DOWN_IN_A_SPAWNED_CHILD.format(db=str(db)))
-    run = subprocess.run(
-        [sys.executable, str(script)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
-    )
+    run = _run_python(str(script))
     assert (run.stdout, run.stderr) == ("[('first', 0), ('second', 0)]\n", "")
 
 
@@ -687,8 +692,6 @@ def test_spans_of_a_pool_s_workers_are_written_before_the_pool_is_terminated(
         "        return i * 2\n"
     )
     if where == "main module":  # (a spawned worker imports it before it starts)
-        import subprocess
-        import sys
 
         script = tmp_path / f"{module}.py"
         script.write_text(
@@ -698,13 +701,7 @@ def test_spans_of_a_pool_s_workers_are_written_before_the_pool_is_terminated(
             + f"    with multiprocessing.get_context({method!r}).Pool(2) as pool:\n"
             + "        print(pool.map(job, range(4)))\n"
         )
-        run = subprocess.run(
-            [sys.executable, str(script)],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
-        )
+        run = _run_python(str(script))
         assert (run.stdout, run.stderr) == ("[0, 2, 4, 6]\n", "")
     else:
         monkeypatch.syspath_prepend(str(tmp_path))
@@ -746,17 +743,9 @@ def test_spans_a_script_could_not_write_at_its_end_are_reported(tmp_path: Path, 
     # a script that leaves its spans to be written when it ends (no shutdown()), or drops its
     # provider, into a store that cannot be opened (here a directory): they were dropped without
     # a word and the script ended as if all went well
-    import subprocess
-    import sys
 
     (tmp_path / "traces.db").mkdir()
-    run = subprocess.run(
-        [sys.executable, "-c", _UNWRITABLE, str(tmp_path / "traces.db"), end],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
-    )
+    run = _run_python("-c", _UNWRITABLE, str(tmp_path / "traces.db"), end)
     assert run.stdout == "done\n"
     assert "Traceback" not in run.stderr
     assert (
@@ -772,16 +761,9 @@ def test_spans_a_failed_shutdown_raised_for_are_not_reported_again_at_the_end(
     # a script following the guide calls shutdown() on a store that cannot take its spans (here
     # a directory): the error reached the script, and the same failure was told again on stderr
     # as the process ended ("2 span(s) were not written"), though somebody had it to handle
-    import subprocess
 
     (tmp_path / "traces.db").mkdir()
-    run = subprocess.run(
-        [sys.executable, "-c", _UNWRITABLE, str(tmp_path / "traces.db"), "shutdown"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
-    )
+    run = _run_python("-c", _UNWRITABLE, str(tmp_path / "traces.db"), "shutdown")
     assert run.stdout == "TraceStoreError\ndone\n"
     assert run.stderr == ""
 
