@@ -16,7 +16,6 @@ from collections.abc import Sequence, Set
 from typing import TYPE_CHECKING, Any
 
 from ..codec import Encoder, decode, stored_as_reference
-from ..codec.clients import client_base, is_sdk_client
 from ..codec.tags import readable_path, tag_locations
 from ..errors import (
     FOREIGN_AGENT,
@@ -166,12 +165,22 @@ def capture_state(agent: Any, *, restored: bool = False) -> Recorded:
         ) from None
 
 
+#: the packages of the client classes :mod:`pytest_clearstone.codec.clients` knows (its
+#: ``SDK_CLIENTS`` and ``HTTP_CLIENTS``): an agent deriving from none of their classes is no
+#: client, told without importing that module
+CLIENT_PACKAGES = frozenset({"openai", "anthropic", "httpx", "httpx2"})
+
+
 def _refuse_a_client_subclass(agent: Any) -> None:
     """Refuse an agent of the project's own that is an SDK or HTTP client (a subclass of
     ``openai.OpenAI`` with the agent's methods) and has no ``get_state()``: its ``__dict__`` is
     the client's settings and connection, which would be refused at an attribute the SDK set
     (``_configured_base_url``), naming no fix that works."""
     cls = type(agent)
+    if not any(c.__module__.partition(".")[0] in CLIENT_PACKAGES for c in cls.__mro__[1:]):
+        return  # (no client class among its bases: the clients' codec is not imported)
+    from ..codec.clients import client_base, is_sdk_client
+
     base = client_base(cls)
     if base is None or is_installed(cls) or state_method(agent, "get_state") is not None:
         return

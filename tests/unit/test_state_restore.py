@@ -13,8 +13,10 @@ from typing import Any
 import openai
 import pytest
 
+from pytest_clearstone.codec.clients import HTTP_CLIENTS, SDK_CLIENTS
 from pytest_clearstone.errors import AgentImportError, ClearstoneError, SerializationError
 from pytest_clearstone.golden.state import (
+    CLIENT_PACKAGES,
     agent_class_of,
     agent_state,
     capture_state,
@@ -100,6 +102,13 @@ def test_an_agent_that_subclasses_an_sdk_client_is_told_to_hold_the_client_inste
     assert "Assistant is an SDK client (a subclass of openai.OpenAI)" in message
     assert "self.client = openai.OpenAI(...)" in message
     assert "JSON-friendly" not in message
+
+
+def test_the_client_packages_looked_for_first_are_those_of_every_known_client() -> None:
+    # (an agent with no base of these packages is told no client without importing the
+    # clients' codec: a known client of another package would never be refused)
+    packages = {path.partition(":")[0].partition(".")[0] for path in SDK_CLIENTS | HTTP_CLIENTS}
+    assert packages == CLIENT_PACKAGES
 
 
 class Cached(Agent):
