@@ -272,7 +272,9 @@ def unmatched_paths(option: str, paths: Sequence[str], compared: str, golden: st
     """What a replay failure adds when ``paths`` of the marker's ``option`` (``ignore``,
     ``ignore_state``) matched nothing in what was ``compared`` (a typo: the very value meant to
     be left out then fails, and the warning that names such a path comes after a passing call
-    only)."""
+    only); ``""`` when there are none."""
+    if not paths:
+        return ""
     import shlex  # (only when a replay fails)
 
     one = len(paths) == 1

@@ -43,6 +43,7 @@ from .path_patterns import (
     States,
     advance,
     done,
+    names_its_start,
     parse_path,
     segment_text,
     start,
@@ -151,11 +152,13 @@ class IgnorePaths:
         return [text for i, text in enumerate(self.texts) if i not in self.matched]
 
     def surely_unmatched(self) -> list[str]:
-        """:meth:`unmatched`, less the paths that may yet match elsewhere: in a test of several
-        targets, the paths for every target (meant, maybe, for another target's calls)."""
-        if self.config is None or len(self.config.targets()) < 2:
-            return self.unmatched()
-        return [text for text in self.unmatched() if text not in self.config.common]
+        """:meth:`unmatched`, less the paths that may yet match elsewhere or well match
+        nothing: in a test of several targets, the paths for every target (meant, maybe, for
+        another target's calls); paths starting with ``*`` or ``**`` (a typo is in a path that
+        names its start, ``request_idd``)."""
+        config = self.config
+        common = config.common if config is not None and len(config.targets()) >= 2 else ()
+        return [t for t in self.unmatched() if names_its_start(t) and t not in common]
 
     def _walk(self, node: Any, states: States, *, drop: bool) -> Any:
         if not states:

@@ -23,7 +23,6 @@ from .context import DeterministicExecutionContext
 from .engine import ReplayEngine
 from .files import link_to_nothing
 from .outcome import Outcome, read_outcomes, runs_without_outcome
-from .path_patterns import names_its_start
 from .paths import other_case
 from .responses import Matcher, ReplayCall, ReplaySession, for_message, in_effect
 from .self_fields import final_state_hint
@@ -323,12 +322,13 @@ class ReplayingRun:
 
             calls = self.context.session.calls
             cause = uncalled_handlers_hint(calls) or uncalled_functions_hint(calls)
-        unmatched = [p for p in self.spec.ignore_state.unmatched() if names_its_start(p)]
-        if unmatched:  # (a typo in a path: what it was meant to leave out differs)
-            told = unmatched_paths(
-                "ignore_state", unmatched, "the outcome compared", str(self.path)
-            )
-            cause = f"{cause} {told}" if cause else told
+        told = unmatched_paths(  # (a typo in a path: what it was meant to leave out differs)
+            "ignore_state",
+            self.spec.ignore_state.surely_unmatched(),
+            "the outcome compared",
+            str(self.path),
+        )
+        cause = f"{cause} {told}".strip()
         raise self._mismatch(what, delta, more=more, cause=cause)
 
     def _mismatch(

@@ -50,7 +50,6 @@ from .callback_handlers import LANGCHAIN, InContext, context_handlers
 from .cancellations import is_cancelled
 from .completion import CompletionOrder
 from .ignore import IgnorePaths, ignore_advice
-from .path_patterns import names_its_start
 from .replayed_effects import effect_of
 from .targets import Target, displaced_by
 from .threads import (
@@ -1049,16 +1048,14 @@ class TargetReplay:
                 place = "" if self.ignore is None else self.ignore.place
                 advice = ignore_advice(swapped_id_places(delta.changes), place)
                 cause = f"{cause} {advice}" if advice else cause
-            if self.ignore is not None and self.checkpoint:
-                unmatched = [p for p in self.ignore.surely_unmatched() if names_its_start(p)]
-                if unmatched:  # (a typo in a path: what it was meant to leave out differs)
-                    told = unmatched_paths(
-                        "ignore",
-                        unmatched,
-                        "the arguments of the calls compared so far",
-                        str(self.checkpoint),
-                    )
-                    cause = f"{cause} {told}" if cause else told
+            if self.ignore is not None and self.checkpoint:  # (a typo in a path, told)
+                told = unmatched_paths(
+                    "ignore",
+                    self.ignore.surely_unmatched(),
+                    "the arguments of the calls compared so far",
+                    str(self.checkpoint),
+                )
+                cause = f"{cause} {told}".strip()
             text = str(delta) if delta else "(arguments differ, but not in their values)"
             if defaulted:
                 text += f"\n(not given by the call: {', '.join(defaulted)}, at the default)"
