@@ -87,12 +87,6 @@ def agent_state(agent: Any) -> Any:
     return state
 
 
-def private_names(agent: Any) -> Set[str]:
-    """The names of the private attributes the pydantic model class of ``agent`` declares."""
-    declared = getattr(type(agent), "__private_attributes__", None)
-    return declared.keys() if type(declared) is dict else frozenset()
-
-
 def pydantic_private(agent: Any) -> dict[str, Any] | None:
     """The private attributes (``PrivateAttr``) of an agent that is a pydantic model of the
     project's own, which its ``__dict__`` does not hold (memory kept in ``_turns``, a client in
@@ -415,10 +409,12 @@ def load_state(agent: Any, state: Any, source: str = "") -> Set[str]:
             )
         kept: Set[str] = own.keys() - state.keys()  # (a set difference: cheap on a passing replay)
         private = pydantic_private(agent)
+        declared: Set[str] = frozenset()  # (the names of the private attributes of its class)
         if private is not None:
             kept = kept | (private.keys() - state.keys())
+            declared = type(agent).__private_attributes__.keys()
         for name, value in state.items():
-            held = private if private is not None and name in private_names(agent) else own
+            held = private if private is not None and name in declared else own
             if name in held and _holds_client(value) and _holds_client(held[name]):
                 continue
             held[name] = value
