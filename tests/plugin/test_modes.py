@@ -434,6 +434,13 @@ def test_the_summary_hint_repeats_the_tests_the_run_selected(pytester: pytest.Py
     recorded.assert_outcomes(passed=1, deselected=1)
     goldens = sorted(p.relative_to(pytester.path).as_posix() for p in pytester.path.rglob("*.ckpt"))
     assert goldens == ["agents/goldens/test_agents/test_refund.ckpt"]
+    # -m too (a marker expression in quotes), beside a node id
+    result = pytester.runpytest("billing/test_billing.py::test_other", "-m", "not slow")
+    assert (
+        "hint: record the missing goldens with: pytest --clearstone-mode=record-missing "
+        "billing/test_billing.py::test_other -m 'not slow' (or --clearstone-mode=record-diverged); "
+        "review with git diff"
+    ) in result.stdout.lines
     # a run given no selection repeats none
     pytester.path.joinpath("agents", "test_agents.py").write_text(
         textwrap.dedent(test).replace('"refund")', '"refund!")')
