@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import codec
+from ..codec.plain import plain_form
 from ..errors import DecodeError, UntrustedCheckpointError
 from ..tracing.span import Recorded, Span
 
@@ -266,18 +267,15 @@ _PRIMITIVES = (str, bool, int, float)
 
 def _attribute_value(value: Any) -> Any:
     """An OpenTelemetry attribute value: primitives and homogeneous primitive lists as they are,
-    anything else as codec JSON text."""
+    anything else as the text of its plain form (a date as its ISO text, a dict as JSON)."""
     if isinstance(value, _PRIMITIVES):
         return value
     if isinstance(value, (list, tuple)) and value:
         kinds = {type(v) for v in value}
         if len(kinds) == 1 and kinds.pop() in _PRIMITIVES:
             return tuple(value)
-    return codec.dumps(codec.encode(value))
-
-
-def _plain_json(tree: Any) -> str:
-    return codec.dumps(tree)
+    plain = plain_form(codec.encode(value))
+    return plain if type(plain) is str else codec.dumps(plain)
 
 
 def export_attributes(span: Span) -> dict[str, Any]:
@@ -304,16 +302,17 @@ def export_attributes(span: Span) -> dict[str, Any]:
     ):
         if recorded is None:
             continue
-        text = _plain_json(recorded.encoded)
-        attrs[key] = text
-        if isinstance(recorded.encoded, str):
-            attrs[f"{side}.value"] = recorded.encoded
+        attrs[key] = codec.dumps(recorded.encoded)  # (exact: what the import reads)
+        # (what OpenInference tools show: plain JSON, or text, never the codec's tags)
+        plain = plain_form(recorded.encoded)
+        if type(plain) is str:
+            attrs[f"{side}.value"] = plain
             attrs[f"{side}.mime_type"] = "text/plain"
         else:
-            attrs[f"{side}.value"] = text
+            attrs[f"{side}.value"] = codec.dumps(plain)
             attrs[f"{side}.mime_type"] = "application/json"
     if span.error is not None:
-        attrs[ERROR] = _plain_json(span.error)
+        attrs[ERROR] = codec.dumps(span.error)
     elif span.status == "ERROR":  # marked by hand: the import must not make up an exception
         attrs[ERROR] = _NO_ERROR
     if span.end_time_ns is None:

@@ -19,7 +19,8 @@ the ERROR status. The attributes pytest-clearstone itself writes (``clearstone.*
 Export sends our traces through any OpenTelemetry ``SpanExporter`` (console, OTLP, in-memory):
 :func:`export_trace`, :class:`ClearstoneSpanExporterBridge`, :func:`to_otel_spans`. Each span
 carries its type as ``openinference.span.kind`` and ``gen_ai.operation.name``, its input and
-output as ``input.value``/``output.value`` and exactly, codec-encoded, as
+output as ``input.value``/``output.value`` (plain JSON, as tools show it:
+:mod:`pytest_clearstone.codec.plain`) and exactly, codec-encoded, as
 ``clearstone.input``/``clearstone.output``, so importing the exported spans gives the trace back.
 
 Exporting needs ``opentelemetry-sdk`` (``pip install pytest-clearstone[otel]``); it is imported

@@ -965,3 +965,54 @@ def test_an_otlp_json_file_with_blank_lines_between_its_requests_reads(tmp_path:
     lines = [json.dumps(_doc(_raw())), "", "   ", json.dumps(_doc(_raw(traceId="12" * 16)))]
     path.write_text("\n".join(lines) + "\n")
     assert len(otel.traces_from_otlp_json(path)) == 2
+
+
+def _completion() -> Any:
+    from openai.types.chat import ChatCompletion
+
+    return ChatCompletion.model_validate({
+        "id": "chatcmpl-1", "object": "chat.completion", "created": 1767225600,
+        "model": "gpt-4o-mini", "usage": None,
+        "choices": [{"index": 0, "finish_reason": "stop", "logprobs": None,
+                     "message": {"role": "assistant", "content": "Refund sent."}}],
+    })  # fmt: skip
+
+
+def test_input_value_and_output_value_hold_plain_json_not_the_codec_s_tags() -> None:
+    # Expected: OpenInference tools (Phoenix...) show input.value/output.value; they held the
+    # codec's tagged form ({"__cs__": "pydantic", "cls": ..., "v": ...}, a tuple as
+    # {"__cs__": "tuple", ...}, a pickle's base64), which only pytest-clearstone reads. They
+    # now hold the plain JSON (a model's fields, a tuple as a list, a date as ISO text, a
+    # pickle as a placeholder naming its type); clearstone.input/output keep the exact form.
+    completion = _completion()
+    pickled = {"__cs__": "pickle", "type": "app.Receipt", "v": "gASVAAAA"}
+    spans = [
+        _span_of("1" * 16, span_type="llm", end_time_ns=20,
+                 input=Recorded.of({"messages": ({"role": "user", "content": "refund?"},)}),
+                 output=Recorded.of(completion)),
+        _span_of("2" * 16, span_type="tool", end_time_ns=20,
+                 input=Recorded.of({"when": dt.date(2026, 12, 7), "ids": {3, 1}}),
+                 output=Recorded(encoded=pickled),
+                 attributes={"shape": {"point": (1, 2)}, "keys": {1: "one"}}),
+        _span_of("3" * 16, span_type="tool", end_time_ns=20,
+                 output=Recorded.of(dt.datetime(2026, 12, 7, tzinfo=dt.timezone.utc))),
+    ]  # fmt: skip
+    llm, tool, clock = _exported(Trace("1" * 32, spans))
+    assert json.loads(llm.attributes["input.value"]) == {
+        "messages": [{"role": "user", "content": "refund?"}]
+    }
+    assert json.loads(llm.attributes["output.value"]) == completion.model_dump(mode="json")
+    assert llm.attributes["output.mime_type"] == "application/json"
+    assert json.loads(tool.attributes["input.value"]) == {"when": "2026-12-07", "ids": [1, 3]}
+    assert tool.attributes["output.value"].startswith("<pickled app.Receipt sha256:")
+    assert tool.attributes["output.mime_type"] == "text/plain"
+    assert json.loads(tool.attributes["shape"]) == {"point": [1, 2]}
+    assert json.loads(tool.attributes["keys"]) == {"1": "one"}
+    assert (clock.attributes["output.value"], clock.attributes["output.mime_type"]) == (
+        "2026-12-07T00:00:00+00:00",
+        "text/plain",
+    )
+    # (the exact values still come back on import)
+    back = otel.trace_from_otel_spans([llm, clock])
+    assert back.spans[0].output == completion
+    assert back.spans[0].input == {"messages": ({"role": "user", "content": "refund?"},)}
