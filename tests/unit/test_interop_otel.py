@@ -25,7 +25,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import Status, StatusCode
 
 from pytest_clearstone.debugging import CheckpointManager, ReplayEngine
-from pytest_clearstone.errors import DecodeError, UntrustedCheckpointError
+from pytest_clearstone.errors import DecodeError, ReplayExhaustedError, UntrustedCheckpointError
 from pytest_clearstone.interop import otel
 from pytest_clearstone.observability import TracerProvider
 from pytest_clearstone.tracing.span import Recorded, Span
@@ -1016,3 +1016,37 @@ def test_input_value_and_output_value_hold_plain_json_not_the_codec_s_tags() -> 
     back = otel.trace_from_otel_spans([llm, clock])
     assert back.spans[0].output == completion
     assert back.spans[0].input == {"messages": ({"role": "user", "content": "refund?"},)}
+
+
+def test_spans_whose_content_was_not_captured_are_named_when_a_target_has_no_response(
+    weather_app: Any, tmp_path: Path
+) -> None:
+    # Expected: a GenAI instrumentation records message content only when asked to
+    # (OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true); a production trace without it
+    # has chat spans with no output. The pre-flight said "No recorded responses" and the replay
+    # "the recording has only 0 response(s) ... The agent now makes more calls than when it was
+    # recorded", though the trace holds both chat calls: it now says they hold no output and why.
+    doc = json.loads(GENAI.read_text())
+    content = {"gen_ai.input.messages", "gen_ai.output.messages"}
+    for resource in doc["resourceSpans"]:
+        for scope in resource["scopeSpans"]:
+            for span in scope["spans"]:
+                span["attributes"] = [a for a in span["attributes"] if a["key"] not in content]
+    (trace,) = otel.traces_from_otlp_json(doc)
+    checkpoint = CheckpointManager(tmp_path).create_checkpoint(
+        weather_app.WeatherAgent(), trace, trace.root_span.span_id
+    )
+    engine = ReplayEngine(checkpoint, strict=False)
+    mock = {"llm": "weather_app.chat", "tool": "weather_app.get_weather"}
+    told = (
+        "The trace holds 2 span(s) of type 'llm' after the checkpoint (named 'chat gpt-4o-mini'), "
+        "but none with an output or an error to answer with"
+    )
+    (warning,) = engine.preflight(mock).warnings
+    assert told in warning
+    assert "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true" in warning
+    with pytest.raises(ReplayExhaustedError) as info:
+        engine.replay_from_checkpoint("ask", QUESTION, mock_config=mock)
+    message = str(info.value)
+    assert f"  {told}" in message
+    assert "makes more calls than when it was recorded" not in message
