@@ -1050,3 +1050,36 @@ def test_spans_whose_content_was_not_captured_are_named_when_a_target_has_no_res
     message = str(info.value)
     assert f"  {told}" in message
     assert "makes more calls than when it was recorded" not in message
+
+
+def test_spans_written_by_the_console_exporter_are_told_as_such_with_the_fix(
+    otel_spans: tuple[Any, InMemorySpanExporter], tmp_path: Path
+) -> None:
+    # Expected: ConsoleSpanExporter(out=file) is how spans are dumped to a file in Python, and
+    # its JSON (ReadableSpan.to_json(): indented, one object after the other) is no OTLP/JSON.
+    # Reading it failed with "line 1: Expecting property name enclosed in double quotes" (two
+    # spans) or "expected an object with 'resourceSpans'" (one); it now names the format and
+    # the ways to import such spans.
+    tracer, exporter = otel_spans
+    chat = {"gen_ai.operation.name": "chat"}
+    with tracer.start_as_current_span("agent"), tracer.start_as_current_span("chat", None, chat):
+        pass
+    spans = exporter.get_finished_spans()
+    told = (
+        "is not OTLP/JSON: it holds spans as OpenTelemetry's ConsoleSpanExporter writes them "
+        "(ReadableSpan.to_json()), which has no importer. Import the spans in the process that "
+        "makes them, with traces_from_otel_spans(exporter.get_finished_spans()) and an "
+        "InMemorySpanExporter, or write them as OTLP/JSON (the OpenTelemetry Collector's file "
+        "exporter)"
+    )
+    path = tmp_path / "console.json"
+    for written in (spans, spans[:1]):
+        out = io.StringIO()
+        ConsoleSpanExporter(out=out).export(written)
+        path.write_text(out.getvalue())
+        with pytest.raises(DecodeError) as info:
+            otel.traces_from_otlp_json(path)
+        assert str(info.value) == f"{path} {told}"
+    with pytest.raises(DecodeError) as info:
+        otel.traces_from_otlp_json(json.loads(spans[0].to_json()))
+    assert str(info.value) == f"<OTLP/JSON document> {told}"
