@@ -9,7 +9,8 @@ Import reads, in this order of preference:
   ``input.value``/``output.value`` (JSON-decoded when the mime type is JSON); GenAI
   ``gen_ai.tool.call.arguments``/``gen_ai.tool.call.result`` and
   ``gen_ai.input.messages``/``gen_ai.output.messages``; OpenLLMetry ``gen_ai.prompt.N.*`` /
-  ``gen_ai.completion.N.*``.
+  ``gen_ai.completion.N.*``; the events ``gen_ai.content.prompt`` (``gen_ai.prompt``) /
+  ``gen_ai.content.completion`` (``gen_ai.completion``) of the earlier GenAI conventions.
 - error: ``clearstone.error`` (``null``: none, the ERROR status was set by hand), else the span's
   ``exception`` event, else its ERROR status.
 """
@@ -175,6 +176,23 @@ def _io(attrs: dict[str, Any], side: str, span_type: str | None) -> tuple[bool, 
     return (messages is not None), messages
 
 
+#: the events holding a span's content under the earlier GenAI conventions, and the
+#: attribute of each holding it (JSON text)
+_CONTENT_EVENTS = {
+    "input": ("gen_ai.content.prompt", "gen_ai.prompt"),
+    "output": ("gen_ai.content.completion", "gen_ai.completion"),
+}
+
+
+def _event_content(data: SpanData, side: str) -> tuple[bool, Any]:
+    """The input or output a span holds in an event of the earlier GenAI conventions."""
+    event, key = _CONTENT_EVENTS[side]
+    for name, attrs in data.events:
+        if name == event and key in attrs:
+            return True, _maybe_json(attrs[key])
+    return False, None
+
+
 def _exception_error(data: SpanData) -> dict[str, Any] | None:
     for name, attrs in data.events:
         if name == "exception" and ("exception.type" in attrs or "exception.message" in attrs):
@@ -215,6 +233,8 @@ def build_span(data: SpanData, *, seq: int, source: str, allow_pickle: bool) -> 
             recorded[side] = _codec(attrs[key], key, label, source, allow_pickle)
             continue
         present, value = _io(attrs, side, span_type)
+        if not present:
+            present, value = _event_content(data, side)
         recorded[side] = Recorded.of(value) if present else None
     # (our export's "null": an ERROR status set by hand, with no exception to raise again)
     written = attrs.get(ERROR)

@@ -13,7 +13,8 @@ Span types come from ``openinference.span.kind`` (``LLM`` -> ``llm``, ``TOOL`` -
 (``chat``/``text_completion``/``generate_content`` -> ``llm``, ``execute_tool`` -> ``tool``,
 ``embeddings`` -> ``embedding``, ``invoke_agent`` -> ``agent``); inputs and outputs from
 ``input.value``/``output.value``, ``gen_ai.tool.call.arguments``/``gen_ai.tool.call.result``,
-``gen_ai.input.messages``/``gen_ai.output.messages``; errors from the ``exception`` event or
+``gen_ai.input.messages``/``gen_ai.output.messages``, the earlier conventions' events
+``gen_ai.content.prompt``/``gen_ai.content.completion``; errors from the ``exception`` event or
 the ERROR status. The attributes pytest-clearstone itself writes (``clearstone.*``) win.
 
 Export sends our traces through any OpenTelemetry ``SpanExporter`` (console, OTLP, in-memory):

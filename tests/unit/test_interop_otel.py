@@ -1083,3 +1083,31 @@ def test_spans_written_by_the_console_exporter_are_told_as_such_with_the_fix(
     with pytest.raises(DecodeError) as info:
         otel.traces_from_otlp_json(json.loads(spans[0].to_json()))
     assert str(info.value) == f"<OTLP/JSON document> {told}"
+
+
+def _one_trace(*spans: dict[str, Any]) -> list[Span]:
+    (trace,) = otel.traces_from_otlp_json(_doc(*spans))
+    return trace.spans
+
+
+def test_the_content_events_of_the_earlier_genai_conventions_are_input_and_output() -> None:
+    # Expected: the GenAI conventions before gen_ai.input.messages (still written
+    # by some instrumentations) put the content in span events, gen_ai.content.prompt
+    # (gen_ai.prompt) and gen_ai.content.completion (gen_ai.completion). The import read no
+    # input or output from them, so a checkpoint of such a trace had nothing to replay.
+    prompt = [{"role": "user", "content": "Weather in Paris?"}]
+    completion = [{"role": "assistant", "content": "18C and rain."}]
+    events = [
+        {"name": "gen_ai.content.prompt", "timeUnixNano": "1",
+         "attributes": [_attr("gen_ai.prompt", {"stringValue": json.dumps(prompt)})]},
+        {"name": "gen_ai.content.completion", "timeUnixNano": "2",
+         "attributes": [_attr("gen_ai.completion", {"stringValue": json.dumps(completion)})]},
+    ]  # fmt: skip
+    operation = [_attr("gen_ai.operation.name", {"stringValue": "chat"})]
+    (span,) = _one_trace(_raw(attributes=operation, events=events))
+    assert (span.span_type, span.input, span.output) == ("llm", prompt, completion)
+    # (an attribute of the later conventions wins; an event without its attribute is no content)
+    later = [*operation, _attr("gen_ai.output.messages", {"stringValue": '["later"]'})]
+    events[0]["attributes"] = []
+    (span,) = _one_trace(_raw(attributes=later, events=events))
+    assert (span.input, span.output) == (None, ["later"])
