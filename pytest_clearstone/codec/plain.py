@@ -6,8 +6,8 @@ is noise around the model's fields. :func:`plain_form` gives each tagged value a
 expect it: a model, dataclass, named tuple, enum or SDK client by its fields or value (a
 pydantic model's extra fields with them), a tuple or set as a list, a date, decimal, uuid or
 path as its text, a dict with keys that are not text with its keys written as JSON writes them
-(``1`` as ``"1"``), a pickle as a placeholder naming its type (never its bytes). Lossy: the
-exact form stays the codec's.
+(``1`` as ``"1"``), a pydantic secret as ``"**********"``, a pickle as a placeholder naming
+its type (never its bytes). Lossy: the exact form stays the codec's.
 """
 
 from __future__ import annotations
@@ -38,6 +38,8 @@ def _plain(tree: Any) -> Any:
         return {k: _plain(v) for k, v in tree.items()}
     if tag == "pickle":
         return pickle_placeholder(tree).text
+    if tag == "secret":  # (a pydantic SecretStr: stored without its value, shown as pydantic does)
+        return "**********"
     value = tree.get("v")
     if tag in _PAIRS and type(value) is list:
         return {_key(pair[0]): _plain(pair[1]) for pair in value if _is_pair(pair)}

@@ -50,6 +50,7 @@ def test_values_of_other_types_become_the_json_a_reader_expects() -> None:
         "by_number": {1: "one", (2, 3): "pair"},
         "counts": collections.Counter("aab"),
         "raw": b"hi",
+        "key": pydantic.SecretStr("sk-not-shown"),
     }
     assert _plain(value) == {
         "tuple": [1, "a"],
@@ -63,6 +64,7 @@ def test_values_of_other_types_become_the_json_a_reader_expects() -> None:
         "by_number": {"1": "one", "[2,3]": "pair"},
         "counts": {"a": 2, "b": 1},
         "raw": "aGk=",
+        "key": "**********",
     }
     json.dumps(_plain(value))  # (plain JSON: no value of another type is left)
 
