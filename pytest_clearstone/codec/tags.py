@@ -13,7 +13,8 @@ Tags: ``tuple``, ``set``, ``frozenset``, ``bytes``, ``bytearray``, ``datetime``,
 temp or the home directory when under one: :mod:`~pytest_clearstone.path_roots`), ``complex``,
 ``float`` (NaN and infinities), ``fraction``, ``ip`` (the :mod:`ipaddress` classes), ``zone``
 (a ``zoneinfo.ZoneInfo``, a ``datetime.timezone``, a named zone of pytz or dateutil),
-``pattern`` (a compiled ``re`` pattern), ``deque``, ``ordereddict``,
+``pattern`` (a compiled ``re`` pattern), ``logger``, ``otel_tracer`` (an OpenTelemetry tracer,
+by its name), ``deque``, ``ordereddict``,
 ``counter``, ``defaultdict``, ``enum``, ``dataclass``, ``dict`` (non-string keys, or a key that
 is the tag itself),
 ``custom`` (a type taught by :func:`~pytest_clearstone.codec.register` or the hooks), the library
@@ -685,6 +686,8 @@ class Encoder:
         stored = _library().encode_library(v, t, self._enc_at)
         if stored is not None:
             return stored
+        if t.__module__ in _OTEL_TRACER_MODULES and t.__qualname__ in _OTEL_TRACERS:
+            return _enc_otel_tracer(v)  # (an agent's `self.tracer = trace.get_tracer(__name__)`)
         return self._enc_pickle(v, t)
 
     def _enc_dataclass(self, v: Any, t: type) -> Any:
@@ -1120,6 +1123,38 @@ def _logger_name(v: Any) -> str | None:
     return None
 
 
+#: OpenTelemetry's tracers: the SDK's, the API's proxy (before a provider is set), no-op
+_OTEL_TRACER_MODULES = frozenset({"opentelemetry.sdk.trace", "opentelemetry.trace"})
+_OTEL_TRACERS = frozenset({"Tracer", "ProxyTracer", "NoOpTracer"})
+
+
+def _enc_otel_tracer(v: Any) -> dict[str, Any]:
+    """An OpenTelemetry tracer by what ``trace.get_tracer`` gives it back from: its
+    instrumentation scope's name, version and schema URL (``v`` ``None``: a no-op tracer)."""
+    info = getattr(v, "instrumentation_info", None)  # (the SDK's; the proxy's are its own)
+    name = getattr(info, "name", getattr(v, "_instrumenting_module_name", None))
+    tree: dict[str, Any] = {TAG: "otel_tracer", "v": name if type(name) is str else None}
+    version = getattr(info, "version", getattr(v, "_instrumenting_library_version", None))
+    schema_url = getattr(info, "schema_url", getattr(v, "_schema_url", None))
+    # (no version or schema URL: the SDK's "" and the proxy's None are stored alike)
+    if type(version) is str and version:
+        tree["version"] = version
+    if type(schema_url) is str and schema_url:
+        tree["schema_url"] = schema_url
+    return tree
+
+
+def _dec_otel_tracer(tree: dict[str, Any]) -> Any:
+    from opentelemetry import trace  # (only for a golden that holds one)
+
+    name, version, schema_url = tree["v"], tree.get("version"), tree.get("schema_url")
+    if name is None:
+        return trace.NoOpTracer()
+    if type(name) is not str:
+        raise DecodeError(f"bad stored OpenTelemetry tracer name {name!r}")
+    return trace.get_tracer(name, version, schema_url=schema_url)
+
+
 def _dec_logger(tree: dict[str, Any]) -> Any:
     import logging  # (only for a golden that holds one)
 
@@ -1395,6 +1430,7 @@ _DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "ndarray": lambda t: array_from(t["dtype"], t["shape"], t["v"]),
     "numpy": lambda t: scalar_from(t["dtype"], t["v"]),
     "custom": lambda t: REGISTRY.decode(t["type"], t["v"]),
+    "otel_tracer": _dec_otel_tracer,
 }  # (and the client libraries' tags: _library().DECODERS)
 
 

@@ -165,7 +165,11 @@ class ReplayEngine:
                     for other, found in mocks.unmocked(scope, pairs).items()
                     if found[0] == span_type
                 }
-                told = note or mocks.other_type_note(scope, span_type, target, pairs)
+                told = (
+                    note
+                    or mocks.other_type_note(scope, span_type, target, pairs)
+                    or mocks.silent_spans_note(scope, span_type, target)
+                )
                 targets[target] = Responses([], unmocked=unmocked or None, note=told)
                 continue
             calls = []

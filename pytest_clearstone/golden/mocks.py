@@ -131,6 +131,32 @@ def other_type_note(
     )
 
 
+def silent_spans_note(spans: Sequence[Span], span_type: str, target: str) -> str | None:
+    """For a target that ``span_type`` has no answer for: the spans of that type in ``spans``
+    that hold neither an output nor an error (an imported trace whose instrumentation did not
+    capture the content, a span opened by hand that was given no output), told with why;
+    ``None`` when there are none."""
+    silent = [
+        span
+        for span in spans
+        if span.span_type == span_type
+        and not span.has_output
+        and span.error is None
+        and span.attributes.get(TARGET_ATTRIBUTE, target) == target
+    ]
+    if not silent:
+        return None
+    names = ", ".join(repr(name) for name in dict.fromkeys(span.name for span in silent))
+    return (
+        f"The trace holds {len(silent)} span(s) of type {span_type!r} after the checkpoint "
+        f"(named {names}), but none with an output or an error to answer with: a span opened "
+        "with tracer.span() holds one only once set_output() is called, and an OpenTelemetry "
+        "span only if its instrumentation captured the content (the GenAI instrumentations "
+        "with OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true, OpenInference's unless "
+        "OPENINFERENCE_HIDE_OUTPUTS is set). Make the checkpoint from a trace that holds them"
+    )
+
+
 def plan(
     spans: Sequence[Span], pairs: Sequence[tuple[str, str]]
 ) -> list[tuple[str, str, list[Span]]]:

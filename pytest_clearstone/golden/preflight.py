@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..tracing.span import Span
-from .mocks import RULE, answering_spans, other_type_note
+from .mocks import RULE, answering_spans, other_type_note, silent_spans_note
 
 
 @dataclass
@@ -85,6 +85,8 @@ def preflight(
                 warning += f" Maybe {note}."
             elif (other := other_type_note(scope, span_type, target, pairs)) is not None:
                 warning += f" {other}."
+            elif (silent := silent_spans_note(scope, span_type, target)) is not None:
+                warning += f" {silent}."
             entry.warnings.append(warning)
         entries.append(entry)
     return PreflightReport(entries)

@@ -9,7 +9,8 @@ Import reads, in this order of preference:
   ``input.value``/``output.value`` (JSON-decoded when the mime type is JSON); GenAI
   ``gen_ai.tool.call.arguments``/``gen_ai.tool.call.result`` and
   ``gen_ai.input.messages``/``gen_ai.output.messages``; OpenLLMetry ``gen_ai.prompt.N.*`` /
-  ``gen_ai.completion.N.*``.
+  ``gen_ai.completion.N.*``; the events ``gen_ai.content.prompt`` (``gen_ai.prompt``) /
+  ``gen_ai.content.completion`` (``gen_ai.completion``) of the earlier GenAI conventions.
 - error: ``clearstone.error`` (``null``: none, the ERROR status was set by hand), else the span's
   ``exception`` event, else its ERROR status.
 """
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import codec
+from ..codec.plain import plain_form
 from ..errors import DecodeError, UntrustedCheckpointError
 from ..tracing.span import Recorded, Span
 
@@ -174,6 +176,23 @@ def _io(attrs: dict[str, Any], side: str, span_type: str | None) -> tuple[bool, 
     return (messages is not None), messages
 
 
+#: the events holding a span's content under the earlier GenAI conventions, and the
+#: attribute of each holding it (JSON text)
+_CONTENT_EVENTS = {
+    "input": ("gen_ai.content.prompt", "gen_ai.prompt"),
+    "output": ("gen_ai.content.completion", "gen_ai.completion"),
+}
+
+
+def _event_content(data: SpanData, side: str) -> tuple[bool, Any]:
+    """The input or output a span holds in an event of the earlier GenAI conventions."""
+    event, key = _CONTENT_EVENTS[side]
+    for name, attrs in data.events:
+        if name == event and key in attrs:
+            return True, _maybe_json(attrs[key])
+    return False, None
+
+
 def _exception_error(data: SpanData) -> dict[str, Any] | None:
     for name, attrs in data.events:
         if name == "exception" and ("exception.type" in attrs or "exception.message" in attrs):
@@ -214,6 +233,8 @@ def build_span(data: SpanData, *, seq: int, source: str, allow_pickle: bool) -> 
             recorded[side] = _codec(attrs[key], key, label, source, allow_pickle)
             continue
         present, value = _io(attrs, side, span_type)
+        if not present:
+            present, value = _event_content(data, side)
         recorded[side] = Recorded.of(value) if present else None
     # (our export's "null": an ERROR status set by hand, with no exception to raise again)
     written = attrs.get(ERROR)
@@ -266,18 +287,15 @@ _PRIMITIVES = (str, bool, int, float)
 
 def _attribute_value(value: Any) -> Any:
     """An OpenTelemetry attribute value: primitives and homogeneous primitive lists as they are,
-    anything else as codec JSON text."""
+    anything else as the text of its plain form (a date as its ISO text, a dict as JSON)."""
     if isinstance(value, _PRIMITIVES):
         return value
     if isinstance(value, (list, tuple)) and value:
         kinds = {type(v) for v in value}
         if len(kinds) == 1 and kinds.pop() in _PRIMITIVES:
             return tuple(value)
-    return codec.dumps(codec.encode(value))
-
-
-def _plain_json(tree: Any) -> str:
-    return codec.dumps(tree)
+    plain = plain_form(codec.encode(value))
+    return plain if type(plain) is str else codec.dumps(plain)
 
 
 def export_attributes(span: Span) -> dict[str, Any]:
@@ -304,16 +322,17 @@ def export_attributes(span: Span) -> dict[str, Any]:
     ):
         if recorded is None:
             continue
-        text = _plain_json(recorded.encoded)
-        attrs[key] = text
-        if isinstance(recorded.encoded, str):
-            attrs[f"{side}.value"] = recorded.encoded
+        attrs[key] = codec.dumps(recorded.encoded)  # (exact: what the import reads)
+        # (what OpenInference tools show: plain JSON, or text, never the codec's tags)
+        plain = plain_form(recorded.encoded)
+        if type(plain) is str:
+            attrs[f"{side}.value"] = plain
             attrs[f"{side}.mime_type"] = "text/plain"
         else:
-            attrs[f"{side}.value"] = text
+            attrs[f"{side}.value"] = codec.dumps(plain)
             attrs[f"{side}.mime_type"] = "application/json"
     if span.error is not None:
-        attrs[ERROR] = _plain_json(span.error)
+        attrs[ERROR] = codec.dumps(span.error)
     elif span.status == "ERROR":  # marked by hand: the import must not make up an exception
         attrs[ERROR] = _NO_ERROR
     if span.end_time_ns is None:

@@ -13,13 +13,15 @@ Span types come from ``openinference.span.kind`` (``LLM`` -> ``llm``, ``TOOL`` -
 (``chat``/``text_completion``/``generate_content`` -> ``llm``, ``execute_tool`` -> ``tool``,
 ``embeddings`` -> ``embedding``, ``invoke_agent`` -> ``agent``); inputs and outputs from
 ``input.value``/``output.value``, ``gen_ai.tool.call.arguments``/``gen_ai.tool.call.result``,
-``gen_ai.input.messages``/``gen_ai.output.messages``; errors from the ``exception`` event or
+``gen_ai.input.messages``/``gen_ai.output.messages``, the earlier conventions' events
+``gen_ai.content.prompt``/``gen_ai.content.completion``; errors from the ``exception`` event or
 the ERROR status. The attributes pytest-clearstone itself writes (``clearstone.*``) win.
 
 Export sends our traces through any OpenTelemetry ``SpanExporter`` (console, OTLP, in-memory):
 :func:`export_trace`, :class:`ClearstoneSpanExporterBridge`, :func:`to_otel_spans`. Each span
 carries its type as ``openinference.span.kind`` and ``gen_ai.operation.name``, its input and
-output as ``input.value``/``output.value`` and exactly, codec-encoded, as
+output as ``input.value``/``output.value`` (plain JSON, as tools show it:
+:mod:`pytest_clearstone.codec.plain`) and exactly, codec-encoded, as
 ``clearstone.input``/``clearstone.output``, so importing the exported spans gives the trace back.
 
 Exporting needs ``opentelemetry-sdk`` (``pip install pytest-clearstone[otel]``); it is imported

@@ -31,6 +31,44 @@ class _Bad(Exception):
     pass
 
 
+# (ConsoleSpanExporter: how Python dumps spans to a file; its JSON looks importable and is not)
+_CONSOLE = (
+    "it holds spans as OpenTelemetry's ConsoleSpanExporter writes them (ReadableSpan.to_json()), "
+    "which has no importer. Import the spans in the process that makes them, with "
+    "traces_from_otel_spans(exporter.get_finished_spans()) and an InMemorySpanExporter, or "
+    "write them as OTLP/JSON (the OpenTelemetry Collector's file exporter)"
+)
+
+
+def _console_span(doc: Any) -> bool:
+    """Whether ``doc`` is a span as ``ReadableSpan.to_json()`` writes it (its ids in
+    ``context``)."""
+    return (
+        isinstance(doc, Mapping)
+        and isinstance(doc.get("context"), Mapping)
+        and ("span_id" in doc["context"])
+    )
+
+
+def _console_spans(text: str) -> bool:
+    """Whether ``text`` is what ConsoleSpanExporter writes: spans as indented JSON objects, one
+    after the other."""
+    decoder = json.JSONDecoder()
+    index, found = 0, False
+    while True:
+        while index < len(text) and text[index].isspace():
+            index += 1
+        if index == len(text):
+            return found
+        try:
+            doc, index = decoder.raw_decode(text, index)
+        except (ValueError, RecursionError):
+            return False
+        if not _console_span(doc):
+            return False
+        found = True
+
+
 def _hex_id(value: Any, width: int) -> str | None:
     if value in (None, ""):
         return None
@@ -147,7 +185,8 @@ def _documents(source: str | os.PathLike[str] | Mapping[str, Any]) -> tuple[list
             try:
                 docs.append(json.loads(line))
             except ValueError as exc:
-                raise DecodeError(f"{path} is not OTLP/JSON: line {number}: {exc}") from None
+                reason = _CONSOLE if _console_spans(text) else f"line {number}: {exc}"
+                raise DecodeError(f"{path} is not OTLP/JSON: {reason}") from None
             except RecursionError:
                 raise DecodeError(f"{path} is not OTLP/JSON: line {number}: {_TOO_DEEP}") from None
     return docs, str(path)
@@ -168,7 +207,9 @@ def traces_from_otlp_json(
     try:
         for doc in docs:
             if not isinstance(doc, Mapping) or "resourceSpans" not in doc:
-                raise _Bad("expected an object with 'resourceSpans'")
+                raise _Bad(
+                    _CONSOLE if _console_span(doc) else "expected an object with 'resourceSpans'"
+                )
             for resource_spans in doc["resourceSpans"] or []:
                 # before OTLP 1.0, and read when scopeSpans is not set (empty), as the spec of
                 # the change tells a receiver: a sender may write both (the same spans)

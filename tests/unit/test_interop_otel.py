@@ -25,7 +25,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import Status, StatusCode
 
 from pytest_clearstone.debugging import CheckpointManager, ReplayEngine
-from pytest_clearstone.errors import DecodeError, UntrustedCheckpointError
+from pytest_clearstone.errors import DecodeError, ReplayExhaustedError, UntrustedCheckpointError
 from pytest_clearstone.interop import otel
 from pytest_clearstone.observability import TracerProvider
 from pytest_clearstone.tracing.span import Recorded, Span
@@ -965,3 +965,149 @@ def test_an_otlp_json_file_with_blank_lines_between_its_requests_reads(tmp_path:
     lines = [json.dumps(_doc(_raw())), "", "   ", json.dumps(_doc(_raw(traceId="12" * 16)))]
     path.write_text("\n".join(lines) + "\n")
     assert len(otel.traces_from_otlp_json(path)) == 2
+
+
+def _completion() -> Any:
+    from openai.types.chat import ChatCompletion
+
+    return ChatCompletion.model_validate({
+        "id": "chatcmpl-1", "object": "chat.completion", "created": 1767225600,
+        "model": "gpt-4o-mini", "usage": None,
+        "choices": [{"index": 0, "finish_reason": "stop", "logprobs": None,
+                     "message": {"role": "assistant", "content": "Refund sent."}}],
+    })  # fmt: skip
+
+
+def test_input_value_and_output_value_hold_plain_json_not_the_codec_s_tags() -> None:
+    # Expected: OpenInference tools (Phoenix...) show input.value/output.value; they held the
+    # codec's tagged form ({"__cs__": "pydantic", "cls": ..., "v": ...}, a tuple as
+    # {"__cs__": "tuple", ...}, a pickle's base64), which only pytest-clearstone reads. They
+    # now hold the plain JSON (a model's fields, a tuple as a list, a date as ISO text, a
+    # pickle as a placeholder naming its type); clearstone.input/output keep the exact form.
+    completion = _completion()
+    pickled = {"__cs__": "pickle", "type": "app.Receipt", "v": "gASVAAAA"}
+    spans = [
+        _span_of("1" * 16, span_type="llm", end_time_ns=20,
+                 input=Recorded.of({"messages": ({"role": "user", "content": "refund?"},)}),
+                 output=Recorded.of(completion)),
+        _span_of("2" * 16, span_type="tool", end_time_ns=20,
+                 input=Recorded.of({"when": dt.date(2026, 12, 7), "ids": {3, 1}}),
+                 output=Recorded(encoded=pickled),
+                 attributes={"shape": {"point": (1, 2)}, "keys": {1: "one"}}),
+        _span_of("3" * 16, span_type="tool", end_time_ns=20,
+                 output=Recorded.of(dt.datetime(2026, 12, 7, tzinfo=dt.timezone.utc))),
+    ]  # fmt: skip
+    llm, tool, clock = _exported(Trace("1" * 32, spans))
+    assert json.loads(llm.attributes["input.value"]) == {
+        "messages": [{"role": "user", "content": "refund?"}]
+    }
+    assert json.loads(llm.attributes["output.value"]) == completion.model_dump(mode="json")
+    assert llm.attributes["output.mime_type"] == "application/json"
+    assert json.loads(tool.attributes["input.value"]) == {"when": "2026-12-07", "ids": [1, 3]}
+    assert tool.attributes["output.value"].startswith("<pickled app.Receipt sha256:")
+    assert tool.attributes["output.mime_type"] == "text/plain"
+    assert json.loads(tool.attributes["shape"]) == {"point": [1, 2]}
+    assert json.loads(tool.attributes["keys"]) == {"1": "one"}
+    assert (clock.attributes["output.value"], clock.attributes["output.mime_type"]) == (
+        "2026-12-07T00:00:00+00:00",
+        "text/plain",
+    )
+    # (the exact values still come back on import)
+    back = otel.trace_from_otel_spans([llm, clock])
+    assert back.spans[0].output == completion
+    assert back.spans[0].input == {"messages": ({"role": "user", "content": "refund?"},)}
+
+
+def test_spans_whose_content_was_not_captured_are_named_when_a_target_has_no_response(
+    weather_app: Any, tmp_path: Path
+) -> None:
+    # Expected: a GenAI instrumentation records message content only when asked to
+    # (OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true); a production trace without it
+    # has chat spans with no output. The pre-flight said "No recorded responses" and the replay
+    # "the recording has only 0 response(s) ... The agent now makes more calls than when it was
+    # recorded", though the trace holds both chat calls: it now says they hold no output and why.
+    doc = json.loads(GENAI.read_text())
+    content = {"gen_ai.input.messages", "gen_ai.output.messages"}
+    for resource in doc["resourceSpans"]:
+        for scope in resource["scopeSpans"]:
+            for span in scope["spans"]:
+                span["attributes"] = [a for a in span["attributes"] if a["key"] not in content]
+    (trace,) = otel.traces_from_otlp_json(doc)
+    checkpoint = CheckpointManager(tmp_path).create_checkpoint(
+        weather_app.WeatherAgent(), trace, trace.root_span.span_id
+    )
+    engine = ReplayEngine(checkpoint, strict=False)
+    mock = {"llm": "weather_app.chat", "tool": "weather_app.get_weather"}
+    told = (
+        "The trace holds 2 span(s) of type 'llm' after the checkpoint (named 'chat gpt-4o-mini'), "
+        "but none with an output or an error to answer with"
+    )
+    (warning,) = engine.preflight(mock).warnings
+    assert told in warning
+    assert "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true" in warning
+    with pytest.raises(ReplayExhaustedError) as info:
+        engine.replay_from_checkpoint("ask", QUESTION, mock_config=mock)
+    message = str(info.value)
+    assert f"  {told}" in message
+    assert "makes more calls than when it was recorded" not in message
+
+
+def test_spans_written_by_the_console_exporter_are_told_as_such_with_the_fix(
+    otel_spans: tuple[Any, InMemorySpanExporter], tmp_path: Path
+) -> None:
+    # Expected: ConsoleSpanExporter(out=file) is how spans are dumped to a file in Python, and
+    # its JSON (ReadableSpan.to_json(): indented, one object after the other) is no OTLP/JSON.
+    # Reading it failed with "line 1: Expecting property name enclosed in double quotes" (two
+    # spans) or "expected an object with 'resourceSpans'" (one); it now names the format and
+    # the ways to import such spans.
+    tracer, exporter = otel_spans
+    chat = {"gen_ai.operation.name": "chat"}
+    with tracer.start_as_current_span("agent"), tracer.start_as_current_span("chat", None, chat):
+        pass
+    spans = exporter.get_finished_spans()
+    told = (
+        "is not OTLP/JSON: it holds spans as OpenTelemetry's ConsoleSpanExporter writes them "
+        "(ReadableSpan.to_json()), which has no importer. Import the spans in the process that "
+        "makes them, with traces_from_otel_spans(exporter.get_finished_spans()) and an "
+        "InMemorySpanExporter, or write them as OTLP/JSON (the OpenTelemetry Collector's file "
+        "exporter)"
+    )
+    path = tmp_path / "console.json"
+    for written in (spans, spans[:1]):
+        out = io.StringIO()
+        ConsoleSpanExporter(out=out).export(written)
+        path.write_text(out.getvalue())
+        with pytest.raises(DecodeError) as info:
+            otel.traces_from_otlp_json(path)
+        assert str(info.value) == f"{path} {told}"
+    with pytest.raises(DecodeError) as info:
+        otel.traces_from_otlp_json(json.loads(spans[0].to_json()))
+    assert str(info.value) == f"<OTLP/JSON document> {told}"
+
+
+def _one_trace(*spans: dict[str, Any]) -> list[Span]:
+    (trace,) = otel.traces_from_otlp_json(_doc(*spans))
+    return trace.spans
+
+
+def test_the_content_events_of_the_earlier_genai_conventions_are_input_and_output() -> None:
+    # Expected: the GenAI conventions before gen_ai.input.messages (still written
+    # by some instrumentations) put the content in span events, gen_ai.content.prompt
+    # (gen_ai.prompt) and gen_ai.content.completion (gen_ai.completion). The import read no
+    # input or output from them, so a checkpoint of such a trace had nothing to replay.
+    prompt = [{"role": "user", "content": "Weather in Paris?"}]
+    completion = [{"role": "assistant", "content": "18C and rain."}]
+    events = [
+        {"name": "gen_ai.content.prompt", "timeUnixNano": "1",
+         "attributes": [_attr("gen_ai.prompt", {"stringValue": json.dumps(prompt)})]},
+        {"name": "gen_ai.content.completion", "timeUnixNano": "2",
+         "attributes": [_attr("gen_ai.completion", {"stringValue": json.dumps(completion)})]},
+    ]  # fmt: skip
+    operation = [_attr("gen_ai.operation.name", {"stringValue": "chat"})]
+    (span,) = _one_trace(_raw(attributes=operation, events=events))
+    assert (span.span_type, span.input, span.output) == ("llm", prompt, completion)
+    # (an attribute of the later conventions wins; an event without its attribute is no content)
+    later = [*operation, _attr("gen_ai.output.messages", {"stringValue": '["later"]'})]
+    events[0]["attributes"] = []
+    (span,) = _one_trace(_raw(attributes=later, events=events))
+    assert (span.input, span.output) == (None, ["later"])

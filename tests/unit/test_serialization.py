@@ -1034,3 +1034,27 @@ def test_tag_locations_are_found_in_document_order() -> None:
     # a found tag's own parts are not looked into (only its "v" is ever read)
     outer = {TAG: "repr", "type": "app.Outer", "v": "<Outer>", "x": placeholder}
     assert tag_locations({"n": outer}, "repr", 5) == [(["n"], "app.Outer")]
+
+
+def test_an_opentelemetry_tracer_reads_back_as_the_tracer_of_its_name_without_a_pickle() -> None:
+    # (an agent's `self.tracer = trace.get_tracer(__name__)` could not be stored: dill cannot
+    # pickle the SDK's tracer, and the proxy one, before a provider is set, only as a pickle)
+    pytest.importorskip("opentelemetry.sdk")
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+
+    schema = "https://opentelemetry.io/schemas/1.26.0"
+    proxy = trace.ProxyTracer("support.agent", "1.2", schema)
+    sdk = TracerProvider().get_tracer("support.agent", "1.2", schema)
+    stored = [encode(tracer, allow_pickle=False) for tracer in (proxy, sdk)]
+    expected = {TAG: "otel_tracer", "v": "support.agent", "version": "1.2", "schema_url": schema}
+    assert stored[0] == stored[1] == expected
+    back = loads(dumps(stored[0]))  # (a tracer of the provider set now: none, the proxy)
+    with back.start_as_current_span("ask"):
+        pass
+    # (no version: the SDK's "" and the proxy's None alike; a no-op tracer by no name)
+    bare = TracerProvider().get_tracer("bare")
+    assert encode(bare) == encode(trace.ProxyTracer("bare")) == {TAG: "otel_tracer", "v": "bare"}
+    assert isinstance(loads(dumps(encode(trace.NoOpTracer()))), trace.NoOpTracer)
+    with pytest.raises(DecodeError, match="bad stored OpenTelemetry tracer name 3"):
+        loads('{"__cs__": "otel_tracer", "v": 3}')
