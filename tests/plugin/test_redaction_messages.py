@@ -3,6 +3,9 @@ is never printed, in the terminal or in a junitxml report."""
 
 from __future__ import annotations
 
+import json
+from urllib.parse import quote
+
 import pytest
 
 from .conftest import esc
@@ -26,6 +29,9 @@ def agent(n=1):
 
 TEST = """
 import os
+
+import json
+from urllib.parse import quote
 
 import pytest
 
@@ -131,3 +137,36 @@ def test_a_pattern_matching_the_placeholder_is_a_usage_error_naming_it(
         ]
     )
     assert "Traceback" not in _shown(result)
+
+
+#: a key of base64 characters, as an Azure storage account key is: URL-encoding changes it
+BASE64_KEY = "Zq8v+Lm3p/Rt7wXy2K=="
+
+
+@pytest.mark.parametrize(
+    ("note", "form"),
+    [
+        (f"https://files.example/f.pdf?k={quote(BASE64_KEY, safe='')}", "URL-encoded"),
+        (json.dumps({"auth": {"k": BASE64_KEY.replace("/", '"\\')}}), "JSON-escaped"),
+    ],
+    ids=["url-encoded", "json-escaped"],
+)
+def test_a_result_that_differs_by_an_encoded_secret_value_shows_it_redacted(
+    shop: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, note: str, form: str
+) -> None:
+    # Expected: a value of the run's secrets is hidden in the delta in the spellings the
+    # recording's last check looks for too (URL-encoded in a query string, JSON-escaped in a
+    # JSON text the agent keeps as a string). Before the fix: only the value as it is was
+    # hidden, and the delta printed the key URL-encoded or escaped.
+    monkeypatch.delenv("SHOP_API_KEY", raising=False)
+    shop.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    key = BASE64_KEY.replace("/", '"\\') if form == "JSON-escaped" else BASE64_KEY
+    monkeypatch.setenv("SHOP_API_SECRET_KEY", key)
+    monkeypatch.setenv("NOTE", note)
+    result = shop.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*the replayed result differs from the golden recording*"])
+    shown = _shown(result)
+    assert "[REDACTED]" in shown
+    for spelling in (key, quote(key, safe=""), json.dumps(key)[1:-1], "Lm3p"):
+        assert spelling not in shown, spelling

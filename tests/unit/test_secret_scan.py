@@ -413,6 +413,20 @@ def test_values_not_looked_for_are_not_looked_for_in_base64_either() -> None:
     assert secrets.find_leak(text, {digits: "an id", **SEEN}) is None
 
 
+@pytest.mark.parametrize("secret", ['pa"ss\\word-0123456789', "pass\tword-0123456789"])
+def test_a_secret_in_a_json_text_kept_as_a_string_is_found_and_withheld(secret: str) -> None:
+    # a tool's result json.dumps'd, kept as text: the golden spells the value escaped twice
+    # (the JSON text's escapes, escaped again by the golden's). Before the fix only the value
+    # and its escapes of one level were looked for, and such a golden was written
+    text = _text({"page": json.dumps({"db": {"x": secret}})})
+    assert secret not in text and json.dumps(secret)[1:-1] not in text
+    leak = secrets.find_leak(text, {secret: "the value of $DB_PASSWORD"})
+    assert leak is not None and "root['page']" in leak.location
+    kept = secrets.withheld(text, {secret: "the value of $DB_PASSWORD"}, PLACEHOLDER, tree=True)
+    assert secrets.find_leak(kept, {secret: "the value of $DB_PASSWORD"}) is None
+    assert PLACEHOLDER in kept
+
+
 def test_a_secret_holding_a_backslash_is_found_and_not_named() -> None:
     secret = "s3cr3t\\VALUE-0123456789abcdef"
     leak = secrets.find_leak(_text({"page": f"key {secret}"}), {secret: "the value of $K"})
