@@ -155,11 +155,17 @@ def withheld(text: str, secrets: Mapping[str, str], placeholder: str, *, tree: b
     """``text`` with each of ``secrets`` (``{value: what it is}``, those
     :func:`worth_looking_for`) replaced by ``placeholder``, as the trace store keeps the spans
     of a recording that wrote no golden: a message (``tree`` false) as it is; a stored value's
-    JSON text (``tree``) in its strings and dict keys (each value in its :func:`spellings`) and
+    JSON text (``tree``) in its strings and dict keys (each value in its :func:`spellings` and
+    its base64 wherever a base64 text holds it, as :func:`find_leak` finds it there) and
     in its ``bytes``/``bytearray`` values and HTTP bodies stored as base64 (decoded, replaced,
     encoded again). ``text`` itself when it holds none (:func:`find_leak`)."""
     forms = sorted(
-        {s for value in secrets if worth_looking_for(value) for s in spellings(value)},
+        {
+            form
+            for value in secrets
+            if worth_looking_for(value)
+            for form in (*spellings(value), *_base64_cores(value.encode("utf-8")))
+        },
         key=len,
         reverse=True,
     )

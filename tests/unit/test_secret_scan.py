@@ -535,6 +535,21 @@ def test_withheld_replaces_every_spelling_of_a_secret_in_a_stored_value() -> Non
     assert secrets.withheld(clean, found, PLACEHOLDER, tree=True) is clean
 
 
+@pytest.mark.parametrize("prefix", ["", "u:", "ab:"])
+def test_withheld_replaces_a_secret_in_the_base64_of_a_string(prefix: str) -> None:
+    # A tool's result holding the key in a base64 text (a Basic credential built by hand): the
+    # last check refuses the golden naming it "in its base64". Before the fix the trace store
+    # kept that span as it was, the base64 of the key in it, though the check had found it.
+    blob = base64.b64encode((prefix + SECRET).encode()).decode()
+    text = _text({"blob": blob, "note": "kept"})
+    leak = secrets.find_leak(text, SEEN)
+    assert leak is not None and "in its base64" in leak.location
+    kept = secrets.withheld(text, SEEN, PLACEHOLDER, tree=True)
+    assert secrets.find_leak(kept, SEEN) is None
+    assert PLACEHOLDER in kept and '"kept"' in kept
+    assert blob[4:16] not in secrets.withheld(f"sent {blob}", SEEN, PLACEHOLDER, tree=False)
+
+
 def test_withheld_replaces_a_longer_secret_whole_when_a_shorter_one_starts_it() -> None:
     # a key and the same key with a suffix (a project key and its scoped form) are both seen:
     # the longer is replaced first, or a piece of it would be kept beside the placeholder
