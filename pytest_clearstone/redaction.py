@@ -116,6 +116,25 @@ def spellings(value: str) -> dict[str, None]:
     return found
 
 
+def base64_cores(value: bytes) -> list[str]:
+    """The base64 texts ``value`` gives inside any base64 text that holds it (media an agent
+    sends as a string: a ``data:`` URL, an anthropic ``base64`` source, a ``b64_json``), one
+    per place of its first byte in a group of three, standard and URL-safe alphabets: the
+    characters made of its bits alone, without those shared with the bytes around it."""
+    import binascii  # (on the paths that look for secrets only: not at a replay's import)
+
+    cores = []
+    for offset in range(3):
+        encoded = binascii.b2a_base64(bytes(offset) + value, newline=False).decode("ascii")
+        first, end = -(-8 * offset // 6), 8 * (offset + len(value)) // 6
+        core = encoded[first:end]
+        cores.append(core)
+        urlsafe = core.replace("+", "-").replace("/", "_")
+        if urlsafe != core:
+            cores.append(urlsafe)
+    return cores
+
+
 def needs_json_escapes(value: str) -> bool:
     """Whether ``value`` is spelt otherwise inside a JSON string (:func:`json_string_form`)."""
     return '"' in value or "\\" in value or not value.isprintable()
@@ -1672,11 +1691,14 @@ class Redactor:
         redactor is not changed: what it compares and what it notes stay as they were.
         (``where`` and ``target``, the arguments of a transform, make no difference.)"""
         hidden = sorted(
-            {form for value in filter(worth_looking_for, self.secret_values())
-             for form in spellings(value)},
+            {
+                form
+                for value in filter(worth_looking_for, self.secret_values())
+                for form in (*spellings(value), *base64_cores(value.encode("utf-8")))
+            },
             key=len,
             reverse=True,
-        )  # fmt: skip
+        )
         twin = self.fresh()
         twin.keeps_placeholder_key = False
         if hidden:

@@ -39,6 +39,7 @@ from ..codec.nesting import retried
 from ..errors import SecretLeakError, article
 from ..redaction import (
     Redactor,
+    base64_cores,
     json_string_form,
     needs_json_escapes,
     spellings,
@@ -144,7 +145,7 @@ def find_leak(text: str, secrets: Mapping[str, str]) -> Leak | None:
     for value, what in secrets.items():
         if not worth_looking_for(value):
             continue
-        for core in _base64_cores(value.encode("utf-8")):
+        for core in base64_cores(value.encode("utf-8")):
             if core in text:
                 where = _without(value, _where_string(_parse(text), core))
                 return Leak(f"{where}, in its base64", what)
@@ -164,7 +165,7 @@ def withheld(text: str, secrets: Mapping[str, str], placeholder: str, *, tree: b
             form
             for value in secrets
             if worth_looking_for(value)
-            for form in (*spellings(value), *_base64_cores(value.encode("utf-8")))
+            for form in (*spellings(value), *base64_cores(value.encode("utf-8")))
         },
         key=len,
         reverse=True,
@@ -206,23 +207,6 @@ def _withheld(node: Any, spellings: list[str], placeholder: str) -> Any:
         if kept != data:
             out[field] = base64.b64encode(kept.encode("utf-8", "surrogateescape")).decode()
     return out
-
-
-def _base64_cores(value: bytes) -> list[str]:
-    """The base64 texts ``value`` gives inside any base64 text that holds it (media an agent
-    sends as a string: a ``data:`` URL, an anthropic ``base64`` source, a ``b64_json``), one
-    per place of its first byte in a group of three, standard and URL-safe alphabets: the
-    characters made of its bits alone, without those shared with the bytes around it."""
-    cores = []
-    for offset in range(3):
-        encoded = binascii.b2a_base64(bytes(offset) + value, newline=False).decode("ascii")
-        first, end = -(-8 * offset // 6), 8 * (offset + len(value)) // 6
-        core = encoded[first:end]
-        cores.append(core)
-        urlsafe = core.replace("+", "-").replace("/", "_")
-        if urlsafe != core:
-            cores.append(urlsafe)
-    return cores
 
 
 def _parse(text: str) -> Any:

@@ -3,6 +3,7 @@ is never printed, in the terminal or in a junitxml report."""
 
 from __future__ import annotations
 
+import base64
 import json
 from urllib.parse import quote
 
@@ -148,16 +149,17 @@ BASE64_KEY = "Zq8v+Lm3p/Rt7wXy2K=="
     [
         (f"https://files.example/f.pdf?k={quote(BASE64_KEY, safe='')}", "URL-encoded"),
         (json.dumps({"auth": {"k": BASE64_KEY.replace("/", '"\\')}}), "JSON-escaped"),
+        ("Basic-ish " + base64.b64encode(b"app:" + BASE64_KEY.encode()).decode(), "base64"),
     ],
-    ids=["url-encoded", "json-escaped"],
+    ids=["url-encoded", "json-escaped", "base64"],
 )
 def test_a_result_that_differs_by_an_encoded_secret_value_shows_it_redacted(
     shop: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, note: str, form: str
 ) -> None:
     # Expected: a value of the run's secrets is hidden in the delta in the spellings the
     # recording's last check looks for too (URL-encoded in a query string, JSON-escaped in a
-    # JSON text the agent keeps as a string). Before the fix: only the value as it is was
-    # hidden, and the delta printed the key URL-encoded or escaped.
+    # JSON text the agent keeps as a string, its base64 in a text). Before the fix: only the
+    # value as it is was hidden, and the delta printed the key URL-encoded, escaped or in base64.
     monkeypatch.delenv("SHOP_API_KEY", raising=False)
     shop.runpytest("--clearstone-record").assert_outcomes(passed=1)
     key = BASE64_KEY.replace("/", '"\\') if form == "JSON-escaped" else BASE64_KEY
@@ -168,5 +170,6 @@ def test_a_result_that_differs_by_an_encoded_secret_value_shows_it_redacted(
     result.stdout.fnmatch_lines(["*the replayed result differs from the golden recording*"])
     shown = _shown(result)
     assert "[REDACTED]" in shown
-    for spelling in (key, quote(key, safe=""), json.dumps(key)[1:-1], "Lm3p"):
+    encoded = base64.b64encode(b"app:" + key.encode()).decode()
+    for spelling in (key, quote(key, safe=""), json.dumps(key)[1:-1], "Lm3p", encoded[4:24]):
         assert spelling not in shown, spelling
