@@ -67,7 +67,7 @@ import types
 from collections import Counter, deque
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any
-from urllib.parse import unquote_plus
+from urllib.parse import quote, quote_plus, unquote_plus
 
 from .codec import stored_as_reference, withheld
 from .codec.compare import same_stored_form
@@ -103,6 +103,47 @@ def worth_looking_for(value: str) -> bool:
     """Whether the secret value ``value`` is looked for (:data:`MIN_SECRET_LENGTH`); a
     placeholder (the redaction's, the codec's, the key a rebuilt SDK client is given) is not."""
     return len(value) >= MIN_SECRET_LENGTH and not value.isdigit() and value not in _NOT_SECRETS
+
+
+def spellings(value: str) -> dict[str, None]:
+    """``value`` and the spellings of it that a recording or a failure message can hold in its
+    place: URL-encoded (a key sent in a query string or a form body) and, for a value holding a
+    quote, a backslash or a character that is not printable, JSON-escaped (a JSON text an agent
+    keeps as a string), in that order."""
+    found = dict.fromkeys((value, quote(value, safe=""), quote(value), quote_plus(value)))
+    if needs_json_escapes(value):
+        found.setdefault(json_string_form(value))
+    return found
+
+
+def base64_cores(value: bytes) -> list[str]:
+    """The base64 texts ``value`` gives inside any base64 text that holds it (media an agent
+    sends as a string: a ``data:`` URL, an anthropic ``base64`` source, a ``b64_json``), one
+    per place of its first byte in a group of three, standard and URL-safe alphabets: the
+    characters made of its bits alone, without those shared with the bytes around it."""
+    import binascii  # (on the paths that look for secrets only: not at a replay's import)
+
+    cores = []
+    for offset in range(3):
+        encoded = binascii.b2a_base64(bytes(offset) + value, newline=False).decode("ascii")
+        first, end = -(-8 * offset // 6), 8 * (offset + len(value)) // 6
+        core = encoded[first:end]
+        cores.append(core)
+        urlsafe = core.replace("+", "-").replace("/", "_")
+        if urlsafe != core:
+            cores.append(urlsafe)
+    return cores
+
+
+def needs_json_escapes(value: str) -> bool:
+    """Whether ``value`` is spelt otherwise inside a JSON string (:func:`json_string_form`)."""
+    return '"' in value or "\\" in value or not value.isprintable()
+
+
+def json_string_form(value: str) -> str:
+    """``value`` as it is spelt inside a JSON string (quotes, backslashes and control
+    characters escaped)."""
+    return json.dumps(value, ensure_ascii=False)[1:-1]
 
 
 #: ``pass`` after one of these words is the password of what it names (``db_pass``,
@@ -1649,7 +1690,15 @@ class Redactor:
         :func:`worth_looking_for`) replaced by the placeholder wherever a string holds it. This
         redactor is not changed: what it compares and what it notes stay as they were.
         (``where`` and ``target``, the arguments of a transform, make no difference.)"""
-        hidden = sorted(filter(worth_looking_for, self.secret_values()), key=len, reverse=True)
+        hidden = sorted(
+            {
+                form
+                for value in filter(worth_looking_for, self.secret_values())
+                for form in (*spellings(value), *base64_cores(value.encode("utf-8")))
+            },
+            key=len,
+            reverse=True,
+        )
         twin = self.fresh()
         twin.keeps_placeholder_key = False
         if hidden:

@@ -29,17 +29,22 @@ import binascii
 import contextlib
 import contextvars
 import dataclasses
-import json
 import os
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, quote_plus
 
 from .. import codec
 from ..codec.nesting import retried
 from ..errors import SecretLeakError, article
-from ..redaction import Redactor, worth_looking_for
+from ..redaction import (
+    Redactor,
+    base64_cores,
+    json_string_form,
+    needs_json_escapes,
+    spellings,
+    worth_looking_for,
+)
 from . import signing
 
 #: ``() -> {secret value: what it is}``
@@ -122,12 +127,12 @@ def find_leak(text: str, secrets: Mapping[str, str]) -> Leak | None:
         spelling: what
         for value, what in secrets.items()
         if worth_looking_for(value)
-        for spelling in _spellings(value)
+        for spelling in spellings(value)
     }
     if not wanted:
         return None
     for value, what in wanted.items():
-        if value in text or (_needs_escapes(value) and _json_form(value) in text):
+        if value in text or (needs_json_escapes(value) and json_string_form(value) in text):
             return Leak(_without(value, _where_string(_parse(text), value)), what)
     if any(marker in text for marker in _PAYLOAD_MARKERS):
         doc = _parse(text)
@@ -140,7 +145,7 @@ def find_leak(text: str, secrets: Mapping[str, str]) -> Leak | None:
     for value, what in secrets.items():
         if not worth_looking_for(value):
             continue
-        for core in _base64_cores(value.encode("utf-8")):
+        for core in base64_cores(value.encode("utf-8")):
             if core in text:
                 where = _without(value, _where_string(_parse(text), core))
                 return Leak(f"{where}, in its base64", what)
@@ -151,20 +156,26 @@ def withheld(text: str, secrets: Mapping[str, str], placeholder: str, *, tree: b
     """``text`` with each of ``secrets`` (``{value: what it is}``, those
     :func:`worth_looking_for`) replaced by ``placeholder``, as the trace store keeps the spans
     of a recording that wrote no golden: a message (``tree`` false) as it is; a stored value's
-    JSON text (``tree``) in its strings and dict keys (each value as it is or URL-encoded) and
+    JSON text (``tree``) in its strings and dict keys (each value in its :func:`spellings` and
+    its base64 wherever a base64 text holds it, as :func:`find_leak` finds it there) and
     in its ``bytes``/``bytearray`` values and HTTP bodies stored as base64 (decoded, replaced,
     encoded again). ``text`` itself when it holds none (:func:`find_leak`)."""
-    spellings = sorted(
-        {s for value in secrets if worth_looking_for(value) for s in _spellings(value)},
+    forms = sorted(
+        {
+            form
+            for value in secrets
+            if worth_looking_for(value)
+            for form in (*spellings(value), *base64_cores(value.encode("utf-8")))
+        },
         key=len,
         reverse=True,
     )
     if not tree:
-        return _replaced(text, spellings, placeholder)
+        return _replaced(text, forms, placeholder)
     if find_leak(text, secrets) is None:
         return text
     doc = _parse(text)
-    return codec.dumps(retried(lambda: _withheld(doc, spellings, placeholder)))
+    return codec.dumps(retried(lambda: _withheld(doc, forms, placeholder)))
 
 
 def _replaced(text: str, spellings: list[str], placeholder: str) -> str:
@@ -198,39 +209,6 @@ def _withheld(node: Any, spellings: list[str], placeholder: str) -> Any:
     return out
 
 
-def _spellings(value: str) -> dict[str, None]:
-    """``value`` and the spellings of it URL-encoding makes (a key sent in a query string or a
-    form body is stored so)."""
-    return dict.fromkeys((value, quote(value, safe=""), quote(value), quote_plus(value)))
-
-
-def _base64_cores(value: bytes) -> list[str]:
-    """The base64 texts ``value`` gives inside any base64 text that holds it (media an agent
-    sends as a string: a ``data:`` URL, an anthropic ``base64`` source, a ``b64_json``), one
-    per place of its first byte in a group of three, standard and URL-safe alphabets: the
-    characters made of its bits alone, without those shared with the bytes around it."""
-    cores = []
-    for offset in range(3):
-        encoded = binascii.b2a_base64(bytes(offset) + value, newline=False).decode("ascii")
-        first, end = -(-8 * offset // 6), 8 * (offset + len(value)) // 6
-        core = encoded[first:end]
-        cores.append(core)
-        urlsafe = core.replace("+", "-").replace("/", "_")
-        if urlsafe != core:
-            cores.append(urlsafe)
-    return cores
-
-
-def _needs_escapes(value: str) -> bool:
-    return '"' in value or "\\" in value or not value.isprintable()
-
-
-def _json_form(value: str) -> str:
-    """``value`` as it is spelt inside a JSON string (quotes, backslashes and control
-    characters escaped)."""
-    return json.dumps(value, ensure_ascii=False)[1:-1]
-
-
 def _parse(text: str) -> Any:
     return codec.loads(text, decode_tags=False)
 
@@ -240,7 +218,7 @@ def _without(value: str, location: str) -> str:
     keys) replaced: a message naming where a secret is must not print it. ``repr`` spells a key
     holding both quotes in single quotes, its apostrophes escaped: the value's spelling there
     is that of ``'"' + value``'s repr."""
-    spellings = (value, repr(value)[1:-1], repr('"' + value)[2:-1], _json_form(value))
+    spellings = (value, repr(value)[1:-1], repr('"' + value)[2:-1], json_string_form(value))
     for spelling in dict.fromkeys(spellings):
         location = location.replace(spelling, "<the secret>")
     return location

@@ -3,6 +3,10 @@ is never printed, in the terminal or in a junitxml report."""
 
 from __future__ import annotations
 
+import base64
+import json
+from urllib.parse import quote
+
 import pytest
 
 from .conftest import esc
@@ -26,6 +30,9 @@ def agent(n=1):
 
 TEST = """
 import os
+
+import json
+from urllib.parse import quote
 
 import pytest
 
@@ -131,3 +138,38 @@ def test_a_pattern_matching_the_placeholder_is_a_usage_error_naming_it(
         ]
     )
     assert "Traceback" not in _shown(result)
+
+
+#: a key of base64 characters, as an Azure storage account key is: URL-encoding changes it
+BASE64_KEY = "Zq8v+Lm3p/Rt7wXy2K=="
+
+
+@pytest.mark.parametrize(
+    ("note", "form"),
+    [
+        (f"https://files.example/f.pdf?k={quote(BASE64_KEY, safe='')}", "URL-encoded"),
+        (json.dumps({"auth": {"k": BASE64_KEY.replace("/", '"\\')}}), "JSON-escaped"),
+        ("Basic-ish " + base64.b64encode(b"app:" + BASE64_KEY.encode()).decode(), "base64"),
+    ],
+    ids=["url-encoded", "json-escaped", "base64"],
+)
+def test_a_result_that_differs_by_an_encoded_secret_value_shows_it_redacted(
+    shop: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, note: str, form: str
+) -> None:
+    # Expected: a value of the run's secrets is hidden in the delta in the spellings the
+    # recording's last check looks for too (URL-encoded in a query string, JSON-escaped in a
+    # JSON text the agent keeps as a string, its base64 in a text). Before the fix: only the
+    # value as it is was hidden, and the delta printed the key URL-encoded, escaped or in base64.
+    monkeypatch.delenv("SHOP_API_KEY", raising=False)
+    shop.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    key = BASE64_KEY.replace("/", '"\\') if form == "JSON-escaped" else BASE64_KEY
+    monkeypatch.setenv("SHOP_API_SECRET_KEY", key)
+    monkeypatch.setenv("NOTE", note)
+    result = shop.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*the replayed result differs from the golden recording*"])
+    shown = _shown(result)
+    assert "[REDACTED]" in shown
+    encoded = base64.b64encode(b"app:" + key.encode()).decode()
+    for spelling in (key, quote(key, safe=""), json.dumps(key)[1:-1], "Lm3p", encoded[4:24]):
+        assert spelling not in shown, spelling

@@ -13,6 +13,7 @@ import pytest
 KEY = "leaky-0123456789-ABCDEFGH"  # no pattern knows this format: only the scan can catch it
 
 APP = """
+import base64
 import os
 
 
@@ -25,6 +26,8 @@ def fetch(url):
     key = os.environ.get("SOME_API_KEY", "")
     if MODE == "bytes":
         return {"status": 200, "raw": ("header " + key).encode()}
+    if MODE == "base64 text":  # a Basic credential built by hand
+        return {"status": 200, "raw": base64.b64encode(("app:" + key).encode()).decode()}
     return {"status": 200, "raw": b"clean bytes"}
 
 
@@ -281,6 +284,24 @@ def test_a_refused_recording_leaves_the_secret_out_of_the_trace_store(
     assert "leaky_app.fetch" in text and "[REDACTED]" in text
     assert KEY not in text
     assert base64.b64encode(b"header " + KEY.encode()).decode()[:20] not in text
+
+
+def test_a_refused_recording_leaves_the_secret_s_base64_out_of_the_trace_store(
+    leaky: pytest.Pytester,
+) -> None:
+    # Expected: the last check refuses the golden for the key in the base64 of a text the tool
+    # returned, and the trace store does not keep that base64 either. Before the fix: the
+    # store's span kept the tool's output as it was, the key readable by decoding it.
+    _app(leaky, "base64 text")
+    leaky.makeini("[pytest]\nclearstone_redact_allow =\n    raw\n")
+    out = _refused(leaky.runpytest("--clearstone-record"))
+    assert "root['raw']" in out and "in its base64" in out
+    text = _store_text(leaky)
+    assert "leaky_app.fetch" in text and "[REDACTED]" in text
+    encoded = base64.b64encode(b"app:" + KEY.encode()).decode()
+    assert encoded[4:24] not in text
+    for f in (leaky.path / ".clearstone").glob("traces.db*"):
+        assert encoded[4:24].encode() not in f.read_bytes(), f.name
 
 
 def test_a_recording_that_failed_leaves_the_secret_out_of_the_trace_store(
