@@ -26,7 +26,7 @@ from .codec.compare import both_nan, by_stored_form, custom_form, made_from, sto
 from .codec.http import BINARY_BODY, headers_by_name
 from .codec.library import class_paths, kind_of
 from .codec.models import model_schema, without_langchain_versions
-from .codec.naming import MESSAGE_TAGS
+from .codec.naming import MESSAGE_TAGS, loaded_path
 from .codec.nesting import retried, short_path
 from .codec.tags import (
     ABSENT,
@@ -1450,7 +1450,7 @@ def _stored_value(tree: dict[Any, Any]) -> Any:
     if tag == "class":
         return StoredRepr("type", f"<class {name.replace(':', '.')!r}>")
     if tag == "enum":
-        return StoredRepr(name, f"{_class_name(name)}({comparable_view(value)!r})")
+        return StoredRepr(name, _member_text(name, comparable_view(value)))
     if tag == "secret":
         return StoredRepr(name, f"{_class_name(name)}('**********')")
     if tag == "sentinel":
@@ -1459,6 +1459,20 @@ def _stored_value(tree: dict[Any, Any]) -> Any:
         return array_view(codec.decode(tree))
     except Exception:  # (a value stored wrong; numpy not installed where a file is shown)
         return StoredRepr(str(tag), f"<{tag} {value!r}>")
+
+
+def _member_text(name: str, value: Any) -> str:
+    """A stored member of the enum ``name`` as a delta shows it: as the agent holds it
+    (``<Priority.HIGH: 2>``, what a live member's delta shows) when the run has imported its
+    class and ``value`` is one of its members (nothing is imported); else by the class and the
+    value (``Priority(2)``: the command line's, a value gone from its class)."""
+    cls = loaded_path(name)
+    if isinstance(cls, enum.EnumMeta):
+        try:
+            return repr(cls(value))
+        except Exception:  # (no longer a value of the class; a value a pickle stands for)
+            pass
+    return f"{_class_name(name)}({value!r})"
 
 
 def _walk_stored(a: dict[Any, Any], b: dict[Any, Any], path: _Path, found: _Found) -> bool:

@@ -145,10 +145,23 @@ MOCK_DOUBLE = (
 )
 
 
-def pickle_refusal(cls: type | None) -> str:
-    """Why a value of ``cls`` (``None``: not known) that only a pickle could store is refused
-    when pickles are not allowed, and the fixes (:data:`PICKLE_FIXES`, and for a library's own
-    number or text the conversion to a plain one: :func:`plain_conversion`)."""
+#: Why a value of a class defined inside a function (``test_it.<locals>.Answer``) is not stored
+#: readably, and the fix: said first.
+LOCAL_CLASS = (
+    "its class is defined inside a function, so no import path names it and a replay cannot "
+    "rebuild it. Define the class at module level (of the test file or the agent's module), "
+    "where the golden can name it"
+)
+
+
+def pickle_refusal(cls: type | None, type_name: str = "") -> str:
+    """Why a value of ``cls`` (``None``: not known; ``type_name``: its class's dotted name)
+    that only a pickle could store is refused when pickles are not allowed, and the fixes
+    (:data:`PICKLE_FIXES`, and for a library's own number or text the conversion to a plain
+    one: :func:`plain_conversion`); for a class defined inside a function, :data:`LOCAL_CLASS`
+    first."""
+    if "<locals>" in type_name:
+        return f"{LOCAL_CLASS}; or {pickle_refusal(cls)}"
     from .clients import is_sdk_client  # (imported when a value needs a pickle)
 
     if cls is not None and is_mock_double(cls):  # (dill cannot pickle one either)
@@ -462,8 +475,10 @@ class Encoder:
         except _Unencodable as exc:
             if exc.depth:  # nested deeper than MAX_DEPTH: the value named by the path to there
                 raise too_deep(short_path(root, exc.path), value, at_least=exc.depth) from None
-            path = root + "".join(exc.path)
-            raise SerializationError(path, describe(exc.value), exc.reason) from None
+            path, type_name = root + "".join(exc.path), describe(exc.value)
+            if "<locals>" in type_name:  # (its reason gives the fix: LOCAL_CLASS)
+                raise SerializationError(path, type_name, exc.reason, advice="") from None
+            raise SerializationError(path, type_name, exc.reason) from None
         finally:
             tracing_again(trace)  # (also when out of room in the cycle-safe walk)
 
@@ -764,7 +779,7 @@ class Encoder:
         its ``repr`` placeholder, or strictly an error giving the reason (``why``: what keeps
         it from being stored readably, said first)."""
         type_name = describe(v)
-        reason = pickle_refusal(t)
+        reason = pickle_refusal(t, type_name)
         if why:
             reason = f"{why}; or {reason}"
         if self.allow_pickle and not is_mock_double(t):
@@ -774,6 +789,8 @@ class Encoder:
                 data = pickle_dumps(v)
             except Exception as exc:
                 reason = f"dill cannot pickle it ({type(exc).__name__}: {exc})"
+                if why or "<locals>" in type_name:  # (the fix, then why no pickle helps)
+                    reason = f"{why or LOCAL_CLASS}; {reason.replace('it', 'it either', 1)}"
             else:
                 return {TAG: "pickle", "type": type_name, "v": base64.b64encode(data).decode()}
         self._refuse(v, reason, "the repr of")

@@ -553,8 +553,8 @@ def _pickle_refused(doc: dict[str, Any]) -> SerializationError:
     return SerializationError(
         signing.describe_location(doc, where),
         type_name,
-        pickle_refusal(loaded_class(type_name)),
-        advice=_advice_at(where),
+        pickle_refusal(loaded_class(type_name), type_name),
+        advice="" if "<locals>" in type_name else _advice_at(where),  # (LOCAL_CLASS's fix)
     )
 
 

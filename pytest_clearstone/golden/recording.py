@@ -15,6 +15,7 @@ from ..callables import Kind, kind_of
 from ..codec.models import generic_origin
 from ..codec.naming import is_mock_double, loaded_class, mro_paths, per_type
 from ..codec.tags import (
+    LOCAL_CLASS,
     MOCK_DOUBLE,
     TAG,
     StoredRepr,
@@ -838,15 +839,8 @@ def _repr_fixes(type_name: str, target: str, *, pickles: bool) -> str:
             f"SDK's own model, such as openai's ChatCompletion)"
         )
     if "<locals>" in type_name:  # (a structured output's class made in the test function)
-        return (
-            "its class is defined inside a function, so no import path names it and a replay "
-            "cannot rebuild it. Define the class at module level (of the test file or the "
-            "agent's module), where the golden can name it"
-            + (
-                ", or allow pickles (--clearstone-allow-pickle: dill can pickle it)"
-                if pickles
-                else ""
-            )
+        return LOCAL_CLASS + (
+            ", or allow pickles (--clearstone-allow-pickle: dill can pickle it)" if pickles else ""
         )
     if is_page(loaded_class(type_name.partition("[")[0])):
         return _PAGE_FIXES

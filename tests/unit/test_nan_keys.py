@@ -78,10 +78,11 @@ class Color(enum.Enum):
 
 def test_a_change_under_an_enum_key_names_the_member() -> None:
     # Expected: root['k'][<tests.unit.test_nan_keys:Color>] — the class, not which member
+    # (then root['k'][Color(1)], its value, not its name)
     before = {"k": {Color.RED: "a"}, "n": 1}
     assert StateDelta(before, {"k": {Color.RED: "b"}, "n": 1}).lines == [
-        "root['k'][Color(1)]: 'a' -> 'b'"
+        "root['k'][<Color.RED: 1>]: 'a' -> 'b'"
     ]
     assert StateDelta({"k": {Color.BLUE: "a"}}, {"k": {Color.BLUE: "b"}}).lines == [
-        "root['k'][Color(2)]: 'a' -> 'b'"
+        "root['k'][<Color.BLUE: 2>]: 'a' -> 'b'"
     ]
