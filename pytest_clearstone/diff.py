@@ -1450,7 +1450,8 @@ def _stored_value(tree: dict[Any, Any]) -> Any:
     if tag == "class":
         return StoredRepr("type", f"<class {name.replace(':', '.')!r}>")
     if tag == "enum":
-        return StoredRepr(name, _member_text(name, comparable_view(value)))
+        member = tree.get("name")
+        return StoredRepr(name, _member_text(name, comparable_view(value), member))
     if tag == "secret":
         return StoredRepr(name, f"{_class_name(name)}('**********')")
     if tag == "sentinel":
@@ -1461,17 +1462,23 @@ def _stored_value(tree: dict[Any, Any]) -> Any:
         return StoredRepr(str(tag), f"<{tag} {value!r}>")
 
 
-def _member_text(name: str, value: Any) -> str:
-    """A stored member of the enum ``name`` as a delta shows it: as the agent holds it
-    (``<Priority.HIGH: 2>``, what a live member's delta shows) when the run has imported its
-    class and ``value`` is one of its members (nothing is imported); else by the class and the
-    value (``Priority(2)``: the command line's, a value gone from its class)."""
+def _member_text(name: str, value: Any, member: Any = None) -> str:
+    """A stored member of the enum ``name`` (``member``: its stored name, if any) as a delta
+    shows it: as the agent holds it (``<Priority.HIGH: 2>``, what a live member's delta shows)
+    when the run has imported its class and the member is one of it, by its name or else its
+    value (nothing is imported); else by the class and the name (``Priority.HIGH``) or value
+    (``Priority(2)``: a golden recorded before names were stored, a member gone from its
+    class)."""
     cls = loaded_path(name)
     if isinstance(cls, enum.EnumMeta):
+        if type(member) is str and member in cls.__members__:
+            return repr(cls.__members__[member])
         try:
             return repr(cls(value))
         except Exception:  # (no longer a value of the class; a value a pickle stands for)
             pass
+    if type(member) is str:
+        return f"{_class_name(name)}.{printable(member)}"
     return f"{_class_name(name)}({value!r})"
 
 

@@ -374,15 +374,20 @@ def _type_name(value: Any) -> str:
 
 
 def by_type_where_unreadable(tree: Any) -> Any:
-    """``tree`` with each pickle and each ``repr`` placeholder reduced to its type name."""
+    """``tree`` with each pickle and each ``repr`` placeholder reduced to its type name, and
+    each enum member to its class and value (a golden recorded before members were stored with
+    their names holds none)."""
     return retried(lambda: _by_type_where_unreadable(tree))
 
 
 def _by_type_where_unreadable(tree: Any) -> Any:
     t = type(tree)
     if t is dict:
-        if tree.get(TAG) in _UNREADABLE:
+        tag = tree.get(TAG)
+        if tag in _UNREADABLE:
             return {TAG: "unreadable", "type": tree.get("type")}
+        if tag == "enum":
+            return {k: _by_type_where_unreadable(v) for k, v in tree.items() if k != "name"}
         return {k: _by_type_where_unreadable(v) for k, v in tree.items()}
     if t is list:
         return [_by_type_where_unreadable(v) for v in tree]

@@ -681,6 +681,11 @@ class Encoder:
             if scalar is not None:
                 return {TAG: "numpy", "dtype": scalar[0], "v": self._enc(scalar[1])}
         if isinstance(v, enum.Enum) and is_importable(t):
+            name = v.name
+            if (
+                type(name) is str and type(v).__members__.get(name) is v
+            ):  # (not a Flag's combination)
+                return {TAG: "enum", "cls": class_path(t), "name": name, "v": self._enc(v.value)}
             return {TAG: "enum", "cls": class_path(t), "v": self._enc(v.value)}
         if dataclasses.is_dataclass(v) and not isinstance(v, type) and is_importable(t):
             return self._enc_dataclass(v, t)
@@ -903,11 +908,20 @@ def _dec_enum(tree: dict[str, Any]) -> Any:
     cls = import_class(tree["cls"])
     if not (isinstance(cls, type) and issubclass(cls, enum.Enum)):
         raise StoredClassError(f"{tree['cls']!r} is not an Enum")
+    name = tree.get("name")
+    if name is not None:  # (by its name: a member inserted before auto() ones renumbers them)
+        if type(name) is not str:
+            raise DecodeError(f"bad stored name of a member of the enum {tree['cls']!r}: {name!r}")
+        found = cls.__members__.get(name)
+        if found is not None:
+            return found
+        # (renamed since the recording: by its value, as a golden without names reads)
     try:
         return cls(tree["v"])
     except ValueError:  # (a member renamed or removed since the recording)
+        gone = "" if name is None else f"no member is named {name!r} and "
         raise StoredClassError(
-            f"{tree['v']!r} is no longer a value of the enum {tree['cls']!r}"
+            f"{gone}{tree['v']!r} is no longer a value of the enum {tree['cls']!r}"
         ) from None
 
 

@@ -149,7 +149,7 @@ def test_values_of_classes_not_imported_are_shown_by_their_stored_fields(tmp_pat
     state = load_checkpoint(path).agent_state["value"]
     assert "kinds" not in sys.modules
     # shown and compared by their stored fields
-    assert repr(state["tier"]) == "Tier(value='gold')"
+    assert repr(state["tier"]) == "Tier(name='GOLD', value='gold')"
     assert repr(state["order"]) == "Order(sku='K-1')"
     assert type(state["order"]).__module__ == "pytest_clearstone.codec.views"
     again = load_checkpoint(path).agent_state["value"]
