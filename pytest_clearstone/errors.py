@@ -1216,6 +1216,17 @@ class NotMade(NamedTuple):
     arguments: str | None
 
 
+class GaveUp(NamedTuple):
+    """The recorded answer a run failed with before it made the recorded calls it left out:
+    ``answer``, told as the agent gave up on it (``app.Busy: busy, the error recorded for call
+    #2 to app.weather``); ``stood_in``: the :class:`RecordedError` the replay raised in that
+    error's place (its class could not be made again), which the agent's ``except`` clauses
+    for the class do not catch, or ``None``."""
+
+    answer: str
+    stood_in: RecordedError | None = None
+
+
 class UnusedResponsesError(ReplayError):
     """Recorded responses that the replay never consumed (strict mode): ``unused``, of the
     mocked targets, ``{target: (used, recorded)}``; ``not_made``, the first recorded call of
@@ -1227,9 +1238,9 @@ class UnusedResponsesError(ReplayError):
     targets never called, the other import paths of the same function the agent may have
     called it under (:func:`alias_lines`); ``cause``: what leaves the calls out though the
     agent did not change, and its fix; ``gave_up``: the recorded answer (an error, or what an
-    error was made from) the test failed with before it made them, and the call it answered;
-    ``mock_given_by``: where the test's mock targets come from, where an unmocked one goes
-    back (``""``: the marker's ``mock=``)."""
+    error was made from) the test failed with before it made them, and the call it answered
+    (:class:`GaveUp`); ``mock_given_by``: where the test's mock targets come from, where an
+    unmocked one goes back (``""``: the marker's ``mock=``)."""
 
     def __init__(
         self,
@@ -1242,7 +1253,7 @@ class UnusedResponsesError(ReplayError):
         node_id: str = "",
         aliases: dict[str, list[str]] | None = None,
         cause: str = "",
-        gave_up: str = "",
+        gave_up: GaveUp | None = None,
         mock_given_by: str = "",
     ) -> None:
         self.unused = unused
@@ -1274,12 +1285,20 @@ class UnusedResponsesError(ReplayError):
                 )
         for what, delta in self.differences:  # (what followed from it)
             lines.extend(_mismatch_lines(what, delta, then=True))
-        if gave_up:  # (the run failed on a recorded answer before it made them)
-            lines.append(
-                f"  the run raised {gave_up}, replayed: a retry layer that now gives up sooner "
-                "(tenacity's stop=, backoff's max_tries=, stamina's attempts=, an SDK client's "
-                "max_retries=), or the agent now handles that error otherwise"
-            )
+        if gave_up is not None:  # (the run failed on a recorded answer before it made them)
+            stood_in = gave_up.stood_in
+            if stood_in is not None:  # (what the agent caught when recorded, it cannot now)
+                lines.append(
+                    f"  the run raised {gave_up.answer}, replayed as RecordedError: "
+                    f"{stood_in.why}; an except clause for {stood_in.type_name} does not catch "
+                    f"it. {stood_in.fix}"
+                )
+            else:
+                lines.append(
+                    f"  the run raised {gave_up.answer}, replayed: a retry layer that now gives "
+                    "up sooner (tenacity's stop=, backoff's max_tries=, stamina's attempts=, an "
+                    "SDK client's max_retries=), or the agent now handles that error otherwise"
+                )
         if checkpoint:
             lines.append(f"  checkpoint: {checkpoint}")
         if cause:  # (what leaves the calls out without a change of the agent, and the fix)
@@ -1366,6 +1385,7 @@ class RecordedError(ClearstoneError, RuntimeError):
         self.type_name = type_name
         self.message = message
         self.why = why
+        self.fix = fix
         if not why:
             super().__init__(f"{type_name}: {message} (recorded exception, replayed)")
             return

@@ -29,8 +29,10 @@ from ..errors import (
     KEYS_SORTED,
     ORDER_ONLY,
     TIMES_ONLY,
+    GaveUp,
     LeftoverCallWarning,
     NotMade,
+    RecordedError,
     ReplayDivergenceError,
     ReplayError,
     ReplayExhaustedError,
@@ -404,7 +406,7 @@ class ReplaySession:
         unmocked: dict[str, tuple[str, int]] | None = None,
         differences: Sequence[tuple[str, str]] = (),
         aliases: dict[str, list[str]] | None = None,
-        gave_up: str = "",
+        gave_up: GaveUp | None = None,
     ) -> UnusedResponsesError | None:
         """The :class:`UnusedResponsesError` for responses left unused, or for the recorded
         calls of targets the test does not mock (``unmocked``: ``{target: (span type, recorded
@@ -448,13 +450,14 @@ class ReplaySession:
                 )
         return hints
 
-    def answer_in(self, failure: BaseException) -> str | None:
+    def answer_in(self, failure: BaseException) -> GaveUp | None:
         """What ``failure`` (the test's, not a replay error) owes to the golden, when it is the
         error a replayed call raised as recorded, or holds a recorded answer (an SDK's
         ``RateLimitError`` made from a replayed 429 response), itself or in the exceptions it
         was raised from or holds: the last such call, told as the agent gave up on it
-        (``app.Busy: busy, the error recorded for call #2 to app.weather``); ``None`` when
-        it owes nothing to it. (Worked out for a failing test only.)"""
+        (``app.Busy: busy, the error recorded for call #2 to app.weather``), with the
+        :class:`~pytest_clearstone.errors.RecordedError` raised in that error's place, if it
+        was; ``None`` when it owes nothing to it. (Worked out for a failing test only.)"""
         seen: set[int] = set()
         chain = [failure]
         while chain and len(seen) < 64:  # (a chain no real error reaches)
@@ -469,10 +472,10 @@ class ReplaySession:
                     how = "holding the answer recorded"
                 else:
                     continue
-                return (
-                    f"{describe(exc)}: {_first_line(exc)}, {how} for call #{call.call_number} "
-                    f"to {call.target}"
-                )
+                told = f"{how} for call #{call.call_number} to {call.target}"
+                if isinstance(exc, RecordedError):  # (told by the class it stands in for)
+                    return GaveUp(f"{exc.type_name}: {_message_line(exc.message)}, {told}", exc)
+                return GaveUp(f"{describe(exc)}: {_first_line(exc)}, {told}")
             chain.extend(e for e in grouped(exc) if e is not exc)
             chain.extend(e for e in (exc.__cause__, exc.__context__) if e is not None)
         return None
