@@ -1074,6 +1074,8 @@ class TargetReplay:
                     sequence=self._place_of(recorded),
                     node_id=self.node_id,
                     cause=cause,
+                    self_now=arguments.get("self") if type(arguments) is dict else None,
+                    self_before=self._recorded_selves(golden),
                 ),
                 arguments,
                 recorded.span_id,
@@ -1197,6 +1199,19 @@ class TargetReplay:
                 if call.span_id == span_id:
                     return golden
         return number
+
+    def _recorded_selves(self, number: int) -> list[Any]:
+        """The recorded ``self`` of this target's calls the golden numbers before ``number``
+        (those that recorded one)."""
+        selves = []
+        for call in self.responses[: number - 1]:
+            try:
+                recorded = call.input.value if call.input is not None else None
+            except Exception:  # (a value that no longer decodes: its own call tells it)
+                continue
+            if type(recorded) is dict and "self" in recorded:
+                selves.append(recorded["self"])
+        return selves
 
     def _recorded_elsewhere(self, number: int, arguments: Any) -> int | None:
         """The number of another recorded call with exactly these arguments (as compared:
