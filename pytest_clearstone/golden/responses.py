@@ -561,10 +561,13 @@ _PACKAGE = f"{__package__.rpartition('.')[0]}."
 
 def _short_repr(value: Any, limit: int = 200) -> str:
     """``repr(value)`` cut to ``limit`` characters; when it is longer, with each long list in it
-    shown by its ends first (:func:`_list_ends`)."""
+    shown by its ends first (:func:`_list_ends`), or, when that is still longer (long items:
+    pydantic-ai's messages), by its last item only, the one that tells a call apart."""
     text = repr(value)
     if len(text) > limit:
         text = repr(_list_ends(value))
+    if len(text) > limit:
+        text = repr(_list_ends(value, first=False))
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -623,19 +626,22 @@ class _More:
         return f"<{self.count} more>"
 
 
-def _list_ends(value: Any, depth: int = 0) -> Any:
+def _list_ends(value: Any, depth: int = 0, *, first: bool = True) -> Any:
     """``value`` with each list of more than three items in it (through dicts and lists) as its
-    first item, how many are left out, and its last: every call of a chat loop sends the whole
-    history, the same from its start, so its last message is what tells a call apart."""
+    first item (unless not ``first``), how many are left out, and its last: every call of a chat
+    loop sends the whole history, the same from its start, so its last message is what tells a
+    call apart."""
     if depth > 16:
         return value
     if type(value) is dict:
-        return {k: _list_ends(v, depth + 1) for k, v in value.items()}
+        return {k: _list_ends(v, depth + 1, first=first) for k, v in value.items()}
     if type(value) is list:
         if len(value) > 3:
-            first, last = _list_ends(value[0], depth + 1), _list_ends(value[-1], depth + 1)
-            return [first, _More(len(value) - 2), last]
-        return [_list_ends(v, depth + 1) for v in value]
+            last = _list_ends(value[-1], depth + 1, first=first)
+            if not first:
+                return [_More(len(value) - 1), last]
+            return [_list_ends(value[0], depth + 1), _More(len(value) - 2), last]
+        return [_list_ends(v, depth + 1, first=first) for v in value]
     return value
 
 
