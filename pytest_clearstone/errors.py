@@ -951,7 +951,10 @@ class ReplayDivergenceError(ReplayError):
     difference (:data:`ORDER_ONLY`, :data:`IDS_ONLY`, :data:`TIMES_ONLY`; ``""``: none of them).
     ``sequence``: the recorded call's place among all the recorded calls the replay answers, and
     their number (``call_number`` counts the calls to ``target`` only). ``node_id``: the test,
-    whose re-recording the message gives (:func:`rerecord`)."""
+    whose re-recording the message gives (:func:`rerecord`). ``self_now``: the call's ``self``
+    as compared, and ``self_before``: the recorded ``self`` of the target's calls recorded
+    before it (``None``: not known), which tell a field the method sets on its own object from
+    a changed setting of another object (:func:`_held_before`)."""
 
     def __init__(
         self,
@@ -968,6 +971,8 @@ class ReplayDivergenceError(ReplayError):
         stream_items: int | None = None,
         not_cancelled: tuple[float, float] | None = None,
         cause: str = "",
+        self_now: Any = None,
+        self_before: Sequence[Any] | None = None,
     ) -> None:
         self.target = target
         self.call_number = call_number
@@ -1035,7 +1040,10 @@ class ReplayDivergenceError(ReplayError):
             )
         # (a method's own side effects can only show from its second call on: at call #1 a
         # changed field of `self` is a changed setting, like a temperature)
-        fields = _self_fields(delta) if call_number > 1 else []
+        names = _self_field_names(delta) if call_number > 1 else []
+        if self_before is not None and not _held_before(names, self_now, self_before):
+            names = []  # (another object than the earlier calls': a fallback model's setting)
+        fields = [_self_field_path(name) for name in names]
         if fields:
             lines.append(
                 f"  Only fields of `self` differ: if {target} sets them itself (replay does not "
@@ -1083,11 +1091,11 @@ _DELTA_PATH = rf"root((?:\[(?:{_KEY})\])+)"
 _DELTA_SEGMENT = rf"\[({_KEY})\]"
 
 
-def _self_fields(delta: str) -> list[str]:
-    """The ``ignore`` paths (``self.last_prompt``) of the fields of ``self`` that a divergence's
-    delta names, when it names nothing else (``[]`` otherwise): a method's own side effects on
-    its object, which a replay that does not run its body cannot reproduce. The field is the
-    first level under ``self`` (under the ``v`` of its stored form when the delta shows it)."""
+def _self_field_names(delta: str) -> list[str]:
+    """The fields of ``self`` (``last_prompt``) that a divergence's delta names, when it names
+    nothing else (``[]`` otherwise): a method's own side effects on its object, which a replay
+    that does not run its body cannot reproduce. The field is the first level under ``self``
+    (under the ``v`` of its stored form when the delta shows it)."""
     fields: list[str] = []
     for line in delta.splitlines():
         if not line.startswith("root"):
@@ -1101,11 +1109,56 @@ def _self_fields(delta: str) -> list[str]:
         field = segments[2] if segments[1] == "v" and len(segments) > 2 else segments[1]
         if not isinstance(field, str):
             return []
-        plain = field and not any(c in field for c in '.[]"') and field not in ("*", "**")
-        path = f"self.{field}" if plain else f"self[{json.dumps(field)}]"
-        if path not in fields:
-            fields.append(path)
+        if field not in fields:
+            fields.append(field)
     return fields
+
+
+def _self_field_path(field: str) -> str:
+    """The ``ignore`` path of the field ``field`` of ``self`` (``self.last_prompt``)."""
+    plain = field and not any(c in field for c in '.[]"') and field not in ("*", "**")
+    return f"self.{field}" if plain else f"self[{json.dumps(field)}]"
+
+
+def _held_before(fields: list[str], now: Any, before: Sequence[Any]) -> bool:
+    """Whether ``self`` of a call (``now``) holds, at each of ``fields`` and at each of its
+    fields holding a plain value (a name, a number), what the recorded ``self`` of one of the
+    target's earlier calls (``before``) held there: the object as it was before that call,
+    which a method that sets the field itself changed when recorded, and which a replay, not
+    running its body, keeps. A changed setting of another object (a fallback model, its first
+    call the target's second) does not: its name differs, or the changed field."""
+
+    def fields_of(value: Any) -> Any:
+        if type(value) is dict and "__cs__" in value and type(value.get("v")) is dict:
+            return value["v"]  # (a stored form)
+        return value if type(value) is dict else getattr(value, "__dict__", {})
+
+    def same(a: Any, b: Any) -> bool:
+        try:
+            return a is b or bool(a == b)
+        except Exception:  # (an __eq__ that raises: not told as the same)
+            return False
+
+    current = fields_of(now)
+    if type(current) is not dict:
+        return False
+    plain = [name for name, value in current.items() if type(value) in _PLAIN]
+    compared = [*fields, *(name for name in plain if name not in fields)]
+    for old in before:
+        held = fields_of(old)
+        if type(held) is dict and all(
+            same(current.get(name, _ABSENT), held.get(name, _ABSENT)) for name in compared
+        ):
+            return True
+    return False
+
+
+#: the types of the plain values of a ``self``'s fields (its settings: a name, a temperature)
+_PLAIN = (str, int, float, bool, type(None))
+
+
+#: a field a ``self`` does not hold
+_ABSENT = object()
 
 
 def _in_state(fields: list[str]) -> list[str]:
@@ -1216,6 +1269,17 @@ class NotMade(NamedTuple):
     arguments: str | None
 
 
+class GaveUp(NamedTuple):
+    """The recorded answer a run failed with before it made the recorded calls it left out:
+    ``answer``, told as the agent gave up on it (``app.Busy: busy, the error recorded for call
+    #2 to app.weather``); ``stood_in``: the :class:`RecordedError` the replay raised in that
+    error's place (its class could not be made again), which the agent's ``except`` clauses
+    for the class do not catch, or ``None``."""
+
+    answer: str
+    stood_in: RecordedError | None = None
+
+
 class UnusedResponsesError(ReplayError):
     """Recorded responses that the replay never consumed (strict mode): ``unused``, of the
     mocked targets, ``{target: (used, recorded)}``; ``not_made``, the first recorded call of
@@ -1227,9 +1291,9 @@ class UnusedResponsesError(ReplayError):
     targets never called, the other import paths of the same function the agent may have
     called it under (:func:`alias_lines`); ``cause``: what leaves the calls out though the
     agent did not change, and its fix; ``gave_up``: the recorded answer (an error, or what an
-    error was made from) the test failed with before it made them, and the call it answered;
-    ``mock_given_by``: where the test's mock targets come from, where an unmocked one goes
-    back (``""``: the marker's ``mock=``)."""
+    error was made from) the test failed with before it made them, and the call it answered
+    (:class:`GaveUp`); ``mock_given_by``: where the test's mock targets come from, where an
+    unmocked one goes back (``""``: the marker's ``mock=``)."""
 
     def __init__(
         self,
@@ -1242,7 +1306,7 @@ class UnusedResponsesError(ReplayError):
         node_id: str = "",
         aliases: dict[str, list[str]] | None = None,
         cause: str = "",
-        gave_up: str = "",
+        gave_up: GaveUp | None = None,
         mock_given_by: str = "",
     ) -> None:
         self.unused = unused
@@ -1274,12 +1338,20 @@ class UnusedResponsesError(ReplayError):
                 )
         for what, delta in self.differences:  # (what followed from it)
             lines.extend(_mismatch_lines(what, delta, then=True))
-        if gave_up:  # (the run failed on a recorded answer before it made them)
-            lines.append(
-                f"  the run raised {gave_up}, replayed: a retry layer that now gives up sooner "
-                "(tenacity's stop=, backoff's max_tries=, stamina's attempts=, an SDK client's "
-                "max_retries=), or the agent now handles that error otherwise"
-            )
+        if gave_up is not None:  # (the run failed on a recorded answer before it made them)
+            stood_in = gave_up.stood_in
+            if stood_in is not None:  # (what the agent caught when recorded, it cannot now)
+                lines.append(
+                    f"  the run raised {gave_up.answer}, replayed as RecordedError: "
+                    f"{stood_in.why}; an except clause for {stood_in.type_name} does not catch "
+                    f"it. {stood_in.fix}"
+                )
+            else:
+                lines.append(
+                    f"  the run raised {gave_up.answer}, replayed: a retry layer that now gives "
+                    "up sooner (tenacity's stop=, backoff's max_tries=, stamina's attempts=, an "
+                    "SDK client's max_retries=), or the agent now handles that error otherwise"
+                )
         if checkpoint:
             lines.append(f"  checkpoint: {checkpoint}")
         if cause:  # (what leaves the calls out without a change of the agent, and the fix)
@@ -1366,6 +1438,7 @@ class RecordedError(ClearstoneError, RuntimeError):
         self.type_name = type_name
         self.message = message
         self.why = why
+        self.fix = fix
         if not why:
             super().__init__(f"{type_name}: {message} (recorded exception, replayed)")
             return

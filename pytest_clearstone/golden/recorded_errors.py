@@ -5,6 +5,7 @@ saying why not. (Imported when a replayed call raises, not by a replay whose cal
 from __future__ import annotations
 
 import importlib
+import inspect
 import sys
 from collections.abc import Callable
 from types import MemberDescriptorType
@@ -310,7 +311,7 @@ def _created(
         try:
             rebuilt = cls(*args)
         except Exception:  # an __init__ with other parameters (keyword-only, extra ones)
-            rebuilt = cls.__new__(cls)
+            rebuilt = _made_from_fields(cls, attributes) or cls.__new__(cls)
             rebuilt.args = args
     if type(attributes) is dict:
         for name, value in attributes.items():
@@ -319,6 +320,33 @@ def _created(
             else:
                 vars(rebuilt)[name] = value
     return rebuilt
+
+
+def _made_from_fields(cls: type[BaseException], fields: Any) -> BaseException | None:
+    """An exception of ``cls`` made by calling it with its recorded ``fields`` (its attributes)
+    of its parameters' names (an SDK's ``APIStatusError(message, *, response, body)``): so a
+    field its ``__init__`` sets that the golden does not hold (added to the class, or by an SDK
+    release, since it was recorded) is there as a live error has it, rather than missing.
+    ``None`` when a parameter without a default has no recorded field, or the call fails."""
+    if type(fields) is not dict:
+        return None
+    try:
+        parameters = inspect.signature(cls).parameters.values()
+    except (TypeError, ValueError):  # (a class of C code without a signature)
+        return None
+    given = {}
+    for parameter in parameters:
+        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+            continue
+        if parameter.name in fields and parameter.kind is not parameter.POSITIONAL_ONLY:
+            given[parameter.name] = fields[parameter.name]
+        elif parameter.default is parameter.empty:
+            return None
+    try:
+        made = cls(**given)
+    except Exception:  # (an __init__ that wants its values otherwise than recorded)
+        return None
+    return made if isinstance(made, cls) else None
 
 
 def _text(error: BaseException) -> str | None:

@@ -29,8 +29,10 @@ from ..errors import (
     KEYS_SORTED,
     ORDER_ONLY,
     TIMES_ONLY,
+    GaveUp,
     LeftoverCallWarning,
     NotMade,
+    RecordedError,
     ReplayDivergenceError,
     ReplayError,
     ReplayExhaustedError,
@@ -404,7 +406,7 @@ class ReplaySession:
         unmocked: dict[str, tuple[str, int]] | None = None,
         differences: Sequence[tuple[str, str]] = (),
         aliases: dict[str, list[str]] | None = None,
-        gave_up: str = "",
+        gave_up: GaveUp | None = None,
     ) -> UnusedResponsesError | None:
         """The :class:`UnusedResponsesError` for responses left unused, or for the recorded
         calls of targets the test does not mock (``unmocked``: ``{target: (span type, recorded
@@ -448,13 +450,14 @@ class ReplaySession:
                 )
         return hints
 
-    def answer_in(self, failure: BaseException) -> str | None:
+    def answer_in(self, failure: BaseException) -> GaveUp | None:
         """What ``failure`` (the test's, not a replay error) owes to the golden, when it is the
         error a replayed call raised as recorded, or holds a recorded answer (an SDK's
         ``RateLimitError`` made from a replayed 429 response), itself or in the exceptions it
         was raised from or holds: the last such call, told as the agent gave up on it
-        (``app.Busy: busy, the error recorded for call #2 to app.weather``); ``None`` when
-        it owes nothing to it. (Worked out for a failing test only.)"""
+        (``app.Busy: busy, the error recorded for call #2 to app.weather``), with the
+        :class:`~pytest_clearstone.errors.RecordedError` raised in that error's place, if it
+        was; ``None`` when it owes nothing to it. (Worked out for a failing test only.)"""
         seen: set[int] = set()
         chain = [failure]
         while chain and len(seen) < 64:  # (a chain no real error reaches)
@@ -469,10 +472,10 @@ class ReplaySession:
                     how = "holding the answer recorded"
                 else:
                     continue
-                return (
-                    f"{describe(exc)}: {_first_line(exc)}, {how} for call #{call.call_number} "
-                    f"to {call.target}"
-                )
+                told = f"{how} for call #{call.call_number} to {call.target}"
+                if isinstance(exc, RecordedError):  # (told by the class it stands in for)
+                    return GaveUp(f"{exc.type_name}: {_message_line(exc.message)}, {told}", exc)
+                return GaveUp(f"{describe(exc)}: {_first_line(exc)}, {told}")
             chain.extend(e for e in grouped(exc) if e is not exc)
             chain.extend(e for e in (exc.__cause__, exc.__context__) if e is not None)
         return None
@@ -558,10 +561,13 @@ _PACKAGE = f"{__package__.rpartition('.')[0]}."
 
 def _short_repr(value: Any, limit: int = 200) -> str:
     """``repr(value)`` cut to ``limit`` characters; when it is longer, with each long list in it
-    shown by its ends first (:func:`_list_ends`)."""
+    shown by its ends first (:func:`_list_ends`), or, when that is still longer (long items:
+    pydantic-ai's messages), by its last item only, the one that tells a call apart."""
     text = repr(value)
     if len(text) > limit:
         text = repr(_list_ends(value))
+    if len(text) > limit:
+        text = repr(_list_ends(value, first=False))
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -620,19 +626,22 @@ class _More:
         return f"<{self.count} more>"
 
 
-def _list_ends(value: Any, depth: int = 0) -> Any:
+def _list_ends(value: Any, depth: int = 0, *, first: bool = True) -> Any:
     """``value`` with each list of more than three items in it (through dicts and lists) as its
-    first item, how many are left out, and its last: every call of a chat loop sends the whole
-    history, the same from its start, so its last message is what tells a call apart."""
+    first item (unless not ``first``), how many are left out, and its last: every call of a chat
+    loop sends the whole history, the same from its start, so its last message is what tells a
+    call apart."""
     if depth > 16:
         return value
     if type(value) is dict:
-        return {k: _list_ends(v, depth + 1) for k, v in value.items()}
+        return {k: _list_ends(v, depth + 1, first=first) for k, v in value.items()}
     if type(value) is list:
         if len(value) > 3:
-            first, last = _list_ends(value[0], depth + 1), _list_ends(value[-1], depth + 1)
-            return [first, _More(len(value) - 2), last]
-        return [_list_ends(v, depth + 1) for v in value]
+            last = _list_ends(value[-1], depth + 1, first=first)
+            if not first:
+                return [_More(len(value) - 1), last]
+            return [_list_ends(value[0], depth + 1), _More(len(value) - 2), last]
+        return [_list_ends(v, depth + 1, first=first) for v in value]
     return value
 
 
@@ -1071,6 +1080,8 @@ class TargetReplay:
                     sequence=self._place_of(recorded),
                     node_id=self.node_id,
                     cause=cause,
+                    self_now=arguments.get("self") if type(arguments) is dict else None,
+                    self_before=self._recorded_selves(golden),
                 ),
                 arguments,
                 recorded.span_id,
@@ -1194,6 +1205,19 @@ class TargetReplay:
                 if call.span_id == span_id:
                     return golden
         return number
+
+    def _recorded_selves(self, number: int) -> list[Any]:
+        """The recorded ``self`` of this target's calls the golden numbers before ``number``
+        (those that recorded one)."""
+        selves = []
+        for call in self.responses[: number - 1]:
+            try:
+                recorded = call.input.value if call.input is not None else None
+            except Exception:  # (a value that no longer decodes: its own call tells it)
+                continue
+            if type(recorded) is dict and "self" in recorded:
+                selves.append(recorded["self"])
+        return selves
 
     def _recorded_elsewhere(self, number: int, arguments: Any) -> int | None:
         """The number of another recorded call with exactly these arguments (as compared:

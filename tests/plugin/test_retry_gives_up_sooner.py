@@ -157,3 +157,29 @@ def test_an_error_the_agent_raises_itself_stays_the_failure(planner):
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["E *KeyError: 'Lisbon'"])
     assert "UnusedResponsesError" not in result.stdout.str()
+
+
+def test_an_error_whose_class_is_gone_is_named_as_such_not_as_a_retry_layer(planner):
+    # Expected: the recorded error's class was renamed, so the replay raised a RecordedError in
+    # its place, which the retry layer does not retry: the calls not made are told with that
+    # reason and its fix. Before the fix: "a retry layer that now gives up sooner (tenacity's
+    # stop=, ...), or the agent now handles that error otherwise", which sent the user to
+    # their retry settings, with the reason cut short ("an except claus...").
+    path = planner.path / "app.py"
+    path.write_text(path.read_text().replace("Busy", "Unavailable"))
+    for cached in (planner.path / "__pycache__").glob("app.*"):
+        cached.unlink()
+    result = planner.runpytest("test_planner.py::test_plan[weather_reraised]")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "E *UnusedResponsesError: the replay made fewer calls than the recording:",
+            "*call #2 (call 2 of 3 in the recorded sequence) was not made*",
+            "*the run raised app.Busy: busy for Lisbon, the error recorded for call #1 to "
+            "app.weather, replayed as RecordedError: its class could not be imported: module "
+            "'app' has no attribute 'Busy'; an except clause for app.Busy does not catch it. "
+            "If the class was renamed or moved, re-record the test (pytest "
+            "--clearstone-record), or keep the recorded name importable",
+        ]
+    )
+    assert "gives up sooner" not in result.stdout.str()

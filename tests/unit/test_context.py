@@ -22,6 +22,7 @@ from pytest_clearstone.debugging import (
     Responses,
 )
 from pytest_clearstone.errors import (
+    GaveUp,
     MockTargetError,
     ReplayDivergenceError,
     ReplayExhaustedError,
@@ -213,6 +214,12 @@ def test_a_base_exception_given_as_a_value_is_raised_not_returned(tools: ModuleT
         tools.fetch("a")
 
 
+def _answer(gave_up: GaveUp | None) -> str:
+    """How the answer the run gave up on is told (``answer_in`` found one)."""
+    assert gave_up is not None
+    return gave_up.answer
+
+
 def test_a_failure_raised_while_handling_a_replayed_error_names_that_call(
     tools: ModuleType,
 ) -> None:
@@ -228,7 +235,7 @@ def test_a_failure_raised_while_handling_a_replayed_error_names_that_call(
                 raise RuntimeError("the agent gave up")  # noqa: B904 (no "from": its context)
     failure = raised.value
     assert failure.__context__ is targets["cs_tools.fetch"][1]
-    assert ctx.session.answer_in(failure) == (
+    assert _answer(ctx.session.answer_in(failure)) == (
         f"ValueError: {'x' * 197}..., the error recorded for call #2 to cs_tools.fetch"
     )
     assert ctx.session.answer_in(RuntimeError("unrelated")) is None
@@ -243,7 +250,7 @@ def test_a_failure_raised_from_an_error_given_for_two_calls_names_the_last_of_th
         for query in ("a", "b"):
             with pytest.raises(ValueError):
                 tools.fetch(query)
-    assert ctx.session.answer_in(down) == (
+    assert _answer(ctx.session.answer_in(down)) == (
         "ValueError: down, the error recorded for call #2 to cs_tools.fetch"
     )
 
@@ -262,7 +269,7 @@ def test_a_failure_that_is_a_group_holding_a_replayed_error_names_that_call(
         with pytest.raises(ValueError):
             tools.fetch("b")
     group = group_type("tasks", [RuntimeError("another task"), down])
-    assert ctx.session.answer_in(group) == (
+    assert _answer(ctx.session.answer_in(group)) == (
         "ValueError: down, the error recorded for call #2 to cs_tools.fetch"
     )
 
@@ -282,7 +289,7 @@ def test_an_error_holding_a_copy_of_an_answer_names_the_call_of_that_answer(
         tools.fetch("b")
     error = RuntimeError("rate limited")
     error.response = copy.copy(first)  # type: ignore[attr-defined]
-    assert ctx.session.answer_in(error) == (
+    assert _answer(ctx.session.answer_in(error)) == (
         "RuntimeError: rate limited, holding the answer recorded for call #1 to cs_tools.fetch"
     )
 
@@ -301,13 +308,13 @@ def test_a_replayed_error_is_named_by_the_first_line_of_its_message_escaped_or_w
         for query in ("a", "b", "c"):
             with pytest.raises(Exception):  # noqa: B017 (each error as given)
                 tools.fetch(query)
-    assert ctx.session.answer_in(two_lines) == (
+    assert _answer(ctx.session.answer_in(two_lines)) == (
         "ValueError: first line, the error recorded for call #1 to cs_tools.fetch"
     )
-    assert str(ctx.session.answer_in(unprintable)).endswith(
+    assert _answer(ctx.session.answer_in(unprintable)).endswith(
         ".Unprintable: (no message), the error recorded for call #2 to cs_tools.fetch"
     )
-    assert ctx.session.answer_in(coloured) == (
+    assert _answer(ctx.session.answer_in(coloured)) == (
         "ValueError: red \\x1b[31m text, the error recorded for call #3 to cs_tools.fetch"
     )
 

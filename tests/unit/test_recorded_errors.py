@@ -315,6 +315,25 @@ def test_a_divergence_of_self_fields_is_told_so_from_the_second_call_on() -> Non
     assert "ignore={'app.Bot.ask': ['self.last_prompt']}" in second
 
 
+def test_a_divergence_of_self_fields_is_told_so_only_on_the_object_an_earlier_call_had() -> None:
+    # (the method's own side effect: self as the recording held it before an earlier call;
+    # a fallback model, first called at the target's second call, holds another object's
+    # settings, also where the changed field happens to equal the first model's)
+    delta = "root['self']['temperature']: 0.0 -> 0.2"
+    before = [{"name": "big", "temperature": 0.2, "client": object()}]
+
+    def told(now: dict[str, object]) -> str:
+        return str(
+            ReplayDivergenceError("app.M.ask", 2, None, delta, self_now=now, self_before=before)
+        )
+
+    same_object = told({"name": "big", "temperature": 0.2, "client": object()})
+    fallback = told({"name": "small", "temperature": 0.2, "client": object()})
+    assert "ignore={'app.M.ask': ['self.temperature']}" in same_object
+    assert "Only fields of `self` differ" not in fallback
+    assert "The prompt or arguments changed." in fallback
+
+
 def test_a_divergence_tells_its_cause_rather_than_a_reordering() -> None:
     reordered = str(ReplayDivergenceError("app.f", 2, None, "root: 1 -> 2", closest=1))
     caused = str(ReplayDivergenceError("app.f", 2, None, "root: 1 -> 2", closest=1, cause="WHY."))

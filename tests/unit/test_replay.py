@@ -260,6 +260,23 @@ def test_exhaustion_message_shows_a_long_nested_list_by_its_ends(
     )
 
 
+def test_exhaustion_message_shows_the_last_item_of_a_list_of_long_items(
+    mods: dict[str, ModuleType],
+) -> None:
+    # (pydantic-ai's ModelRequest reprs, with their timestamps: the first item alone fills the
+    # preview, which then cut it and never showed the last message, the one that tells a call
+    # apart: its retry prompt)
+    history = [[f"message {n}: " + "x" * 120 for n in range(1, 5)]]
+    engine = ReplayEngine(_two_steps(mods))
+    with pytest.raises(ReplayExhaustedError) as info:
+        engine.replay_from_checkpoint("lookup", history, mock_config={"x": "cs_tools.fetch"})
+    line = next(x for x in str(info.value).splitlines() if "call #1 arguments: " in x)
+    x = "x" * 120
+    assert line.partition("call #1 arguments: ")[2] == (
+        f"{{'query': [[<3 more>, 'message 4: {x}']]}}"
+    )
+
+
 def test_strict_replay_fails_at_the_divergent_call(mods: dict[str, ModuleType]) -> None:
     checkpoint = _two_steps(mods)
     engine = ReplayEngine(checkpoint, strict=True)
