@@ -19,7 +19,6 @@ import inspect
 import os
 import random
 import re
-import shlex
 import sys
 from collections.abc import Callable, Generator, Mapping, Sequence
 from pathlib import Path
@@ -3734,12 +3733,16 @@ def _write_renamed(
 ) -> None:
     """A line for each of the ``renamed`` goldens (:func:`_renamed`): the git mv that keeps
     it; ``left``: what --clearstone-prune-unused did with it (``""``: not asked)."""
+    if not renamed:
+        return
+    from .commands import rename_command
+
     for old, new, test in renamed:
-        was, now = _shown(config, old), _shown(config, new)
+        command = rename_command(old, new, lambda path: _shown(config, path))
         tr.write_line(
-            f"{was}, which no collected test uses{' ' + left if left else ''}, may be the "
-            f"golden of {test} before it was renamed or moved: if so, keep it (no live call) "
-            f"with: git mv {shlex.quote(was)} {shlex.quote(now)}",
+            f"{_shown(config, old)}, which no collected test uses{' ' + left if left else ''}, "
+            f"may be the golden of {test} before it was renamed or moved: if so, keep it (no "
+            f"live call) with: {command}",
             yellow=True,
         )
 
