@@ -166,8 +166,8 @@ class _RunState:
         #: _set_placeholder_keys), and the value each had then (None: unset; "": set empty)
         self.placeholders: dict[str, str | None] = {}
         #: goldens recorded by tests whose mock= the clearstone_config fixture gave (known at
-        #: set-up only): case-folded path -> the node id of the test recording it
-        self.fixture_writers: dict[str, str] = {}
+        #: set-up only): case-folded path -> the test recording it and its path
+        self.fixture_writers: dict[str, tuple[pytest.Item, Path]] = {}
         #: a marked test outside the rootdir (``-c cfg/ci.ini`` makes ``cfg`` the rootdir),
         #: whose node id pytest makes relative to the argument it was collected under (its
         #: path then names no file from the rootdir) -> its file
@@ -1591,13 +1591,19 @@ def _check_fixture_writer(item: pytest.Item) -> None:
     if _repetition(item):  # pytest-repeat's 2nd, 3rd...: recorded once, as collection does
         pytest.skip(_RECORDED_ONCE)
     writers = item.config.stash[_STATE].fixture_writers
-    first = writers.setdefault(_written_as(str(replay.path), {}), item.nodeid)
-    if first != item.nodeid:
+    first, golden = writers.setdefault(_written_as(str(replay.path), {}), (item, replay.path))
+    if first.nodeid != item.nodeid:
+        markers = [_marker(first), _marker(item)]
+        if all(marker is not None and marker.path is None for marker in markers):
+            fix = _default_paths_fix([first, item])  # (leaving the path out is no fix)
+        else:
+            fix = (
+                "give each test its own path (or leave the path out: one golden per test, one "
+                "per parameter of the fixture), or give mock=None to the tests that only read it"
+            )
         pytest.fail(
-            f"{first} and {item.nodeid} would both record the golden {replay.path} (the "
-            "clearstone_config fixture gives them mock=): give each test its own path (or "
-            "leave the path out: one golden per test, one per parameter of the fixture), or "
-            "give mock=None to the tests that only read it",
+            f"{first.nodeid} and {item.nodeid} would both record the golden {golden} (the "
+            f"clearstone_config fixture gives them mock=): {fix}",
             pytrace=False,
         )
 
