@@ -87,8 +87,8 @@ def _renamed(suite: pytest.Pytester) -> None:
     suite.makepyfile(test_suite=HEAD + FIRST + SECOND.replace("test_second", "test_later"))
 
 
-def _replays_without_a_live_call(suite: pytest.Pytester) -> None:
-    suite.runpytest().assert_outcomes(passed=2)
+def _replays_without_a_live_call(suite: pytest.Pytester, plain: int = 0) -> None:
+    suite.runpytest().assert_outcomes(passed=2 + plain)
     assert not (suite.path / "live_calls.txt").exists()
 
 
@@ -133,3 +133,26 @@ def test_a_golden_git_tracks_is_renamed_with_git_mv(suite: pytest.Pytester) -> N
         "git mv goldens/test_suite/test_second.ckpt goldens/test_suite/test_later.ckpt"
     )
     _replays_without_a_live_call(suite)
+
+
+def test_a_test_module_moved_to_another_directory_is_given_the_command_that_moves_its_goldens(
+    suite: pytest.Pytester,
+) -> None:
+    # tests moved from test_suite.py to agents/test_suite.py: their goldens were listed as
+    # unused, and no pair was named (neither in one folder nor in sibling folders)
+    suite.makepyfile(test_stays="def test_plain():\n    pass\n")
+    _commit_all(suite)
+    (suite.path / "agents").mkdir()
+    _git(suite, "mv", "test_suite.py", "agents/test_suite.py")
+    result = suite.runpytest()
+    result.assert_outcomes(passed=1, failed=2)
+    commands = [line.split(MARK, 1)[1] for line in result.outlines if MARK in line]
+    assert commands == [
+        f"mkdir -p agents/goldens/test_suite && git mv goldens/test_suite/{name}.ckpt "
+        f"agents/goldens/test_suite/{name}.ckpt"
+        for name in ("test_first", "test_second")
+    ]
+    for command in commands:
+        done = subprocess.run(command, shell=True, cwd=suite.path, check=False)
+        assert done.returncode == 0, command
+    _replays_without_a_live_call(suite, plain=1)
