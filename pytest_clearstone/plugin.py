@@ -3690,6 +3690,8 @@ class _Reporter:
                 "hint: delete them with --clearstone-prune-unused, or point a "
                 "@pytest.mark.replay test at them"
             )
+        if counts["unreadable"]:
+            _write_unreadable(tr, shown_id)
 
 
 #: pytest's options under which no test runs, with their ``config.option`` names
@@ -3751,6 +3753,26 @@ def _write_renamed(
             f"live call) with: {command}",
             yellow=True,
         )
+
+
+def _write_unreadable(tr: pytest.TerminalReporter, shown: Callable[[str], str]) -> None:
+    """The hint for the tests whose goldens cannot be read (damaged, conflicted, of a newer
+    format...), which ``record-diverged`` leaves as they are: their node ids, each ``shown``.
+    The fix is each failure's own (a Git LFS pointer or a link git checked out as a file must
+    not be recorded over)."""
+    reports = [
+        report
+        for kind in ("failed", "error", "xfailed")
+        for report in tr.stats.get(kind, ())
+        if _report_outcome(report) == "unreadable"
+    ]
+    if not reports:
+        return
+    tr.write_line(
+        "hint: the goldens of the tests below cannot be read, and --clearstone-mode=record-"
+        "diverged leaves them as they are: fix each as its failure above says"
+    )
+    _write_node_ids(tr, reports, shown)
 
 
 def _write_node_ids(
