@@ -8,6 +8,10 @@ run that uses no golden never imports.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 #: the record command, as a message names it when the test is not known (the command line)
 RECORD_COMMAND = "pytest --clearstone-record"
@@ -50,3 +54,27 @@ def record_command(node_id: str = "") -> str:
     if _command_forms:
         node_id = _command_forms[-1][0](node_id)
     return pytest_command(f"--clearstone-record {shlex.quote(node_id)}")
+
+
+def rename_command(old: Path, new: Path, shown: Callable[[Path], str] = str) -> str:
+    """The shell command that renames the golden ``old`` to ``new`` (each path as ``shown``
+    gives it, relative to where the command runs), so that it works as given: ``git mv`` where
+    git tracks ``old``, else ``mv`` (git refuses a file it does not track: outside a
+    repository, or a golden not added yet); the folder of ``new`` made first where it is not
+    there (a test moved to a module that has no goldens yet)."""
+    import shlex  # (only for a message)
+    import subprocess
+
+    try:  # (a file git does not track: exit status 1)
+        tracked = not subprocess.run(
+            ["git", "ls-files", "--error-unmatch", "--", old.name],
+            cwd=old.parent,
+            capture_output=True,
+            check=False,
+        ).returncode
+    except OSError:  # (git not installed, or the folder gone)
+        tracked = False
+    move = f"{'git mv' if tracked else 'mv'} {shlex.quote(shown(old))} {shlex.quote(shown(new))}"
+    if new.parent.is_dir():
+        return move
+    return f"mkdir -p {shlex.quote(shown(new.parent))} && {move}"

@@ -634,15 +634,15 @@ class GoldenCaseTwinError(ClearstoneError):
     test or module renamed in case only): a checkout on macOS or Windows cannot hold both."""
 
     def __init__(self, path: Path | str, twin: Path | str) -> None:
-        import shlex  # (only for a message)
+        from .commands import rename_command
 
         self.path = Path(path)
         self.twin = Path(twin)
         super().__init__(
             f"{path} would be written beside {twin}, whose name differs only in case: a "
             f"checkout on macOS or Windows cannot hold both. If it is this test's golden, "
-            f"rename it first: git mv {shlex.quote(str(twin))} {shlex.quote(str(path))}; else "
-            f"delete it, or give the test another name or path"
+            f"rename it first: {rename_command(self.twin, self.path)}; else delete it, or give "
+            f"the test another name or path"
         )
 
 

@@ -19,7 +19,6 @@ import inspect
 import os
 import random
 import re
-import shlex
 import sys
 from collections.abc import Callable, Generator, Mapping, Sequence
 from pathlib import Path
@@ -167,8 +166,8 @@ class _RunState:
         #: _set_placeholder_keys), and the value each had then (None: unset; "": set empty)
         self.placeholders: dict[str, str | None] = {}
         #: goldens recorded by tests whose mock= the clearstone_config fixture gave (known at
-        #: set-up only): case-folded path -> the node id of the test recording it
-        self.fixture_writers: dict[str, str] = {}
+        #: set-up only): case-folded path -> the test recording it and its path
+        self.fixture_writers: dict[str, tuple[pytest.Item, Path]] = {}
         #: a marked test outside the rootdir (``-c cfg/ci.ini`` makes ``cfg`` the rootdir),
         #: whose node id pytest makes relative to the argument it was collected under (its
         #: path then names no file from the rootdir) -> its file
@@ -1592,13 +1591,19 @@ def _check_fixture_writer(item: pytest.Item) -> None:
     if _repetition(item):  # pytest-repeat's 2nd, 3rd...: recorded once, as collection does
         pytest.skip(_RECORDED_ONCE)
     writers = item.config.stash[_STATE].fixture_writers
-    first = writers.setdefault(_written_as(str(replay.path), {}), item.nodeid)
-    if first != item.nodeid:
+    first, golden = writers.setdefault(_written_as(str(replay.path), {}), (item, replay.path))
+    if first.nodeid != item.nodeid:
+        markers = [_marker(first), _marker(item)]
+        if all(marker is not None and marker.path is None for marker in markers):
+            fix = _default_paths_fix([first, item])  # (leaving the path out is no fix)
+        else:
+            fix = (
+                "give each test its own path (or leave the path out: one golden per test, one "
+                "per parameter of the fixture), or give mock=None to the tests that only read it"
+            )
         pytest.fail(
-            f"{first} and {item.nodeid} would both record the golden {replay.path} (the "
-            "clearstone_config fixture gives them mock=): give each test its own path (or "
-            "leave the path out: one golden per test, one per parameter of the fixture), or "
-            "give mock=None to the tests that only read it",
+            f"{first.nodeid} and {item.nodeid} would both record the golden {golden} (the "
+            f"clearstone_config fixture gives them mock=): {fix}",
             pytrace=False,
         )
 
@@ -3685,6 +3690,8 @@ class _Reporter:
                 "hint: delete them with --clearstone-prune-unused, or point a "
                 "@pytest.mark.replay test at them"
             )
+        if counts["unreadable"]:
+            _write_unreadable(tr, shown_id)
 
 
 #: pytest's options under which no test runs, with their ``config.option`` names
@@ -3734,14 +3741,38 @@ def _write_renamed(
 ) -> None:
     """A line for each of the ``renamed`` goldens (:func:`_renamed`): the git mv that keeps
     it; ``left``: what --clearstone-prune-unused did with it (``""``: not asked)."""
+    if not renamed:
+        return
+    from .commands import rename_command
+
     for old, new, test in renamed:
-        was, now = _shown(config, old), _shown(config, new)
+        command = rename_command(old, new, lambda path: _shown(config, path))
         tr.write_line(
-            f"{was}, which no collected test uses{' ' + left if left else ''}, may be the "
-            f"golden of {test} before it was renamed or moved: if so, keep it (no live call) "
-            f"with: git mv {shlex.quote(was)} {shlex.quote(now)}",
+            f"{_shown(config, old)}, which no collected test uses{' ' + left if left else ''}, "
+            f"may be the golden of {test} before it was renamed or moved: if so, keep it (no "
+            f"live call) with: {command}",
             yellow=True,
         )
+
+
+def _write_unreadable(tr: pytest.TerminalReporter, shown: Callable[[str], str]) -> None:
+    """The hint for the tests whose goldens cannot be read (damaged, conflicted, of a newer
+    format...), which ``record-diverged`` leaves as they are: their node ids, each ``shown``.
+    The fix is each failure's own (a Git LFS pointer or a link git checked out as a file must
+    not be recorded over)."""
+    reports = [
+        report
+        for kind in ("failed", "error", "xfailed")
+        for report in tr.stats.get(kind, ())
+        if _report_outcome(report) == "unreadable"
+    ]
+    if not reports:
+        return
+    tr.write_line(
+        "hint: the goldens of the tests below cannot be read, and --clearstone-mode=record-"
+        "diverged leaves them as they are: fix each as its failure above says"
+    )
+    _write_node_ids(tr, reports, shown)
 
 
 def _write_node_ids(

@@ -7,7 +7,9 @@ A pair is named only where nothing else could be the old golden: in one folder, 
 golden beside the one missing golden of the same parameter id (a test renamed in its module;
 ``test_x[en].ckpt`` pairs with ``test_y[en].ckpt``), else of any (an id changed); else the one
 unused golden of the same file name in a sibling folder (``goldens/<module>/``: a test moved to
-another module).
+another module); else the one of the same file name in a folder of the same name elsewhere (a
+test module moved to another directory: ``tests/goldens/test_x/`` to
+``tests/agents/goldens/test_x/``).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ def renamed_goldens(missing: Iterable[Path], unused: Iterable[Path]) -> list[tup
     wanted = list(dict.fromkeys(Path(os.path.normpath(p)) for p in missing))
     left = list(dict.fromkeys(Path(os.path.normpath(p)) for p in unused))
     found: dict[Path, Path] = {}
-    for key in (_renamed_key, _folder_key, _moved_key):  # (a rename in its folder first)
+    for key in (_renamed_key, _folder_key, _moved_key, _relocated_key):  # (nearest first)
         for new in [p for p in wanted if p not in found]:
             mine = key(new)
             olds = [old for old in left if key(old) == mine]
@@ -48,3 +50,9 @@ def _folder_key(path: Path) -> tuple[str, str]:
 def _moved_key(path: Path) -> tuple[str, str]:
     """The folder above the module's folder, and the file name."""
     return str(path.parent.parent), path.name
+
+
+def _relocated_key(path: Path) -> tuple[str, str]:
+    """The name of a golden's folder, and the file name (a module moved to another directory,
+    its ``goldens/<module>/`` folder with it)."""
+    return path.parent.name, path.name

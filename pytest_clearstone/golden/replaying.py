@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import codec
-from ..commands import record_command
+from ..commands import record_command, rename_command
 from ..equality import same_state
 from ..errors import (
     CheckpointCorruptError,
@@ -469,11 +469,9 @@ def load_golden(
         hint = dangling
     renamed = None if dangling is not None else other_case(path)
     if renamed is not None:  # (a test or module renamed in case only, on macOS or Windows)
-        import shlex  # (only for a message)
-
         hint = (
             f"{renamed} exists, its name differing only in case (macOS and Windows read one for "
-            f"the other): if it is this test's golden, rename it: git mv "
-            f"{shlex.quote(renamed)} {shlex.quote(str(path))}; or {hint[0].lower()}{hint[1:]}"
+            f"the other): if it is this test's golden, rename it: "
+            f"{rename_command(Path(renamed), Path(path))}; or {hint[0].lower()}{hint[1:]}"
         )
     raise CheckpointNotFoundError([path], hint=hint)

@@ -82,7 +82,7 @@ def test_collect_only_with_prune_unused_leaves_out_the_golden_of_a_renamed_test(
     stale = pytester.path / "goldens" / "test_gone.ckpt"
     stale.write_bytes(old.read_bytes())
     pytester.makepyfile(test_app=TESTS.replace("def test_ask", "def test_asked"))
-    git_mv = "git mv goldens/test_app/test_ask.ckpt goldens/test_app/test_asked.ckpt"
+    mv = "mv goldens/test_app/test_ask.ckpt goldens/test_app/test_asked.ckpt"
     run = pytester.runpytest_subprocess if "-n" in preview else pytester.runpytest
     result = run(*preview, "--clearstone-prune-unused")
     assert result.ret in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED)
@@ -94,7 +94,7 @@ def test_collect_only_with_prune_unused_leaves_out_the_golden_of_a_renamed_test(
             "  goldens/test_gone.ckpt",
             "goldens/test_app/test_ask.ckpt, which no collected test uses "
             "(--clearstone-prune-unused would leave it), may be the golden of "
-            f"test_app.py::test_asked before it was renamed or moved: *{git_mv}",
+            f"test_app.py::test_asked before it was renamed or moved: *with: {mv}",
         ]
     )
     result.stdout.no_fnmatch_line("  goldens/test_app/test_ask.ckpt")
@@ -105,7 +105,7 @@ def test_collect_only_with_prune_unused_leaves_out_the_golden_of_a_renamed_test(
         [
             "deleted unused golden goldens/test_gone.ckpt",
             "goldens/test_app/test_ask.ckpt, which no collected test uses "
-            "(--clearstone-prune-unused left it), *" + git_mv,
+            "(--clearstone-prune-unused left it), *with: " + mv,
         ]
     )
     assert old.is_file() and not stale.exists()

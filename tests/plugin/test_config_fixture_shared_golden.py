@@ -145,3 +145,38 @@ def test_tests_given_mock_by_the_ini_file_are_told_a_fix_that_applies(
         ]
     )
     result.stdout.no_fnmatch_line("*drop mock=*")
+
+
+def test_parameters_whose_default_goldens_differ_only_in_case_are_told_to_take_other_ids(
+    pytester: pytest.Pytester,
+) -> None:
+    # A bare marker, mock= from the fixture: the set-up said "give each test its own path (or
+    # leave the path out: one golden per test, ...)" of tests whose path was left out already,
+    # and named the second test's golden, not the one the first recorded
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        live=LIVE,
+        test_ids="""
+import pytest
+import live
+
+pytestmark = pytest.mark.replay
+
+
+@pytest.mark.parametrize("q", ["hi", "HI"], ids=["lower", "LOWER"])
+def test_ask(replay, q):
+    replay.run(live.complete, q)
+""",
+    )
+    pytester.makeconftest(CONFTEST)
+    result = pytester.runpytest("--clearstone-record", "-p", "no:randomly")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "test_ids.py::test_ask[[]lower] and test_ids.py::test_ask[[]LOWER] would both record "
+            "the golden *test_ask[[]lower].ckpt (the clearstone_config fixture gives them mock=): "
+            "their default paths differ only in case or in characters a file name cannot hold: "
+            "give them ids that differ otherwise*",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*leave the path out*")

@@ -901,3 +901,46 @@ def test_a_golden_timestamp_out_of_range_is_named_and_a_re_record_replaces_it(re
     recorded.record().assert_outcomes(passed=1)
     assert json.loads(recorded.golden.read_text())["timestamp"].startswith("20")
     recorded.replay().assert_outcomes(passed=1)
+
+
+def test_the_summary_names_the_tests_whose_goldens_cannot_be_read_and_the_fix(pytester):
+    # Before: "..., 1 diverged, 1 unreadable" and a hint naming only the diverged test, whose
+    # record-diverged command leaves an unreadable golden as it is: which test's golden could
+    # not be read, and what to do, was left to the failures of a long run
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        live="def complete(prompt):\n    return f'answer to {prompt}'\n",
+        test_two="""
+import pytest
+import live
+
+pytestmark = pytest.mark.replay(mock={"llm": "live.complete"})
+
+
+def test_damaged(replay):
+    replay.run(live.complete, "one")
+
+
+def test_changed(replay):
+    replay.run(live.complete, "two")
+""",
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=2)
+    damaged = pytester.path / "goldens" / "test_two" / "test_damaged.ckpt"
+    damaged.write_text(damaged.read_text()[:300])
+    test = pytester.path / "test_two.py"
+    test.write_text(test.read_text().replace('"two"', '"three"'))
+    for args in ([], ["-n", "2"]):
+        result = pytester.runpytest_subprocess(*args) if args else pytester.runpytest()
+        result.assert_outcomes(failed=2)
+        result.stdout.fnmatch_lines(
+            [
+                "0 checkpoint(s) replayed, 0 recorded, 1 diverged, 1 unreadable",
+                "hint: if the changes are intended, re-record what diverged with: *",
+                "  test_two.py::test_changed",
+                "hint: the goldens of the tests below cannot be read, and "
+                "--clearstone-mode=record-diverged leaves them as they are: fix each as its "
+                "failure above says",
+                "  test_two.py::test_damaged",
+            ]
+        )

@@ -229,7 +229,7 @@ def test_a_golden_missing_whose_name_differs_only_in_case_is_named(
             esc(
                 f"*checkpoint not found; tried: {new}. {old} exists, its name differing only in "
                 f"case (macOS and Windows read one for the other): if it is this test's golden, "
-                f"rename it: git mv {old} {new}; or record it first with: pytest "
+                f"rename it: mv {old} {new}; or record it first with: pytest "
                 f"--clearstone-record test_trip.py::test_one"
             )
         ]
@@ -259,7 +259,7 @@ def test_recording_a_golden_beside_one_differing_only_in_case_is_refused(
             esc(
                 f"*{new} would be written beside {old}, whose name differs only in case: a "
                 f"checkout on macOS or Windows cannot hold both. If it is this test's golden, "
-                f"rename it first: git mv {old} {new}; else delete it, or give the test another "
+                f"rename it first: mv {old} {new}; else delete it, or give the test another "
                 f"name or path"
             )
         ]
@@ -273,7 +273,7 @@ def test_a_golden_whose_test_was_renamed_in_case_only_is_never_pruned(
 ) -> None:
     # Before the fix a whole-suite run on Linux listed test_One.ckpt among the goldens no
     # collected test uses, and --clearstone-prune-unused deleted it: the file the replay's
-    # message says to rename (git mv), and the one macOS and Windows replay test_one from
+    # message says to rename (mv), and the one macOS and Windows replay test_one from
     pytester.syspathinsert()
     test = "import pytest\nimport live\n\n@pytest.mark.replay(mock={'llm': 'live.complete'})\n"
     test += "def test_One(replay):\n    replay.run(live.complete, 'one')\n"
@@ -283,7 +283,7 @@ def test_a_golden_whose_test_was_renamed_in_case_only_is_never_pruned(
     (pytester.path / "test_trip.py").write_text(test.replace("def test_One", "def test_one"))
     result = pytester.runpytest("--clearstone-prune-unused")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*git mv*"])
+    result.stdout.fnmatch_lines(["*rename it: mv *"])
     result.stdout.no_fnmatch_line("*no collected test uses*")
     result.stdout.no_fnmatch_line("*deleted*")
     assert old.is_file()

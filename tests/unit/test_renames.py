@@ -70,3 +70,18 @@ def test_paths_are_paired_as_normalised_and_a_path_given_twice_counts_once() -> 
     unnormalised = G / "test_b" / ".." / "test_a" / "test_later.ckpt"
     assert renamed_goldens([unnormalised], [old]) == [(old, new)]
     assert renamed_goldens([new, new], [old, old]) == [(old, new)]
+
+
+def test_a_test_module_moved_to_another_directory_is_paired_by_its_folder_and_file_names() -> None:
+    # tests/test_async.py moved to tests/agents/test_async.py: its goldens move from
+    # tests/goldens/test_async/ to tests/agents/goldens/test_async/ (no pair was named)
+    olds = [G / "test_async" / "test_one.ckpt", G / "test_async" / "test_two.ckpt"]
+    moved = Path("/suite/agents/goldens/test_async")
+    news = [moved / "test_one.ckpt", moved / "test_two.ckpt"]
+    assert renamed_goldens(news, olds) == [(olds[0], news[0]), (olds[1], news[1])]
+    # an explicit path beside the module, moved with it
+    old, new = G / "paris.ckpt", Path("/suite/agents/goldens/paris.ckpt")
+    assert renamed_goldens([new], [old]) == [(old, new)]
+    # not where another unused golden of those names could be it
+    other = Path("/elsewhere/goldens/test_async/test_one.ckpt")
+    assert renamed_goldens([news[0]], [olds[0], other]) == []

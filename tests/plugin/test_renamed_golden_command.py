@@ -1,0 +1,158 @@
+"""The command a message gives to keep a renamed or moved test's golden (no live call) works as
+given: ``git mv`` where git tracks the golden, ``mv`` where it does not (outside a repository,
+or a golden not added yet: ``git mv`` refuses it, "not under version control"), and the new
+golden's folder made first where it is not there yet (a test moved to a module that has no
+goldens: ``git mv`` and ``mv`` both fail, "No such file or directory")."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+LIVE = """
+def complete(prompt):
+    with open("live_calls.txt", "a") as f:
+        f.write("x")
+    return f"answer to {prompt}"
+"""
+
+HEAD = """
+import pytest
+import live
+
+"""
+
+FIRST = """
+@pytest.mark.replay(mock={"llm": "live.complete"})
+def test_first(replay):
+    assert replay.run(live.complete, "one") == "answer to one"
+"""
+
+SECOND = """
+@pytest.mark.replay(mock={"llm": "live.complete"})
+def test_second(replay):
+    assert replay.run(live.complete, "two") == "answer to two"
+"""
+
+MARK = "keep it (no live call) with: "
+
+
+@pytest.fixture
+def suite(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.syspathinsert()
+    pytester.makepyfile(live=LIVE, test_suite=HEAD + FIRST + SECOND)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=2)
+    (pytester.path / "live_calls.txt").unlink()
+    return pytester
+
+
+def _git(pytester: pytest.Pytester, *args: str) -> None:
+    done = subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+        cwd=pytester.path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def _commit_all(pytester: pytest.Pytester) -> None:
+    _git(pytester, "init", "-q")
+    _git(pytester, "add", ".")
+    _git(pytester, "commit", "-q", "-m", "recorded")
+
+
+def _kept_with(result: pytest.RunResult, where: Path) -> str:
+    """The command of the summary line naming the renamed test's old golden, run as given in
+    ``where`` (the directory pytest ran in)."""
+    lines = [line for line in result.outlines if MARK in line]
+    assert len(lines) == 1, result.stdout.str()
+    command = lines[0].split(MARK, 1)[1]
+    done = subprocess.run(
+        command, shell=True, cwd=where, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, f"{command}: {done.stderr}"
+    return command
+
+
+def _moved(suite: pytest.Pytester) -> None:
+    """test_second moved to a new module, which has no goldens yet."""
+    suite.makepyfile(test_suite=HEAD + FIRST, test_moved=HEAD + SECOND)
+
+
+def _renamed(suite: pytest.Pytester) -> None:
+    suite.makepyfile(test_suite=HEAD + FIRST + SECOND.replace("test_second", "test_later"))
+
+
+def _replays_without_a_live_call(suite: pytest.Pytester, plain: int = 0) -> None:
+    suite.runpytest().assert_outcomes(passed=2 + plain)
+    assert not (suite.path / "live_calls.txt").exists()
+
+
+def test_a_test_moved_to_a_new_module_is_given_a_command_that_makes_the_golden_s_folder(
+    suite: pytest.Pytester,
+) -> None:
+    _commit_all(suite)
+    _moved(suite)
+    result = suite.runpytest()
+    result.assert_outcomes(passed=1, failed=1)
+    command = _kept_with(result, suite.path)
+    assert command == (
+        "mkdir -p goldens/test_moved && git mv goldens/test_suite/test_second.ckpt "
+        "goldens/test_moved/test_second.ckpt"
+    )
+    _replays_without_a_live_call(suite)
+
+
+def test_outside_a_git_repository_the_command_is_mv(suite: pytest.Pytester) -> None:
+    _renamed(suite)
+    result = suite.runpytest()
+    result.assert_outcomes(passed=1, failed=1)
+    command = _kept_with(result, suite.path)
+    assert command == "mv goldens/test_suite/test_second.ckpt goldens/test_suite/test_later.ckpt"
+    _replays_without_a_live_call(suite)
+
+
+def test_a_golden_git_does_not_track_yet_is_renamed_with_mv(suite: pytest.Pytester) -> None:
+    _git(suite, "init", "-q")  # (a repository, the goldens recorded but not added)
+    _renamed(suite)
+    result = suite.runpytest()
+    assert _kept_with(result, suite.path).startswith("mv goldens/test_suite/test_second.ckpt ")
+    _replays_without_a_live_call(suite)
+
+
+def test_a_golden_git_tracks_is_renamed_with_git_mv(suite: pytest.Pytester) -> None:
+    _commit_all(suite)
+    _renamed(suite)
+    result = suite.runpytest()
+    command = _kept_with(result, suite.path)
+    assert command == (
+        "git mv goldens/test_suite/test_second.ckpt goldens/test_suite/test_later.ckpt"
+    )
+    _replays_without_a_live_call(suite)
+
+
+def test_a_test_module_moved_to_another_directory_is_given_the_command_that_moves_its_goldens(
+    suite: pytest.Pytester,
+) -> None:
+    # tests moved from test_suite.py to agents/test_suite.py: their goldens were listed as
+    # unused, and no pair was named (neither in one folder nor in sibling folders)
+    suite.makepyfile(test_stays="def test_plain():\n    pass\n")
+    _commit_all(suite)
+    (suite.path / "agents").mkdir()
+    _git(suite, "mv", "test_suite.py", "agents/test_suite.py")
+    result = suite.runpytest()
+    result.assert_outcomes(passed=1, failed=2)
+    commands = [line.split(MARK, 1)[1] for line in result.outlines if MARK in line]
+    assert commands == [
+        f"mkdir -p agents/goldens/test_suite && git mv goldens/test_suite/{name}.ckpt "
+        f"agents/goldens/test_suite/{name}.ckpt"
+        for name in ("test_first", "test_second")
+    ]
+    for command in commands:
+        done = subprocess.run(command, shell=True, cwd=suite.path, check=False)
+        assert done.returncode == 0, command
+    _replays_without_a_live_call(suite, plain=1)
