@@ -344,6 +344,7 @@ def _run_job(
     *args: Any,
     **kwargs: Any,
 ) -> Any:
+    __tracebackhide__ = True  # (a failing job shows the agent's frames and the pool's, not ours)
     if branch is None:
         return context.run(fn, *args, **kwargs)
     return context.run(_in_branch, branch, fn, *args, **kwargs)
@@ -351,6 +352,7 @@ def _run_job(
 
 def _in_branch(branch: Branch, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
     """``fn(*args, **kwargs)`` as the job of ``branch`` on this thread."""
+    __tracebackhide__ = True
     stack = _jobs.stack
     stack.append(branch)
     try:
@@ -371,6 +373,7 @@ _job_futures: weakref.WeakKeyDictionary[Future[Any], Branch] = weakref.WeakKeyDi
 
 
 def _run_callback(branch: Branch, fn: Callable[[Future[Any]], object], future: Future[Any]) -> None:
+    __tracebackhide__ = True
     stack = _jobs.stack
     stack.append(branch)
     try:
@@ -638,6 +641,7 @@ def _propagating_start(original: Callable[[threading.Thread], None]) -> Callable
                     self.__dict__["run"] = own
 
         def run_in_context() -> None:
+            __tracebackhide__ = True
             try:
                 _run_job(branch, context, run)
             except ReplayError as error:
