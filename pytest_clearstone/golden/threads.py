@@ -681,11 +681,15 @@ def _observed(
 
 
 def _observe(branch: Branch) -> None:
-    """``branch`` ended, and the code running now took its result: when that is the code that
-    handed it out (not a done callback in the job's own branch), tell it."""
+    """``branch`` ended, and the code running now took its result: the code that handed it
+    out, a done callback of the job (in the job's branch: LangGraph commits a task's writes
+    so) or the event loop handing it to the task awaiting it (in no branch: asyncio's
+    ``run_in_executor``). Not another job, whose timing is not the flow's."""
     parent = branch.parent
-    if parent is not None and running_branch() is parent:
-        parent.observe(branch)
+    if parent is not None:
+        running = running_branch()
+        if running is None or running is parent or running is branch:
+            parent.observe(branch)
 
 
 #: the branches of the threads started while a propagation was active

@@ -239,3 +239,23 @@ def test_jobs_handed_out_together_get_the_same_ids_whether_an_earlier_one_ended_
             return [future.result() for future in (first, *rest)]
 
     assert run(first_ends_early=True) == run(first_ends_early=False)
+
+
+def test_time_based_ids_of_jobs_awaited_one_after_the_other_sort_in_that_order() -> None:
+    # asyncio hands a job's result to the awaiting task from a done callback of the job's
+    # future, in the job's branch: the job's end is seen there, as the job ends
+    import asyncio
+
+    made: list[uuid.UUID] = []
+
+    def turn() -> None:
+        made.extend(uuid.uuid1() for _ in range(2))
+
+    async def turns() -> None:
+        for _ in range(3):
+            await asyncio.to_thread(turn)
+
+    with DeterministicExecutionContext(WHEN, seed=7):
+        asyncio.run(turns())
+    times = [u.time for u in made]
+    assert times == sorted(set(times))
