@@ -35,7 +35,9 @@ Each branch of execution that runs in a thread of its own (:mod:`pytest_clearsto
 a thread-pool job and the done callbacks of its future, a thread, and the tasks they start) draws
 from streams of its own, seeded from the run's seed and the branch's key, and counts the time of
 its time-based ids on a clock of its own (it starts from its parent's and is handed back when the
-branch ends): concurrent threads get the same ids on every run, whichever runs first. The test's
+branch ends, seen by the jobs handed out after it once the parent's flow has taken its result:
+:meth:`~.threads.Branch.observe`): concurrent threads get the same ids on every run, whichever
+runs first. The test's
 main flow and its asyncio tasks (one event loop runs them, in an order of their code's), and code
 outside any branch, keep the streams of earlier versions, so their goldens keep their ids.
 """

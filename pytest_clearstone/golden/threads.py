@@ -92,12 +92,16 @@ class Branch:
     parent's clocks as they are when it is handed out, and its parent takes them over (the
     later of each) when it ends (:meth:`join`): a clock counts on from everything that happened
     before in the flow of the code, and branches that run at the same time cannot move each
-    other's.
+    other's. A child that ended is seen by the children handed out after it only once the
+    parent's flow has seen it end (:meth:`observe`: the job's result taken, the thread joined)
+    or has read a clock since: whether it ended before a sibling handed out right after it
+    (``executor.map``, LangChain's ``batch()``) is the OS's scheduling, not the code's flow.
     """
 
     __slots__ = (
         "_children",
         "_clocks",
+        "_handout",
         "_lock",
         "_named",
         "key",
@@ -131,6 +135,9 @@ class Branch:
         self.run: _Run = run if run is not None else parent.run if parent is not None else _Run()
         self.streams: dict[object, Any] = {}
         self._clocks: dict[object, int] = {} if clocks is None else clocks
+        #: the clocks a child handed out now starts with, while they differ from ``_clocks``
+        #: (children joined since the last reading, not yet observed); ``None``: ``_clocks``
+        self._handout: dict[object, int] | None = None
         self._children = 0
         self._named: dict[str, int] = {}
         self._lock = threading.Lock()
@@ -143,7 +150,7 @@ class Branch:
             self._children += 1
             named = self._named.get(name, 0)
             self._named[name] = named + 1
-            clocks = dict(self._clocks)
+            clocks = dict(self._clocks if self._handout is None else self._handout)
             place = self.made
         return Branch(
             f"{self.key}/{name}#{named}",
@@ -177,6 +184,7 @@ class Branch:
             if last is not None and now <= last:
                 now = last + 1
             self._clocks[clock] = now
+            self._handout = None  # (this flow has read its clocks, joins included)
         return now
 
     def join(self, child: Branch) -> None:
@@ -186,10 +194,18 @@ class Branch:
         if not clocks:
             return
         with self._lock:
-            mine = self._clocks
-            for clock, reading in clocks:
-                if reading > mine.get(clock, reading - 1):
-                    mine[clock] = reading
+            if self._handout is None:
+                self._handout = dict(self._clocks)
+            _take_later(self._clocks, clocks)
+
+    def observe(self, child: Branch) -> None:
+        """This branch's flow has seen ``child`` end (a job's result taken, a thread joined):
+        the children it hands out from now on start after ``child``'s clocks too."""
+        with child._lock:
+            clocks = list(child._clocks.items())
+        with self._lock:
+            if self._handout is not None:
+                _take_later(self._handout, clocks)
 
     def descends_from(self, other: Branch) -> bool:
         branch = self.parent
@@ -198,6 +214,12 @@ class Branch:
                 return True
             branch = branch.parent
         return False
+
+
+def _take_later(mine: dict[object, int], clocks: list[tuple[object, int]]) -> None:
+    for clock, reading in clocks:
+        if reading > mine.get(clock, reading - 1):
+            mine[clock] = reading
 
 
 _branch: contextvars.ContextVar[Branch | None] = contextvars.ContextVar(
@@ -344,6 +366,7 @@ def _run_job(
     *args: Any,
     **kwargs: Any,
 ) -> Any:
+    __tracebackhide__ = True  # (a failing job shows the agent's frames and the pool's, not ours)
     if branch is None:
         return context.run(fn, *args, **kwargs)
     return context.run(_in_branch, branch, fn, *args, **kwargs)
@@ -351,6 +374,7 @@ def _run_job(
 
 def _in_branch(branch: Branch, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
     """``fn(*args, **kwargs)`` as the job of ``branch`` on this thread."""
+    __tracebackhide__ = True
     stack = _jobs.stack
     stack.append(branch)
     try:
@@ -371,6 +395,7 @@ _job_futures: weakref.WeakKeyDictionary[Future[Any], Branch] = weakref.WeakKeyDi
 
 
 def _run_callback(branch: Branch, fn: Callable[[Future[Any]], object], future: Future[Any]) -> None:
+    __tracebackhide__ = True
     stack = _jobs.stack
     stack.append(branch)
     try:
@@ -398,6 +423,7 @@ class ContextPropagation(Patches):
         self.root = root
         self._loops: set[int] = set()
         self._trio = False
+        self._observing = False
 
     def apply(self, stack: PatchStack) -> None:
         run = _Run()
@@ -431,6 +457,22 @@ class ContextPropagation(Patches):
         if self in _active:
             _active.remove(self)
         self._loops.clear()
+        self._observing = False
+
+    def observe_ends(self) -> None:
+        """Make taking a job's result and joining a thread tell the branch that handed it out
+        that it ended (:meth:`Branch.observe`), until this propagation stops. Once, when its
+        first job or thread is handed out: a test that starts none pays nothing."""
+        stack = self._stack
+        if self._observing or stack is None:
+            return
+        self._observing = True
+        result = cast("Callable[..., Any]", Future.result)
+        stack.setattr(Future, "result", _propagating(_observing_result, result))
+        exception = cast("Callable[..., Any]", Future.exception)
+        stack.setattr(Future, "exception", _propagating(_observing_exception, exception))
+        join = threading.Thread.join
+        stack.setattr(threading.Thread, "join", _propagating(_observing_join, join))
 
     def branch_trio(self) -> None:
         """Make trio's tasks and worker-thread jobs branches until this propagation stops: runs
@@ -597,9 +639,72 @@ def _propagating_submit(original: Callable[..., Future[Any]]) -> Callable[..., F
             _in_submit.reset(token)
         if branch is not None:
             _job_futures[future] = branch
+            _observe_ends()
         return future
 
     return named_after(submit, original)
+
+
+def _observe_ends() -> None:
+    if _active:
+        _active[-1].observe_ends()
+
+
+def _observing_result(original: Callable[..., Any]) -> Callable[..., Any]:
+    def result(self: Future[Any], timeout: float | None = None) -> Any:
+        __tracebackhide__ = True
+        return _observed(self, original, timeout)
+
+    return named_after(result, original)
+
+
+def _observing_exception(original: Callable[..., Any]) -> Callable[..., Any]:
+    def exception(self: Future[Any], timeout: float | None = None) -> Any:
+        __tracebackhide__ = True
+        return _observed(self, original, timeout)
+
+    return named_after(exception, original)
+
+
+def _observed(
+    future: Future[Any], original: Callable[..., Any], timeout: float | None = None
+) -> Any:
+    """``original(future, timeout)`` (``Future.result`` or ``.exception``), and the job's end
+    observed by the branch that handed it out."""
+    __tracebackhide__ = True
+    try:
+        return original(future, timeout)
+    finally:
+        branch = _job_futures.get(future)
+        if branch is not None and future.done():
+            _observe(branch)
+
+
+def _observe(branch: Branch) -> None:
+    """``branch`` ended, and the code running now took its result: the code that handed it
+    out, a done callback of the job (in the job's branch: LangGraph commits a task's writes
+    so) or the event loop handing it to the task awaiting it (in no branch: asyncio's
+    ``run_in_executor``). Not another job, whose timing is not the flow's."""
+    parent = branch.parent
+    if parent is not None:
+        running = running_branch()
+        if running is None or running is parent or running is branch:
+            parent.observe(branch)
+
+
+#: the branches of the threads started while a propagation was active
+_thread_branches: weakref.WeakKeyDictionary[threading.Thread, Branch] = weakref.WeakKeyDictionary()
+
+
+def _observing_join(original: Callable[..., None]) -> Callable[..., None]:
+    def join(self: threading.Thread, timeout: float | None = None) -> None:
+        __tracebackhide__ = True
+        original(self, timeout)
+        branch = _thread_branches.get(self)
+        if branch is not None and not self.is_alive():
+            _observe(branch)
+
+    return named_after(join, original)
 
 
 def _branching_add_callback(original: Callable[..., None]) -> Callable[..., None]:
@@ -638,6 +743,7 @@ def _propagating_start(original: Callable[[threading.Thread], None]) -> Callable
                     self.__dict__["run"] = own
 
         def run_in_context() -> None:
+            __tracebackhide__ = True
             try:
                 _run_job(branch, context, run)
             except ReplayError as error:
@@ -649,6 +755,9 @@ def _propagating_start(original: Callable[[threading.Thread], None]) -> Callable
                 restore()  # (and no cycle thread -> closure -> thread is left behind)
 
         self.__dict__["run"] = run_in_context
+        if branch is not None:
+            _thread_branches[self] = branch
+            _observe_ends()
         try:
             original(self)
         except BaseException:

@@ -214,3 +214,48 @@ def test_time_based_ids_sort_in_the_order_of_the_flow_across_jobs_threads_and_ta
         turn()
     times = [u.time for u in made]
     assert times == sorted(set(times))
+
+
+def test_jobs_handed_out_together_get_the_same_ids_whether_an_earlier_one_ended_first() -> None:
+    # LangChain's batch() (executor.map) hands out every job before it waits for any: a job that
+    # ends while later ones are still being handed out (a replayed call answers at once) must
+    # not move their clocks, or their time-based ids (LangChain's uuid7 run ids, in the
+    # AIMessage ids of a mocked _generate) differ from the recording's
+    def run(first_ends_early: bool) -> list[uuid.UUID]:
+        release, ended = threading.Event(), threading.Event()
+
+        def job(i: int) -> uuid.UUID:
+            if i > 0 or not first_ends_early:
+                _wait(release)  # (until every job is handed out)
+            return uuid.uuid1()
+
+        with DeterministicExecutionContext(WHEN, seed=7), ThreadPoolExecutor(3) as pool:
+            first = pool.submit(job, 0)
+            first.add_done_callback(lambda _: ended.set())
+            if first_ends_early:
+                _wait(ended)
+            rest = [pool.submit(job, i) for i in (1, 2)]
+            release.set()
+            return [future.result() for future in (first, *rest)]
+
+    assert run(first_ends_early=True) == run(first_ends_early=False)
+
+
+def test_time_based_ids_of_jobs_awaited_one_after_the_other_sort_in_that_order() -> None:
+    # asyncio hands a job's result to the awaiting task from a done callback of the job's
+    # future, in the job's branch: the job's end is seen there, as the job ends
+    import asyncio
+
+    made: list[uuid.UUID] = []
+
+    def turn() -> None:
+        made.extend(uuid.uuid1() for _ in range(2))
+
+    async def turns() -> None:
+        for _ in range(3):
+            await asyncio.to_thread(turn)
+
+    with DeterministicExecutionContext(WHEN, seed=7):
+        asyncio.run(turns())
+    times = [u.time for u in made]
+    assert times == sorted(set(times))
