@@ -689,15 +689,16 @@ def test_a_hash_in_a_toml_string_is_no_comment(pytester: pytest.Pytester) -> Non
     pytester.runpytest().assert_outcomes(passed=1)
 
 
+@pytest.mark.parametrize("name", ["1BAD=X", "2FA_KEY"])  # (no name starts with a digit)
 def test_a_bad_placeholder_env_name_is_a_usage_error_naming_the_key(
-    pytester: pytest.Pytester,
+    pytester: pytest.Pytester, name: str
 ) -> None:
     # a line that is no environment variable's name failed the first replaying test's set-up
     # with a bare "ValueError: illegal environment variable name"
-    pytester.makeini("[pytest]\nclearstone_placeholder_env =\n    GOOD_KEY\n    1BAD=X\n")
+    pytester.makeini(f"[pytest]\nclearstone_placeholder_env =\n    GOOD_KEY\n    {name}\n")
     pytester.makepyfile(test_it="def test_it():\n    pass\n")
     result = pytester.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
-        ["*clearstone_placeholder_env: '1BAD=X' is not the name of an environment variable*"]
+        [f"*clearstone_placeholder_env: {name!r} is not the name of an environment variable*"]
     )
