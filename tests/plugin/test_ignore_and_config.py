@@ -321,6 +321,14 @@ def test_a_bad_ini_mock_line_is_a_usage_error(pytester: pytest.Pytester) -> None
     result.stderr.fnmatch_lines(["*clearstone_mock: 'app.complete' is not 'TYPE = import.path'*"])
 
 
+def test_a_bad_ini_ignore_line_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    # (told once, at start, naming the ini option: not as a failure of every marked test)
+    _project(pytester, MARKED.format(extra=""), ini="clearstone_ignore =\n    meta..run_id\n")
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*ini option clearstone_ignore: bad ignore path 'meta..run_id'*"])
+
+
 @pytest.mark.parametrize(
     "line", ["tool = app.complete, app.lookup", "tool = app.complete app.lookup"]
 )
