@@ -127,6 +127,9 @@ def test_the_record_command_of_a_run_given_ini_overrides_repeats_them(
     result.assert_outcomes(failed=1)
     command = "pytest -o 'clearstone_mock=llm = app.llm' --clearstone-record test_m.py::test_m"
     result.stdout.fnmatch_lines([f"*Record it first with: {command}"])
+    # (the value attached to -o is repeated the same way)
+    result = pytester.runpytest("-oclearstone_mock=llm = app.llm")
+    result.stdout.fnmatch_lines([f"*Record it first with: {command}"])
     pytester.runpytest(*shlex.split(command)[1:]).assert_outcomes(passed=1)
 
 
