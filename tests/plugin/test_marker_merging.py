@@ -46,9 +46,10 @@ SHAPES = {
         def test_lenient():
             assert live.complete(live.word()) == "answer to hello"
         """,
-    # (pytest lists a test's parameter marks after its decorators: the closest all the same)
+    # (pytest lists a test's parameter marks after its decorators: the closest all the same,
+    # its strict=False winning over the decorator's strict=True)
     "param": """
-        @pytest.mark.replay(mock=MOCK)
+        @pytest.mark.replay(mock=MOCK, strict=True)
         @pytest.mark.parametrize(
             "case", ["plain", pytest.param("lenient", marks=pytest.mark.replay(strict=False))]
         )
