@@ -245,8 +245,12 @@ def test_tests_sharing_a_golden_with_mock_replay_it_each(pytester: pytest.Pytest
             "7, mock=MOCK",
             "@pytest.mark.replay path on test_merge.py::TestBad must be a file path, not 7",
         ),
+        (
+            '"", mock=MOCK',
+            "@pytest.mark.replay path on test_merge.py::TestBad must be a file path, not ''",
+        ),
     ],
-    ids=["keyword", "path"],
+    ids=["keyword", "path", "empty-path"],
 )
 def test_a_bad_class_marker_is_named_in_the_failure_of_each_test(
     pytester: pytest.Pytester, arguments: str, problem: str
