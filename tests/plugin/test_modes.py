@@ -454,6 +454,37 @@ def test_the_summary_hint_repeats_the_tests_the_run_selected(pytester: pytest.Py
     )
 
 
+def test_the_goldens_written_are_listed_in_the_order_of_their_paths(
+    pytester: pytest.Pytester,
+) -> None:
+    # (not in the order the tests ran, which differs per run under pytest-xdist)
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        live=LIVE,
+        test_order="""
+        import pytest
+        import live
+
+        @pytest.mark.replay(mock={"llm": "live.complete"})
+        def test_zebra(replay):
+            replay.run(live.complete, "z")
+
+        @pytest.mark.replay(mock={"llm": "live.complete"})
+        def test_aardvark(replay):
+            replay.run(live.complete, "a")
+        """,
+    )
+    result = pytester.runpytest("--clearstone-record", "-p", "no:randomly")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "goldens written:",
+            "  goldens/test_order/test_aardvark.ckpt: new",
+            "  goldens/test_order/test_zebra.ckpt: new",
+        ]
+    )
+
+
 def test_the_summary_hint_of_a_run_given_packages_repeats_pyargs(
     pytester: pytest.Pytester,
 ) -> None:
