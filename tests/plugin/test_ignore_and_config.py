@@ -302,11 +302,13 @@ def test_a_bad_keyword_of_the_config_fixture_names_the_fixture(
     pytester: pytest.Pytester, config: str, expected: str
 ) -> None:
     # before the fix: "bad mock= in @pytest.mark.replay", of a marker that gives no mock=
+    # (the ini's defaults, which the fixture overrides, are not named either)
     _project(
         pytester,
         "import pytest\nfrom app import Agent\n\n@pytest.mark.replay\n"
         "def test_it(replay):\n    replay.run(Agent().run, 'hi')\n",
         conftest=f"import pytest\n@pytest.fixture\ndef clearstone_config():\n    return {config}\n",
+        ini="clearstone_mock =\n    llm = app.complete\nclearstone_ignore =\n    request_id\n",
     )
     result = pytester.runpytest("--clearstone-record")
     result.assert_outcomes(errors=1)
