@@ -127,6 +127,9 @@ def test_the_record_command_of_a_run_given_ini_overrides_repeats_them(
     result.assert_outcomes(failed=1)
     command = "pytest -o 'clearstone_mock=llm = app.llm' --clearstone-record test_m.py::test_m"
     result.stdout.fnmatch_lines([f"*Record it first with: {command}"])
+    # (the value attached to -o is repeated the same way)
+    result = pytester.runpytest("-oclearstone_mock=llm = app.llm")
+    result.stdout.fnmatch_lines([f"*Record it first with: {command}"])
     pytester.runpytest(*shlex.split(command)[1:]).assert_outcomes(passed=1)
 
 
@@ -216,3 +219,25 @@ def test_the_record_command_after_an_inner_run_given_its_ini_file_is_the_outer_r
         [f"*checkpoint not found; tried: *. Record it first with: {command}"]
     )
     result.stdout.no_fnmatch_line("*-c inner/ci.ini*")
+
+
+def test_a_run_from_above_the_rootdir_an_ini_file_gives_is_the_whole_suite(
+    pytester: pytest.Pytester,
+) -> None:
+    # `pytest -c cfg/ci.ini` run from the checkout makes cfg the rootdir; the directory it
+    # collects from holds the rootdir, so the whole suite: pruning is not refused as a subset
+    pytester.syspathinsert()
+    pytester.makepyfile(app=APP)
+    pytester.mkdir("tests")
+    pytester.path.joinpath("tests", "test_m.py").write_text(TEST)
+    pytester.mkdir("cfg")
+    pytester.path.joinpath("cfg", "ci.ini").write_text(
+        "[pytest]\nclearstone_mock =\n    llm = app.llm\n"
+    )
+    pytester.runpytest("-c", "cfg/ci.ini", "--clearstone-record").assert_outcomes(passed=1)
+    stale = pytester.path / "tests" / "goldens" / "stale.ckpt"
+    stale.write_bytes((stale.parent / "test_m" / "test_m.ckpt").read_bytes())
+    result = pytester.runpytest("-c", "cfg/ci.ini", "--clearstone-prune-unused")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["deleted unused golden */tests/goldens/stale.ckpt"])
+    assert not stale.exists()

@@ -5,6 +5,7 @@ left beside it."""
 
 from __future__ import annotations
 
+import errno
 import sys
 import textwrap
 
@@ -161,6 +162,28 @@ def test_a_golden_on_a_read_only_mount_says_so_and_not_to_move_it(
             "*test_it.py::test_a: the golden checkpoint was not written: cannot write "
             "*goldens/test_it/test_a.ckpt: Read-only file system. Record in a checkout on a file "
             "system mounted read-write*",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*Move it away*")
+
+
+@pytest.mark.parametrize("code", ["ENOSPC", "EDQUOT"])
+def test_a_golden_on_a_full_disk_names_the_space_not_the_directory(
+    pytester: pytest.Pytester, code: str
+) -> None:
+    # (a disk or a disk quota that is full: freeing space is the fix, not moving the file)
+    if not hasattr(errno, code):
+        pytest.skip(f"no {code} here")
+    pytester.makepyfile(app=textwrap.dedent(APP), test_it=textwrap.dedent(TESTS))
+    pytester.makeconftest(READ_ONLY_MOUNT.replace("errno.EROFS", f"errno.{code}"))
+    result = pytester.runpytest_subprocess(
+        *LEAN_ARGS, "--clearstone-record", "--clearstone-db", ":memory:"
+    )
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*test_it.py::test_a: the golden checkpoint was not written: cannot write "
+            "*goldens/test_it/test_a.ckpt: *. Free space on its disk (or in your disk quota)*",
         ]
     )
     result.stdout.no_fnmatch_line("*Move it away*")

@@ -79,6 +79,9 @@ def test_the_record_command_of_a_doctest_of_a_text_file_repeats_its_glob(
     result.assert_outcomes(failed=1)
     command = "pytest --doctest-glob='*.md' --clearstone-record guide.md::guide.md"
     result.stdout.fnmatch_lines([f"*Record it first with: {command}"])
+    # (the glob given as the option's next argument is repeated the same way)
+    result = pytester.runpytest("-p", "no:randomly", "--doctest-glob", "*.md")
+    result.stdout.fnmatch_lines([f"*Record it first with: {command}"])
     pytester.runpytest("-p", "no:randomly", *shlex.split(command)[1:]).assert_outcomes(passed=1)
     pytester.runpytest("-p", "no:randomly", "--doctest-glob=*.md").assert_outcomes(passed=1)
     # a prune run that does not collect the file (but a test beside it) keeps its golden

@@ -46,9 +46,10 @@ SHAPES = {
         def test_lenient():
             assert live.complete(live.word()) == "answer to hello"
         """,
-    # (pytest lists a test's parameter marks after its decorators: the closest all the same)
+    # (pytest lists a test's parameter marks after its decorators: the closest all the same,
+    # its strict=False winning over the decorator's strict=True)
     "param": """
-        @pytest.mark.replay(mock=MOCK)
+        @pytest.mark.replay(mock=MOCK, strict=True)
         @pytest.mark.parametrize(
             "case", ["plain", pytest.param("lenient", marks=pytest.mark.replay(strict=False))]
         )
@@ -244,8 +245,12 @@ def test_tests_sharing_a_golden_with_mock_replay_it_each(pytester: pytest.Pytest
             "7, mock=MOCK",
             "@pytest.mark.replay path on test_merge.py::TestBad must be a file path, not 7",
         ),
+        (
+            '"", mock=MOCK',
+            "@pytest.mark.replay path on test_merge.py::TestBad must be a file path, not ''",
+        ),
     ],
-    ids=["keyword", "path"],
+    ids=["keyword", "path", "empty-path"],
 )
 def test_a_bad_class_marker_is_named_in_the_failure_of_each_test(
     pytester: pytest.Pytester, arguments: str, problem: str

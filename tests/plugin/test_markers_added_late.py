@@ -49,6 +49,33 @@ def test_a_marker_added_by_a_conftest_records_and_replays(
     result.stdout.fnmatch_lines(["*1 checkpoint(s) replayed*"])
 
 
+# the same, from a wrapper around the hook: it marks the tests after the plugin read them
+WRAPPING_CONFTEST = """
+import pytest
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collection_modifyitems(config, items):
+    yield
+    for item in items:
+        if item.name.startswith("test_agent"):
+            item.add_marker(pytest.mark.replay(mock={"llm": "app.complete"}))
+"""
+
+
+def test_a_marker_added_after_the_plugin_read_the_markers_at_collection_records_and_replays(
+    project, pytester: pytest.Pytester
+) -> None:
+    # (the markers read at collection are read again when the test has more since)
+    pytester.makeconftest(WRAPPING_CONFTEST)
+    pytester.makepyfile(test_marked_late=UNMARKED_TEST)
+    golden = pytester.path / "goldens" / "test_marked_late" / "test_agent_hello.ckpt"
+    project.record("test_marked_late.py").assert_outcomes(passed=1)
+    assert golden.is_file()
+    result = project.replay("test_marked_late.py")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*1 checkpoint(s) replayed*"])
+
+
 def test_the_golden_of_a_marker_added_by_a_conftest_is_in_use(
     project, pytester: pytest.Pytester
 ) -> None:

@@ -454,6 +454,65 @@ def test_the_summary_hint_repeats_the_tests_the_run_selected(pytester: pytest.Py
     )
 
 
+def test_the_goldens_written_are_listed_in_the_order_of_their_paths(
+    pytester: pytest.Pytester,
+) -> None:
+    # (not in the order the tests ran, which differs per run under pytest-xdist)
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        live=LIVE,
+        test_order="""
+        import pytest
+        import live
+
+        @pytest.mark.replay(mock={"llm": "live.complete"})
+        def test_zebra(replay):
+            replay.run(live.complete, "z")
+
+        @pytest.mark.replay(mock={"llm": "live.complete"})
+        def test_aardvark(replay):
+            replay.run(live.complete, "a")
+        """,
+    )
+    result = pytester.runpytest("--clearstone-record", "-p", "no:randomly")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "goldens written:",
+            "  goldens/test_order/test_aardvark.ckpt: new",
+            "  goldens/test_order/test_zebra.ckpt: new",
+        ]
+    )
+
+
+def test_the_summary_hint_of_a_run_given_packages_repeats_pyargs(
+    pytester: pytest.Pytester,
+) -> None:
+    # `pytest --pyargs agents` names a package, not a path: a hint repeating `agents` without
+    # --pyargs selects nothing ("file or directory not found: agents") where the package is
+    # not a folder of the directory the command runs in
+    pytester.syspathinsert()
+    pytester.makepyfile(live=LIVE)
+    pytester.mkdir("src")
+    package = pytester.mkpydir("src/agents")
+    package.joinpath("test_agents.py").write_text(
+        "import pytest\nimport live\n\n"
+        '@pytest.mark.replay(mock={"llm": "live.complete"})\n'
+        'def test_refund(replay):\n    replay.run(live.complete, "refund")\n'
+    )
+    pytester.syspathinsert(pytester.path / "src")
+    result = pytester.runpytest("--pyargs", "agents")
+    result.assert_outcomes(failed=1)
+    hint = (
+        "hint: record the missing goldens with: pytest --clearstone-mode=record-missing "
+        "--pyargs agents (or --clearstone-mode=record-diverged); review with git diff"
+    )
+    assert hint in result.stdout.lines
+    command = hint.split("with: ")[1].split(" (or")[0]
+    pytester.runpytest(*shlex.split(command)[1:]).assert_outcomes(passed=1)
+    assert package.joinpath("goldens", "test_agents", "test_refund.ckpt").is_file()
+
+
 @pytest.mark.parametrize("tests", [10, 11])
 def test_the_summary_hint_names_ten_tests_then_how_many_more_there_are(
     pytester: pytest.Pytester, tests: int

@@ -310,6 +310,9 @@ def test_record_diverged_says_that_reruns_do_not_apply_to_marked_tests(
             "replays once, and runs live once more if it diverged",
         ]
     )
+    # (a run not asking for reruns is not told)
+    result = _with_reruns(rerun_suite, "--clearstone-mode=record-diverged", "-q")
+    result.stdout.no_fnmatch_line("*--reruns does not rerun*")
 
 
 def test_record_diverged_with_reruns_says_nothing_in_a_suite_without_marked_tests(

@@ -99,8 +99,9 @@ def test_both_flags_are_a_usage_error(project):
     )
 
 
-def test_ini_mode_record(project, pytester):
-    pytester.makeini("[pytest]\nclearstone_mode = record\n")
+@pytest.mark.parametrize("value", ["record", "Record"])  # (read as the option is spelled)
+def test_ini_mode_record(project, pytester, value):
+    pytester.makeini(f"[pytest]\nclearstone_mode = {value}\n")
     result = pytester.runpytest()
     result.assert_outcomes(passed=1)
     assert project.golden.is_file()

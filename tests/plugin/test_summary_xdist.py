@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import errno
+import os
+from pathlib import Path
+
 import pytest
 
 from tests.inner_runs import LEAN_ARGS
@@ -62,6 +66,30 @@ def test_prune_unused_deletes_only_the_unused_goldens(project, pytester):
     result.stdout.fnmatch_lines(["deleted unused golden goldens/stale.ckpt"])
     assert not stale.exists()
     assert sorted((pytester.path / "goldens").rglob("*.ckpt")) == [p for p in kept if p != stale]
+
+
+def test_prune_unused_names_a_golden_it_could_not_delete_and_why(project, pytester, monkeypatch):
+    # (a read-only checkout: the file stays, and the summary says so, not "deleted")
+    project.record().assert_outcomes(passed=1)
+    stale = _stale(pytester)
+    unlink = Path.unlink
+
+    def refused(self: Path, missing_ok: bool = False) -> None:
+        if self.name != "stale.ckpt":
+            return unlink(self, missing_ok=missing_ok)
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(self))
+
+    monkeypatch.setattr(Path, "unlink", refused)
+    result = project.replay("--clearstone-prune-unused")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "could not delete unused golden goldens/stale.ckpt: OSError: *Read-only file system*"
+            "Prune in a checkout on a file system mounted read-write"
+        ]
+    )
+    result.stdout.no_fnmatch_line("deleted unused golden*")
+    assert stale.exists()
 
 
 @pytest.mark.parametrize(

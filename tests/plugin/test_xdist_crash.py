@@ -210,6 +210,18 @@ def test_recording_under_dist_each_is_refused_and_replaying_is_not(project, pyte
     replayed.stdout.fnmatch_lines(["2 checkpoint(s) replayed, 0 recorded, 0 diverged"])
 
 
+def test_recording_under_dist_each_counts_the_workers_a_tx_spec_multiplies(project, pytester):
+    # Expected: `--tx 2*popen` starts two workers as `-n 2` does; counted as one, recording
+    # under --dist each was let through, each worker writing every golden
+    before = project.golden.exists()
+    refused = pytester.runpytest_subprocess(
+        *LEAN_ARGS, "--tx", "2*popen", "--dist", "each", "--clearstone-record"
+    )
+    assert refused.ret == pytest.ExitCode.USAGE_ERROR
+    refused.stderr.fnmatch_lines(["*--dist each runs every test on each of 2 workers*"])
+    assert project.golden.exists() == before
+
+
 def test_a_crashed_recording_that_pytest_rerunfailures_runs_again_is_listed_once(
     project, pytester
 ):
