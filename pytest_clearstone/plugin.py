@@ -687,7 +687,8 @@ def _configuration_options(config: pytest.Config) -> str:
 def _run_selection(config: pytest.Config) -> str:
     """The tests this run selected, as a command repeats them after its options (``" agents
     -k 'refund or nothing'"``; ``""``: the whole suite): the paths and node ids given on the
-    command line (with ``--pyargs``, which reads them), and ``-k``/``-m``. A hint's
+    command line (with ``--pyargs``, which reads them), ``-k``/``-m``, and the ``--deselect``
+    and ``--ignore`` options given there (:func:`_left_out`). A hint's
     record-missing or record-diverged command without them records every missing or diverged
     golden of the suite, calling the live services for tests this run did not select."""
     import shlex  # (a summary with a hint only)
@@ -701,7 +702,29 @@ def _run_selection(config: pytest.Config) -> str:
         value = getattr(config.option, dest, "")
         if isinstance(value, str) and value:
             parts.append(f"{flag} {shlex.quote(value)}")
+    parts += _left_out(config.invocation_params.args)
     return "".join(f" {part}" for part in parts)
+
+
+#: the options that leave tests out of a run (those of the ini's ``addopts`` apply to a
+#: command run again anyway)
+_LEAVING_OUT = ("--deselect", "--ignore", "--ignore-glob")
+
+
+def _left_out(args: Sequence[object]) -> list[str]:
+    """The options given on the command line that left tests out of the run (``--deselect
+    t.py::test_slow``, ``--ignore=legacy``), as they were given."""
+    import shlex
+
+    options: list[str] = []
+    texts = iter(a for a in args if isinstance(a, str))
+    for arg in texts:
+        if arg in _LEAVING_OUT:
+            options.append(f"{arg} {shlex.quote(next(texts, ''))}")
+        elif arg.partition("=")[0] in _LEAVING_OUT:
+            name, _, value = arg.partition("=")
+            options.append(f"{name}={shlex.quote(value)}")
+    return options
 
 
 #: the names ``-p`` loads the plugin by: its entry point's, its package's, its module's

@@ -639,3 +639,38 @@ def test_an_unused_golden_is_not_named_for_a_missing_one_another_unused_golden_c
     result.assert_outcomes(passed=1, failed=2)
     result.stdout.fnmatch_lines(["goldens that no collected test uses:"])
     result.stdout.no_fnmatch_line("*keep it (no live call)*")
+
+
+def test_the_summary_hint_repeats_the_tests_the_run_left_out(pytester: pytest.Pytester) -> None:
+    # `pytest --deselect t.py::test_slow` was told to record the missing goldens with a command
+    # that did not repeat --deselect: run as given, it recorded test_slow's golden too, calling
+    # the live services for a test the user had left out. So for --ignore.
+    pytester.syspathinsert()
+    pytester.makepyfile(live=LIVE)
+    test = """
+        import pytest
+        import live
+
+        @pytest.mark.replay(mock={"llm": "live.complete"})
+        def test_fast(replay):
+            replay.run(live.complete, "fast")
+
+        @pytest.mark.replay(mock={"llm": "live.complete"})
+        def test_slow(replay):
+            replay.run(live.complete, "slow")
+        """
+    pytester.makepyfile(test_agent=textwrap.dedent(test))
+    pytester.mkdir("legacy")
+    pytester.path.joinpath("legacy", "test_legacy.py").write_text(textwrap.dedent(test))
+    result = pytester.runpytest("--deselect", "test_agent.py::test_slow", "--ignore=legacy")
+    result.assert_outcomes(failed=1, deselected=1)
+    hint = (
+        "hint: record the missing goldens with: pytest --clearstone-mode=record-missing "
+        "--deselect test_agent.py::test_slow --ignore=legacy (or "
+        "--clearstone-mode=record-diverged); review with git diff"
+    )
+    assert hint in result.stdout.lines
+    command = hint.split("with: ")[1].split(" (or")[0]
+    pytester.runpytest(*shlex.split(command)[1:]).assert_outcomes(passed=1, deselected=1)
+    goldens = sorted(p.relative_to(pytester.path).as_posix() for p in pytester.path.rglob("*.ckpt"))
+    assert goldens == ["goldens/test_agent/test_fast.ckpt"]
