@@ -11,10 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import openai
+import pydantic
 import pytest
 
 from pytest_clearstone.codec.clients import HTTP_CLIENTS, SDK_CLIENTS
-from pytest_clearstone.errors import AgentImportError, ClearstoneError, SerializationError
+from pytest_clearstone.errors import (
+    AgentImportError,
+    CheckpointError,
+    ClearstoneError,
+    SerializationError,
+)
 from pytest_clearstone.golden.state import (
     CLIENT_PACKAGES,
     agent_class_of,
@@ -23,6 +29,7 @@ from pytest_clearstone.golden.state import (
     import_agent_class,
     kept_attributes_hint,
     load_state,
+    rehydrate,
     state_value,
     without_one_sided_cached_values,
 )
@@ -258,3 +265,45 @@ def test_the_projects_part_of_an_installed_namespace_package_is_the_projects(
         assert import_agent_class("opentelemetry.cs_agents", "Agent").__name__ == "Agent"
     finally:
         sys.modules.pop("opentelemetry.cs_agents", None)
+
+
+class ModelAgent(pydantic.BaseModel):
+    model: str = "small"
+    _turns: list[str] = pydantic.PrivateAttr(default_factory=list)
+
+
+def test_a_pydantic_agents_private_attributes_are_taken_with_its_fields() -> None:
+    agent = ModelAgent()
+    agent._turns.append("hi")
+    assert agent_state(agent) == {"model": "small", "_turns": ["hi"]}
+
+
+def test_the_private_attributes_of_an_installed_packages_model_are_not_taken() -> None:
+    # (a LangChain tool given to replay.run(): its private memo is the library's, not state)
+    from langchain_core.tools import StructuredTool
+
+    tool = StructuredTool.from_function(lambda q: q, name="search", description="Search.")
+    assert "_tool_call_schema_memo" in type(tool).__private_attributes__
+    assert not [name for name in agent_state(tool) if name.startswith("_")]
+
+
+class Reader:
+    """An agent with get_state() and no load_state(), whose state's keys are not its
+    attributes' names."""
+
+    def __init__(self) -> None:
+        self._memory: list[str] = []
+
+    def get_state(self) -> dict[str, Any]:
+        return {"memory": list(self._memory)}
+
+
+def test_an_agent_whose_get_state_fails_once_rehydrated_by_attributes_is_refused() -> None:
+    with pytest.raises(CheckpointError) as info:
+        rehydrate(Reader, {"memory": ["hi"]})
+    assert str(info.value) == (
+        "cannot rehydrate the agent: Reader has get_state() but no load_state(state), so its "
+        "state was given as attributes named after the state's keys ('memory'), and its "
+        "get_state() then fails with AttributeError: 'Reader' object has no attribute "
+        "'_memory': give the class a load_state(state) that sets what get_state() reads"
+    )
