@@ -287,6 +287,20 @@ def test_the_private_attributes_of_an_installed_packages_model_are_not_taken() -
     assert not [name for name in agent_state(tool) if name.startswith("_")]
 
 
+def test_a_pydantic_agents_private_attributes_are_given_back_where_pydantic_keeps_them() -> None:
+    agent = ModelAgent()
+    agent._turns.append("old")
+    assert load_state(agent, {"model": "big", "_turns": ["hi"]}) == set()
+    assert agent.__pydantic_private__ == {"_turns": ["hi"]} and "_turns" not in vars(agent)
+
+
+def test_a_private_attribute_the_state_has_not_is_reported_kept() -> None:
+    agent = ModelAgent()
+    agent._turns.append("old")
+    assert load_state(agent, {"model": "big"}) == {"_turns"}
+    assert agent.model == "big" and agent._turns == ["old"]
+
+
 class Reader:
     """An agent with get_state() and no load_state(), whose state's keys are not its
     attributes' names."""
