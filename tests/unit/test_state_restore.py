@@ -201,6 +201,8 @@ def test_a_kept_attribute_a_later_runs_final_state_changes_is_named() -> None:
     deltas = ["root['history'][0]: changed", "root['escalated']: added True"]  # (two runs)
     hint = kept_attributes_hint(Agent(), {"escalated", "unchanged"}, deltas)
     assert hint.startswith("`escalated` was already set on the agent")
+    # (kept attributes no delta changes are not the cause)
+    assert kept_attributes_hint(Agent(), {"unchanged"}, deltas) == ""
 
 
 def test_a_state_no_replay_could_give_back_to_a_slotted_agent_is_refused_when_recorded() -> None:
@@ -320,4 +322,19 @@ def test_an_agent_whose_get_state_fails_once_rehydrated_by_attributes_is_refused
         "state was given as attributes named after the state's keys ('memory'), and its "
         "get_state() then fails with AttributeError: 'Reader' object has no attribute "
         "'_memory': give the class a load_state(state) that sets what get_state() reads"
+    )
+
+
+def test_an_attrs_agent_with_slots_is_told_to_declare_it_without_them() -> None:
+    attrs = pytest.importorskip("attrs")
+
+    @attrs.define
+    class Slotted:
+        n: int = 1
+
+    with pytest.raises(SerializationError) as info:
+        agent_state(Slotted())
+    assert (
+        "Declare it with @attrs.define(slots=False), which keeps its fields in __dict__; or "
+        "give " in str(info.value)
     )
