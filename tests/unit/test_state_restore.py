@@ -338,3 +338,16 @@ def test_an_attrs_agent_with_slots_is_told_to_declare_it_without_them() -> None:
         "Declare it with @attrs.define(slots=False), which keeps its fields in __dict__; or "
         "give " in str(info.value)
     )
+
+
+class Listed:
+    def get_state(self) -> list[str]:
+        return ["hi"]
+
+
+def test_a_state_that_is_no_dict_of_an_agent_without_load_state_is_refused_when_recorded() -> None:
+    with pytest.raises(ClearstoneError) as info:
+        capture_state(Listed(), restored=True)
+    assert "Listed.get_state() returns a list, not a dict, and Listed has no load_state" in str(
+        info.value
+    )
