@@ -539,3 +539,12 @@ def test_withheld_replaces_a_secret_in_a_bytearray() -> None:
     out = json.loads(text)["raw"]
     assert out["__cs__"] == "bytearray"
     assert base64.b64decode(out["v"]) == b"at " + PLACEHOLDER.encode()
+
+
+def test_a_secret_inside_another_is_found_and_replaced_once() -> None:
+    # (a Slack webhook URL whose path holds a GitHub token: the two matches overlap)
+    token = "ghp_" + "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5"
+    text = f"posted to https://hooks.slack.com/services/{token} today"
+    findings = Redactor().scan({"url": text})
+    assert [(f.kind, f.length) for f in findings] == [("Slack webhook URL", 65)]
+    assert Redactor()({"url": text}) == {"url": f"posted to https://{PLACEHOLDER} today"}
