@@ -548,3 +548,16 @@ def test_a_secret_inside_another_is_found_and_replaced_once() -> None:
     findings = Redactor().scan({"url": text})
     assert [(f.kind, f.length) for f in findings] == [("Slack webhook URL", 65)]
     assert Redactor()({"url": text}) == {"url": f"posted to https://{PLACEHOLDER} today"}
+
+
+@pytest.mark.parametrize(
+    "identifier",
+    [
+        "chatcmpl-9xQ2LmZr7TbW4KpYv8NcA1dFgH3s",
+        "msg_01XFDUDYJgAACzvnptvVoYEL",
+        "resp_6aB9cD2eF7gH1jK4",
+    ],
+)
+def test_an_id_of_an_llm_api_is_no_suspect(identifier: str) -> None:
+    # (a completion's, a message's, a response's id: random-looking, and no credential)
+    assert Redactor().scan({"id": identifier, "text": f"answered in {identifier}"}) == []
