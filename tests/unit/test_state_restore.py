@@ -351,3 +351,16 @@ def test_a_state_that_is_no_dict_of_an_agent_without_load_state_is_refused_when_
     assert "Listed.get_state() returns a list, not a dict, and Listed has no load_state" in str(
         info.value
     )
+
+
+@dataclasses.dataclass(slots=True)
+class SlottedData:
+    n: int = 1
+
+
+def test_a_slotted_dataclass_agent_is_told_to_declare_it_without_slots() -> None:
+    with pytest.raises(SerializationError) as info:
+        agent_state(SlottedData())
+    assert "Declare it with @dataclass without slots=True (and no __slots__ of its own)" in str(
+        info.value
+    )
