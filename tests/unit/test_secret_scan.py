@@ -561,3 +561,10 @@ def test_a_secret_inside_another_is_found_and_replaced_once() -> None:
 def test_an_id_of_an_llm_api_is_no_suspect(identifier: str) -> None:
     # (a completion's, a message's, a response's id: random-looking, and no credential)
     assert Redactor().scan({"id": identifier, "text": f"answered in {identifier}"}) == []
+
+
+def test_the_payload_of_a_data_url_is_no_suspect() -> None:
+    # (an image given to a model inline: base64 data, random-looking, no credential)
+    payload = "Zk8Qm2Rt7VxW4pLs9HbN3cYd6Fj1Ge5Ka0Tu"
+    assert Redactor().scan({"url": f"data:image/png;base64,{payload}"}) == []
+    assert [f.kind for f in Redactor().scan({"url": payload})] == ["high-entropy string"]
