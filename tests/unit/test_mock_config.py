@@ -15,15 +15,25 @@ from pytest_clearstone.tracing.span import Recorded, Span
 _ids = itertools.count()
 
 
-def _call(name: str, target: str | None = None, *, answered: bool = True) -> Span:
+def _call(
+    name: str,
+    target: str | None = None,
+    *,
+    answered: bool = True,
+    raised: bool = False,
+    start: int = 0,
+    span_type: str = "tool",
+) -> Span:
     return Span(
         trace_id="t",
         span_id=f"s{next(_ids)}",
         parent_span_id=None,
         name=name,
-        span_type="tool",
+        span_type=span_type,
         attributes={mocks.TARGET_ATTRIBUTE: target} if target else {},
-        output=Recorded(encoded="answer") if answered else None,
+        start_time_ns=start,
+        output=Recorded(encoded="answer") if answered and not raised else None,
+        error={"type": "TimeoutError", "message": "timed out"} if raised else None,
     )
 
 
@@ -69,3 +79,29 @@ def test_a_list_of_targets_holding_something_else_than_a_path_is_refused_by_its_
     with pytest.raises(TypeError) as info:
         mocks.normalize_mock_config({"tool": ["app.tools.search", 3]})
     assert str(info.value) == "mock_config['tool'] must be an import path or a list of import paths"
+
+
+def test_a_recorded_call_that_raised_is_an_answer_too() -> None:
+    # (a replay raises the recorded error again: the call is answered, and counted as such)
+    spans = [_call("search", "app.old.search", raised=True), _call("search", raised=True)]
+    assert mocks.unmocked(spans, []) == {"app.old.search": ("tool", 1)}
+    assert mocks.answering_spans(spans, "tool", "app.tools.search") == [spans[1]]
+
+
+def test_the_spans_in_scope_start_at_or_after_the_checkpoints_span() -> None:
+    # (a call starting in the same nanosecond as the checkpoint's span is after it: a coarse
+    # clock, or an imported trace's timestamps, give both one time)
+    spans = [_call("search", start=5), _call("search", start=10), _call("search", start=11)]
+    assert mocks.scope(spans, 10) == spans[1:]
+
+
+def test_the_other_span_type_answering_a_target_is_told_only_when_it_is_one() -> None:
+    tool = _call("search")
+    note = mocks.other_type_note([tool], "llm", "app.tools.search", [])
+    assert note is not None and note.endswith("mock_config={'tool': 'app.tools.search'}")
+    # (two types would answer it: which one is meant is unknown, so none is told)
+    spans = [tool, _call("search", span_type="retriever")]
+    assert mocks.other_type_note(spans, "llm", "app.tools.search", []) is None
+    # (a type the config already gives the target is no news)
+    given = [("tool", "app.tools.search")]
+    assert mocks.other_type_note([tool], "llm", "app.tools.search", given) is None

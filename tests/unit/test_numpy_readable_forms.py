@@ -237,3 +237,19 @@ def test_an_empty_array_keeps_its_shape() -> None:
     empty = np.zeros((0, 3), dtype="float32")
     back = decode(encode(empty, allow_pickle=False))
     assert back.shape == (0, 3) and back.dtype == empty.dtype
+
+
+def test_a_column_or_row_added_is_named_as_its_cells_not_as_a_reordering() -> None:
+    pd = pytest.importorskip("pandas")
+    from pytest_clearstone.diff import StateDelta
+
+    sales = pd.DataFrame({"net": [1.0, 2.0]}, index=pd.Index([1, 2], name="order"))
+    taxed = sales.assign(tax=[0.1, 0.2])
+    row = pd.DataFrame({"net": [3.0]}, index=pd.Index([3], name="order"))
+    assert StateDelta({"s": sales}, {"s": taxed}, verbosity=2).lines == [
+        "root['s']['tax']: added {1: 0.1, 2: 0.2}"
+    ]
+    longer = pd.concat([sales, row])
+    assert StateDelta({"s": sales}, {"s": longer}, verbosity=2).lines == [
+        "root['s']['net'][3]: added 3.0"
+    ]

@@ -205,3 +205,23 @@ def test_an_allowed_path_inside_a_shared_object_is_kept_there_only() -> None:
     for value in ({"a": shared, "b": shared}, {"b": shared, "a": shared}):
         out = redactor(value)
         assert out["a"] == {"token": PLACEHOLDER} and out["b"] == {"token": SECRET}
+
+
+# -- reference cycles ---------------------------------------------------------------------------
+
+
+def test_an_object_with_a_finalizer_that_holds_itself_is_left_as_it_is() -> None:
+    # (a connection whose pool refers back to it: never copied, not even emptied)
+    connection = _OpenConnection()
+    connection.pool = [connection]  # type: ignore[attr-defined]
+    out = Redactor()({"conn": connection}, "input", "app.llm")
+    assert out["conn"] is connection and vars(connection)["pool"] == [connection]
+
+
+def test_a_deque_that_holds_itself_is_copied_with_its_items_once() -> None:
+    from collections import deque
+
+    history: deque[Any] = deque([{"api_key": SECRET}])
+    history.append(history)
+    out = Redactor()(history, "input", "app.llm")
+    assert len(out) == 2 and out[0] == {"api_key": PLACEHOLDER} and out[1] is out

@@ -568,3 +568,32 @@ def test_withheld_replaces_a_secret_in_a_bytearray() -> None:
     out = json.loads(text)["raw"]
     assert out["__cs__"] == "bytearray"
     assert base64.b64decode(out["v"]) == b"at " + PLACEHOLDER.encode()
+
+
+def test_a_secret_inside_another_is_found_and_replaced_once() -> None:
+    # (a Slack webhook URL whose path holds a GitHub token: the two matches overlap)
+    token = "ghp_" + "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5"
+    text = f"posted to https://hooks.slack.com/services/{token} today"
+    findings = Redactor().scan({"url": text})
+    assert [(f.kind, f.length) for f in findings] == [("Slack webhook URL", 65)]
+    assert Redactor()({"url": text}) == {"url": f"posted to https://{PLACEHOLDER} today"}
+
+
+@pytest.mark.parametrize(
+    "identifier",
+    [
+        "chatcmpl-9xQ2LmZr7TbW4KpYv8NcA1dFgH3s",
+        "msg_01XFDUDYJgAACzvnptvVoYEL",
+        "resp_6aB9cD2eF7gH1jK4",
+    ],
+)
+def test_an_id_of_an_llm_api_is_no_suspect(identifier: str) -> None:
+    # (a completion's, a message's, a response's id: random-looking, and no credential)
+    assert Redactor().scan({"id": identifier, "text": f"answered in {identifier}"}) == []
+
+
+def test_the_payload_of_a_data_url_is_no_suspect() -> None:
+    # (an image given to a model inline: base64 data, random-looking, no credential)
+    payload = "Zk8Qm2Rt7VxW4pLs9HbN3cYd6Fj1Ge5Ka0Tu"
+    assert Redactor().scan({"url": f"data:image/png;base64,{payload}"}) == []
+    assert [f.kind for f in Redactor().scan({"url": payload})] == ["high-entropy string"]

@@ -11,10 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import openai
+import pydantic
 import pytest
 
 from pytest_clearstone.codec.clients import HTTP_CLIENTS, SDK_CLIENTS
-from pytest_clearstone.errors import AgentImportError, ClearstoneError, SerializationError
+from pytest_clearstone.errors import (
+    AgentImportError,
+    CheckpointError,
+    ClearstoneError,
+    SerializationError,
+)
 from pytest_clearstone.golden.state import (
     CLIENT_PACKAGES,
     agent_class_of,
@@ -23,6 +29,7 @@ from pytest_clearstone.golden.state import (
     import_agent_class,
     kept_attributes_hint,
     load_state,
+    rehydrate,
     state_value,
     without_one_sided_cached_values,
 )
@@ -194,6 +201,8 @@ def test_a_kept_attribute_a_later_runs_final_state_changes_is_named() -> None:
     deltas = ["root['history'][0]: changed", "root['escalated']: added True"]  # (two runs)
     hint = kept_attributes_hint(Agent(), {"escalated", "unchanged"}, deltas)
     assert hint.startswith("`escalated` was already set on the agent")
+    # (kept attributes no delta changes are not the cause)
+    assert kept_attributes_hint(Agent(), {"unchanged"}, deltas) == ""
 
 
 def test_a_state_no_replay_could_give_back_to_a_slotted_agent_is_refused_when_recorded() -> None:
@@ -258,3 +267,100 @@ def test_the_projects_part_of_an_installed_namespace_package_is_the_projects(
         assert import_agent_class("opentelemetry.cs_agents", "Agent").__name__ == "Agent"
     finally:
         sys.modules.pop("opentelemetry.cs_agents", None)
+
+
+class ModelAgent(pydantic.BaseModel):
+    model: str = "small"
+    _turns: list[str] = pydantic.PrivateAttr(default_factory=list)
+
+
+def test_a_pydantic_agents_private_attributes_are_taken_with_its_fields() -> None:
+    agent = ModelAgent()
+    agent._turns.append("hi")
+    assert agent_state(agent) == {"model": "small", "_turns": ["hi"]}
+
+
+def test_the_private_attributes_of_an_installed_packages_model_are_not_taken() -> None:
+    # (a LangChain tool given to replay.run(): its private memo is the library's, not state)
+    from langchain_core.tools import StructuredTool
+
+    tool = StructuredTool.from_function(lambda q: q, name="search", description="Search.")
+    assert "_tool_call_schema_memo" in type(tool).__private_attributes__
+    assert not [name for name in agent_state(tool) if name.startswith("_")]
+
+
+def test_a_pydantic_agents_private_attributes_are_given_back_where_pydantic_keeps_them() -> None:
+    agent = ModelAgent()
+    agent._turns.append("old")
+    assert load_state(agent, {"model": "big", "_turns": ["hi"]}) == set()
+    assert agent.__pydantic_private__ == {"_turns": ["hi"]} and "_turns" not in vars(agent)
+
+
+def test_a_private_attribute_the_state_has_not_is_reported_kept() -> None:
+    agent = ModelAgent()
+    agent._turns.append("old")
+    assert load_state(agent, {"model": "big"}) == {"_turns"}
+    assert agent.model == "big" and agent._turns == ["old"]
+
+
+class Reader:
+    """An agent with get_state() and no load_state(), whose state's keys are not its
+    attributes' names."""
+
+    def __init__(self) -> None:
+        self._memory: list[str] = []
+
+    def get_state(self) -> dict[str, Any]:
+        return {"memory": list(self._memory)}
+
+
+def test_an_agent_whose_get_state_fails_once_rehydrated_by_attributes_is_refused() -> None:
+    with pytest.raises(CheckpointError) as info:
+        rehydrate(Reader, {"memory": ["hi"]})
+    assert str(info.value) == (
+        "cannot rehydrate the agent: Reader has get_state() but no load_state(state), so its "
+        "state was given as attributes named after the state's keys ('memory'), and its "
+        "get_state() then fails with AttributeError: 'Reader' object has no attribute "
+        "'_memory': give the class a load_state(state) that sets what get_state() reads"
+    )
+
+
+def test_an_attrs_agent_with_slots_is_told_to_declare_it_without_them() -> None:
+    attrs = pytest.importorskip("attrs")
+
+    @attrs.define
+    class Slotted:
+        n: int = 1
+
+    with pytest.raises(SerializationError) as info:
+        agent_state(Slotted())
+    assert (
+        "Declare it with @attrs.define(slots=False), which keeps its fields in __dict__; or "
+        "give " in str(info.value)
+    )
+
+
+class Listed:
+    def get_state(self) -> list[str]:
+        return ["hi"]
+
+
+def test_a_state_that_is_no_dict_of_an_agent_without_load_state_is_refused_when_recorded() -> None:
+    with pytest.raises(ClearstoneError) as info:
+        capture_state(Listed(), restored=True)
+    assert "Listed.get_state() returns a list, not a dict, and Listed has no load_state" in str(
+        info.value
+    )
+
+
+@dataclasses.dataclass(slots=True)
+class SlottedData:
+    n: int = 1
+
+
+def test_a_slotted_dataclass_agent_is_told_to_declare_it_without_slots() -> None:
+    with pytest.raises(SerializationError) as info:
+        agent_state(SlottedData())
+    assert "Declare it with @dataclass without slots=True (and no __slots__ of its own)" in str(
+        info.value
+    )
