@@ -35,7 +35,7 @@ SUBPROCESS_TIMEOUT = 90  # seconds for a -n 2 run (a hang fails the test instead
 #: (``lc_run--<uuid>``, documented) and the spans' measured times
 MEASURED = re.compile(r'lc_run--[0-9a-f-]+|"(start|end)_time_ns": \d+')
 
-CONFTEST = '''
+CONFTEST = """
 import json
 import os
 
@@ -87,7 +87,7 @@ def anthropic_client():
 def async_anthropic_client():
     import anthropic
     return anthropic.AsyncAnthropic(http_client=services.ANTHROPIC.async_client(), max_retries=0)
-'''
+"""
 
 
 class Stack:
@@ -173,8 +173,10 @@ class Stack:
     def replay_passes(self, *args: str, xdist: bool = False) -> pytest.RunResult:
         result = self.replay(*args, xdist=xdist)
         _assert_passed(result, "replay")
-        assert all(line["openai"] + line["anthropic"] == 0 and not line["violations"]
-                   for line in self.last_log), self.last_log
+        assert all(
+            line["openai"] + line["anthropic"] == 0 and not line["violations"]
+            for line in self.last_log
+        ), self.last_log
         return result
 
     def roundtrip(self, *args: str) -> None:
@@ -231,8 +233,11 @@ class Stack:
             if path.suffix == ".ckpt":
                 blobs += [base64.b64decode(b) for b in _pickles(json.loads(data))]
             blobs += [_b64(m) for m in re.findall(rb"[A-Za-z0-9+/]{40,}={0,2}", data)]
-            hits += [f"{path.relative_to(self.path)}" for blob in blobs
-                     if any(s.encode() in blob for s in SECRETS)]
+            hits += [
+                f"{path.relative_to(self.path)}"
+                for blob in blobs
+                if any(s.encode() in blob for s in SECRETS)
+            ]
         assert not hits, f"an API key was written to disk: {sorted(set(hits))}"
 
 
@@ -260,8 +265,9 @@ def _tags(node: Any) -> set[tuple[str, str]]:
 
 def _pickles(node: Any) -> list[str]:
     if isinstance(node, dict):
-        found = [node["v"]] if node.get("__cs__") == "pickle" and isinstance(
-            node.get("v"), str) else []
+        found = (
+            [node["v"]] if node.get("__cs__") == "pickle" and isinstance(node.get("v"), str) else []
+        )
         for value in node.values():
             found += _pickles(value)
         return found
@@ -275,8 +281,9 @@ def _assert_passed(result: pytest.RunResult, what: str) -> None:
     bad = {k: v for k, v in outcomes.items() if k not in ("passed", "warnings", "warning")}
     if bad or not outcomes.get("passed"):
         lines = result.outlines
-        pytest.fail(f"{what} run did not pass: {outcomes}\n" + "\n".join(lines[-80:]),
-                    pytrace=False)
+        pytest.fail(
+            f"{what} run did not pass: {outcomes}\n" + "\n".join(lines[-80:]), pytrace=False
+        )
 
 
 def environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -206,16 +206,33 @@ class FakeOpenAI(_Service):
             vector = [v / norm for v in vector]
             if body.get("encoding_format") == "base64":
                 packed = struct.pack(f"<{dims}f", *vector)
-                data.append({"object": "embedding", "index": i,
-                             "embedding": base64.b64encode(packed).decode()})
+                data.append(
+                    {
+                        "object": "embedding",
+                        "index": i,
+                        "embedding": base64.b64encode(packed).decode(),
+                    }
+                )
             else:
-                data.append({"object": "embedding", "index": i,
-                             "embedding": [float(struct.unpack("<f", struct.pack("<f", v))[0])
-                                           for v in vector]})
+                data.append(
+                    {
+                        "object": "embedding",
+                        "index": i,
+                        "embedding": [
+                            float(struct.unpack("<f", struct.pack("<f", v))[0]) for v in vector
+                        ],
+                    }
+                )
         tokens = sum(len(str(item).split()) for item in inputs)
-        return httpx2.Response(200, json={
-            "object": "list", "data": data, "model": body.get("model", "text-embedding-3-small"),
-            "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
+        return httpx2.Response(
+            200,
+            json={
+                "object": "list",
+                "data": data,
+                "model": body.get("model", "text-embedding-3-small"),
+                "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+            },
+        )
 
     @staticmethod
     def moderations(body: dict[str, Any]) -> httpx2.Response:
@@ -234,8 +251,7 @@ class FakeOpenAI(_Service):
         return httpx2.Response(
             200,
             headers={"x-request-id": f"req_{key}"},
-            json={"id": f"modr-{key[:24]}", "model": "omni-moderation-latest",
-                  "results": [result]},
+            json={"id": f"modr-{key[:24]}", "model": "omni-moderation-latest", "results": [result]},
         )
 
     @staticmethod
@@ -280,15 +296,24 @@ class FakeOpenAI(_Service):
         answered = any(m.get("role") == "tool" for m in messages)
         tool_calls = []
         # an output tool (pydantic-ai's structured output): called alone, with the answer
-        output = [t for t in tools if "confident" in t["function"].get("parameters", {}).get(
-            "properties", {})]
+        output = [
+            t
+            for t in tools
+            if "confident" in t["function"].get("parameters", {}).get("properties", {})
+        ]
         if output and not answered:
             args = {"answer": self.answer_for(messages), "confident": True}
             tools = []
-            tool_calls.append({
-                "id": f"call_{_digest(key, 'output')[:20]}", "type": "function",
-                "function": {"name": output[0]["function"]["name"], "arguments": json.dumps(args)},
-            })
+            tool_calls.append(
+                {
+                    "id": f"call_{_digest(key, 'output')[:20]}",
+                    "type": "function",
+                    "function": {
+                        "name": output[0]["function"]["name"],
+                        "arguments": json.dumps(args),
+                    },
+                }
+            )
         if tools and not answered:
             last = _text_of(messages[-1].get("content")) if messages else ""
             for i, tool in enumerate(tools[:2]):

@@ -405,10 +405,16 @@ def test_bedrock_and_vertex_clients_are_stored_by_their_region_and_project(stack
     stack.write_test("cloud", CLOUD)
     stack.roundtrip()  # (and no key on disk)
     for old, new, named in (
-        ('BEDROCK_REGION = "us-east-1"', 'BEDROCK_REGION = "eu-west-1"',
-         "*aws_region: 'us-east-1' -> 'eu-west-1'*"),
-        ('PROJECT = "tides-research"', 'PROJECT = "tides-staging"',
-         "*project_id: 'tides-research' -> 'tides-staging'*"),
+        (
+            'BEDROCK_REGION = "us-east-1"',
+            'BEDROCK_REGION = "eu-west-1"',
+            "*aws_region: 'us-east-1' -> 'eu-west-1'*",
+        ),
+        (
+            'PROJECT = "tides-research"',
+            'PROJECT = "tides-staging"',
+            "*project_id: 'tides-research' -> 'tides-staging'*",
+        ),
     ):
         stack.edit("test_cloud", old, new)
         result = stack.replay()

@@ -64,8 +64,9 @@ def test_the_tool_is_answered_from_the_golden_and_its_schema_compared(
     stack.replay_passes()
     # the runner still reads the patched tool's schema: a changed description is a changed
     # request to the model
-    stack.edit("anthropic_tools_agent", "Get the weather for a city.",
-               "Get the forecast for a town.")
+    stack.edit(
+        "anthropic_tools_agent", "Get the weather for a city.", "Get the forecast for a town."
+    )
     result = stack.replay()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*ReplayDivergenceError*beta.messages*Messages.create*"])

@@ -339,9 +339,7 @@ def test_it():
 CREATE = "anthropic.resources.messages.Messages.create"
 
 
-def _stack(
-    make_stack: object, call: str, expected: object, mock: str = CREATE
-) -> Stack:
+def _stack(make_stack: object, call: str, expected: object, mock: str = CREATE) -> Stack:
     stack: Stack = make_stack()  # type: ignore[operator]
     (stack.path / "server_tools_agent.py").write_text(AGENT)
     test = TEST.replace("MOCK", mock).replace("CALL", call)
@@ -394,8 +392,6 @@ def test_a_server_tool_answer_records_replays_and_rerecords_the_same(
 ) -> None:
     stack = _stack(make_stack, *CASES[case])
     stack.roundtrip_rerecorded_unchanged()
-
-
 
 
 def test_a_changed_thinking_block_passed_back_is_named(make_stack: object) -> None:

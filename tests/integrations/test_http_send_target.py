@@ -115,7 +115,7 @@ def test_one_header_is_left_out_by_name_and_the_body_still_compared(stack: Stack
 
 # -- an httpx tool returning its response ---------------------------------------------------
 
-TOOL = '''
+TOOL = """
 import httpx
 
 
@@ -142,7 +142,7 @@ class Agent:
         self.seen.append({"history": [h.status_code for h in r.history],
                           "version": r.http_version, "reason": r.reason_phrase})
         return r.json()
-'''
+"""
 
 TOOL_TEST = """
 import pytest

@@ -114,8 +114,7 @@ def test_changed_temperature_fails(stack: Stack, scenario: str, built: str, chan
     stack.edit(f"test_{scenario}", built, changed)
     result = stack.replay()
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*ChatOpenAI.invoke*", "*temperature*0.2*0.7*"],
-                                consecutive=False)
+    result.stdout.fnmatch_lines(["*ChatOpenAI.invoke*", "*temperature*0.2*0.7*"], consecutive=False)
 
 
 def test_a_gateway_a_ci_runner_sets_in_openai_api_base_is_named_as_the_cause(
@@ -129,11 +128,13 @@ def test_a_gateway_a_ci_runner_sets_in_openai_api_base_is_named_as_the_cause(
     monkeypatch.setenv("OPENAI_API_BASE", "https://llm-gateway.ci.example/v1")
     result = stack.replay()
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines([
-        "*openai_api_base*None*'https://llm-gateway.ci.example/v1'*",
-        "*Only a value of an environment variable differs: where the recording has None, this "
-        "run has $OPENAI_API_BASE*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*openai_api_base*None*'https://llm-gateway.ci.example/v1'*",
+            "*Only a value of an environment variable differs: where the recording has None, this "
+            "run has $OPENAI_API_BASE*",
+        ]
+    )
     result.stdout.no_fnmatch_line("*The prompt or arguments changed*")
 
 
@@ -141,13 +142,17 @@ def test_edited_system_prompt_fails_naming_the_call_and_the_text(stack: Stack) -
     stack.write_test("invoke", HEADER + SCENARIOS["invoke"])
     stack.record()
     stack.replay_passes()
-    stack.edit("langchain_agent", "You are a helpful cooking assistant.",
-               "You are a grumpy cooking assistant!")
+    stack.edit(
+        "langchain_agent",
+        "You are a helpful cooking assistant.",
+        "You are a grumpy cooking assistant!",
+    )
     result = stack.replay()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*ReplayDivergenceError*ChatOpenAI.invoke*"])
-    result.stdout.fnmatch_lines(["*You are a helpful cooking assistant.*"
-                                 "You are a grumpy cooking assistant!*"])
+    result.stdout.fnmatch_lines(
+        ["*You are a helpful cooking assistant.*You are a grumpy cooking assistant!*"]
+    )
 
 
 def test_the_sdk_method_under_the_chat_model_is_refused_naming_the_chat_model_method(
@@ -156,21 +161,27 @@ def test_the_sdk_method_under_the_chat_model_is_refused_naming_the_chat_model_me
     """ChatOpenAI calls ``Completions.create`` through ``with_raw_response``: mocked there, the
     answer recorded is the SDK's raw response, which cannot be stored. The message names it
     and the target that works (the chat model's method), not a function under the SDK's."""
-    stack.write_test("sdk_target", HEADER + """
+    stack.write_test(
+        "sdk_target",
+        HEADER
+        + """
 @pytest.mark.replay("goldens/sdk.ckpt",
                     mock={"llm": "openai.resources.chat.completions.Completions.create"})
 def test_it(replay):
     agent = app.ChefAgent(app.make_llm())
     assert replay.run(agent.ask, "Risotto tips?").content == "Answer to 'Risotto tips?'"
-""")
+""",
+    )
     result = stack.try_record()
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines([
-        "*cannot serialise the answer of call #1 to "
-        "openai.resources.chat.completions.Completions.create*LegacyAPIResponse*"
-        "raw response*with_raw_response*"
-        "under LangChain*mock the chat model's invoke*langchain_openai.ChatOpenAI.invoke*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*cannot serialise the answer of call #1 to "
+            "openai.resources.chat.completions.Completions.create*LegacyAPIResponse*"
+            "raw response*with_raw_response*"
+            "under LangChain*mock the chat model's invoke*langchain_openai.ChatOpenAI.invoke*",
+        ]
+    )
     assert not stack.goldens()
 
 
@@ -180,7 +191,10 @@ def test_astream_events_over_a_recorded_astream_records_without_hanging(stack: S
     redaction of the recorded call's arguments set copies of the handler's attributes on the
     handler itself: its send stream was bound to a copy of the event loop, its events never
     reached the agent, and the recording waited forever (here: for the guard's timeout)."""
-    stack.write_test("astream_events", HEADER + """
+    stack.write_test(
+        "astream_events",
+        HEADER
+        + """
 async def events(llm, question):
     seen = []
     async for event in llm.astream_events([("user", question)], version="v2"):
@@ -195,7 +209,8 @@ def test_it(replay):
     seen = asyncio.run(guarded)
     assert seen[0] == "on_chat_model_start" and seen[-1] == "on_chat_model_end"
     assert "on_chat_model_stream" in seen
-""")
+""",
+    )
     stack.record()
     assert stack.goldens()
 
@@ -208,7 +223,9 @@ def test_a_callback_handler_in_a_recorded_calls_arguments_is_named_with_the_meth
     warning about storing the handler advised only ``ignore=['config.callbacks.0']``: followed,
     the recording passed and every replay failed, its events all missing. It now names the
     method that keeps callbacks called (``_astream``, the docs' fix), which records and replays."""
-    test = HEADER + """
+    test = (
+        HEADER
+        + """
 async def events(llm, question):
     seen = []
     async for event in llm.astream_events([("user", question)], version="v2"):
@@ -221,24 +238,33 @@ def test_it(replay):
     seen = asyncio.run(replay.run(events, app.make_llm(), "Pasta?"))
     assert seen[0] == "on_chat_model_start" and seen[-1] == "on_chat_model_end"
 """
+    )
     stack.write_test("astream_events", test)
     result = stack.try_record()  # (filterwarnings = error: the warning fails the recording)
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines([
-        "*UnencodableValueWarning*_AstreamEventsCallbackHandler*config.callbacks.0*"
-        "a LangChain callback handler*replay does not call*"
-        "mock the chat model's _generate, _agenerate, _stream or _astream*",
-    ])
-    stack.write_test("astream_events", test.replace(
-        'mock={"llm": "langchain_openai.ChatOpenAI.astream"}',
-        'mock={"llm": "langchain_openai.ChatOpenAI._astream"}, ignore=["**.run_manager"]'))
+    result.stdout.fnmatch_lines(
+        [
+            "*UnencodableValueWarning*_AstreamEventsCallbackHandler*config.callbacks.0*"
+            "a LangChain callback handler*replay does not call*"
+            "mock the chat model's _generate, _agenerate, _stream or _astream*",
+        ]
+    )
+    stack.write_test(
+        "astream_events",
+        test.replace(
+            'mock={"llm": "langchain_openai.ChatOpenAI.astream"}',
+            'mock={"llm": "langchain_openai.ChatOpenAI._astream"}, ignore=["**.run_manager"]',
+        ),
+    )
     stack.roundtrip()
 
 
 @pytest.mark.parametrize(
     ("ignore", "placeholder"),
-    [(', ignore=["config.callbacks"]', "<ignored langchain_core.callbacks.manager.Callback"),
-     ("", "<langchain_core.callbacks.manager.CallbackManager: not stored (no readable form)")],
+    [
+        (', ignore=["config.callbacks"]', "<ignored langchain_core.callbacks.manager.Callback"),
+        ("", "<langchain_core.callbacks.manager.CallbackManager: not stored (no readable form)"),
+    ],
     ids=["ignored", "not-ignored"],
 )
 def test_a_tracer_in_the_callbacks_is_not_refused_as_a_secret(
@@ -251,7 +277,10 @@ def test_a_tracer_in_the_callbacks_is_not_refused_as_a_secret(
     recording was refused all the same ("refusing to record 6 value(s) that look like
     secrets", at paths through the placeholder). (Not ``roundtrip()``: unignored, the
     placeholder is a ``repr`` tag, which its readability check refuses.)"""
-    stack.write_test("listeners", HEADER + """
+    stack.write_test(
+        "listeners",
+        HEADER
+        + """
 from langchain_core.prompts import ChatPromptTemplate
 
 
@@ -267,7 +296,8 @@ def chat(llm, question):
 def test_it(replay):
     answer, ended = replay.run(chat, app.make_llm(), "Pesto?")
     assert (answer, ended) == ("Answer to 'Pesto?'", ["RunnableSequence"])
-""".replace("IGNORE", ignore))
+""".replace("IGNORE", ignore),
+    )
     stack.record()
     stack.replay_passes()
     stack.check_no_secret_on_disk()
@@ -282,7 +312,9 @@ def test_a_callback_handler_a_replay_does_not_call_is_named_in_the_mismatch(stac
     machinery), so what it collected into the state differs on every replay. Before the fix the
     golden mismatch said only to re-record, which changes nothing; it now names the call, the
     handler and the methods to mock instead, and that fix records and replays."""
-    test = HEADER + """
+    test = (
+        HEADER
+        + """
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import HumanMessage
 
@@ -316,6 +348,7 @@ class Counter:
 def test_it(replay):
     assert replay.run(Counter(app.make_llm()).ask, "Hi") == "Answer to 'Hi'"
 """
+    )
     stack.write_test("tokens", test)
     stack.record()
     result = stack.replay()
@@ -330,9 +363,13 @@ def test_it(replay):
         "for ainvoke; _stream, _astream for stream, astream, astream_events) instead, with "
         "ignore=['**.run_manager']" in " ".join(text.replace("\nE   ", " ").split())
     )
-    stack.write_test("tokens", test.replace(
-        'mock={"llm": "langchain_openai.ChatOpenAI.invoke"}',
-        'mock={"llm": "langchain_openai.ChatOpenAI._generate"}, ignore=["**.run_manager"]'))
+    stack.write_test(
+        "tokens",
+        test.replace(
+            'mock={"llm": "langchain_openai.ChatOpenAI.invoke"}',
+            'mock={"llm": "langchain_openai.ChatOpenAI._generate"}, ignore=["**.run_manager"]',
+        ),
+    )
     stack.roundtrip()
 
 
@@ -345,7 +382,9 @@ def test_a_usage_callback_set_by_a_context_manager_is_named_when_the_replay_diff
     handler counts nothing. Before the fix the golden mismatch (``usage ... removed``) gave no
     cause, only the advice to re-record, which changes nothing. It now names the handler and the
     method to mock instead, which records and replays."""
-    test = HEADER + """
+    test = (
+        HEADER
+        + """
 from langchain_core.callbacks import get_usage_metadata_callback
 from langchain_core.messages import HumanMessage
 
@@ -360,6 +399,7 @@ def cost_ask(llm, question):
 def test_it(replay):
     assert replay.run(cost_ask, app.make_llm(), "Hi")["usage"]
 """
+    )
     stack.write_test("usage", test)
     stack.record()
     result = stack.replay()
@@ -373,9 +413,13 @@ def test_it(replay):
         "run machinery, so they get no events for it, and re-recording does not change that. "
         "If the difference is what they collect, mock the chat model's _generate" in text
     )
-    stack.write_test("usage", test.replace(
-        'mock={"llm": "langchain_openai.ChatOpenAI.invoke"}',
-        'mock={"llm": "langchain_openai.ChatOpenAI._generate"}, ignore=["**.run_manager"]'))
+    stack.write_test(
+        "usage",
+        test.replace(
+            'mock={"llm": "langchain_openai.ChatOpenAI.invoke"}',
+            'mock={"llm": "langchain_openai.ChatOpenAI._generate"}, ignore=["**.run_manager"]',
+        ),
+    )
     stack.roundtrip()
 
 
@@ -386,7 +430,9 @@ def test_a_handler_given_to_the_model_itself_is_named_when_the_replay_differs(
     ``callbacks`` field) gets no events from a replayed ``invoke`` either. Before the fix the
     golden mismatch (``root['calls']: 1 -> 0``) named no cause, only the advice to re-record,
     which changes nothing: the hint looked in ``config["callbacks"]`` only."""
-    test = HEADER + """
+    test = (
+        HEADER
+        + """
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import HumanMessage
 
@@ -410,6 +456,7 @@ def counted_ask(question):
 def test_it(replay):
     assert replay.run(counted_ask, "Hi")["calls"] == 1
 """
+    )
     stack.write_test("ends", test)
     stack.record()
     result = stack.replay()
@@ -422,9 +469,13 @@ def test_it(replay):
         "run machinery, so they get no events for it, and re-recording does not change that. "
         "If the difference is what they collect, mock the chat model's _generate" in text
     )
-    stack.write_test("ends", test.replace(
-        'mock={"llm": "langchain_openai.ChatOpenAI.invoke"}',
-        'mock={"llm": "langchain_openai.ChatOpenAI._generate"}, ignore=["**.run_manager"]'))
+    stack.write_test(
+        "ends",
+        test.replace(
+            'mock={"llm": "langchain_openai.ChatOpenAI.invoke"}',
+            'mock={"llm": "langchain_openai.ChatOpenAI._generate"}, ignore=["**.run_manager"]',
+        ),
+    )
     stack.record()  # (not roundtrip(): the model's handler is a placeholder, a `repr` tag)
     stack.replay_passes()
 
@@ -437,7 +488,9 @@ def test_handlers_of_the_run_a_call_is_made_in_are_named_when_the_replay_differs
     ``astream_events``, its event handler. A replayed ``ainvoke`` gives that handler no events.
     Before the fix the golden mismatch (``root[0]: removed ...``) named no cause, only the
     advice to re-record, which changes nothing."""
-    test = HEADER + """
+    test = (
+        HEADER
+        + """
 from langchain_core.messages import HumanMessage
 from langchain_core.runnables import RunnableLambda
 
@@ -459,6 +512,7 @@ async def answers(question):
 def test_it(replay):
     assert asyncio.run(replay.run(answers, "Hi")) == ["Answer to 'Hi'"]
 """
+    )
     stack.write_test("ends", test)
     stack.record()
     result = stack.replay()
@@ -471,10 +525,14 @@ def test_it(replay):
         "called in (astream_events, a graph's stream_mode='messages', ...): a replay answers "
         "it without LangChain's run machinery, so they get no events for it" in text
     )
-    stack.write_test("ends", test.replace(
-        'mock={"llm": "langchain_openai.ChatOpenAI.ainvoke"}',
-        # (astream_events' handler makes the model stream: its ainvoke goes through _astream)
-        'mock={"llm": "langchain_openai.ChatOpenAI._astream"}, ignore=["**.run_manager"]'))
+    stack.write_test(
+        "ends",
+        test.replace(
+            'mock={"llm": "langchain_openai.ChatOpenAI.ainvoke"}',
+            # (astream_events' handler makes the model stream: its ainvoke goes through _astream)
+            'mock={"llm": "langchain_openai.ChatOpenAI._astream"}, ignore=["**.run_manager"]',
+        ),
+    )
     stack.roundtrip()
 
 
@@ -497,7 +555,9 @@ def test_calls_langchains_llm_cache_answered_are_explained(stack: Stack) -> None
     "The agent now skips calls it used to make ... re-record", and the re-recording recorded
     nothing, with hints about ``_agenerate`` and ``_stream``; both now name the cache and the
     fix, which replays green."""
-    test = HEADER + """
+    test = (
+        HEADER
+        + """
 from langchain_core.caches import InMemoryCache
 from langchain_core.globals import set_llm_cache
 from langchain_core.messages import HumanMessage
@@ -521,6 +581,7 @@ def test_one(replay):
 def test_two(replay):
     assert replay.run(ask, app.make_llm()) == "Answer to 'Cached?'"
 """
+    )
     hint = (
         "LangChain's LLM cache is set (langchain_core.caches.InMemoryCache, set_llm_cache): a "
         "model answers a prompt the cache holds without calling "
@@ -534,12 +595,18 @@ def test_two(replay):
     result = stack.replay()
     result.assert_outcomes(passed=1, failed=1)
     assert hint in result.stdout.str() and "UnusedResponsesError" in result.stdout.str()
-    stack.write_test("cache", test.replace("FIXTURE", '''
+    stack.write_test(
+        "cache",
+        test.replace(
+            "FIXTURE",
+            """
 
 @pytest.fixture(autouse=True)
 def _empty_llm_cache():
     set_llm_cache(InMemoryCache())
-'''))
+""",
+        ),
+    )
     stack.replay_passes()
 
 
@@ -636,7 +703,9 @@ def test_an_error_batch_returns_as_a_value_is_refused_with_the_fix_that_works(
     pickle could store it" and two fixes: allowing pickles, which then fails on the API key the
     error's request holds, and registering an encoder. The refusal now says it is an exception
     kept as a value and to keep what the test checks of it, which records and replays."""
-    test = HEADER + """
+    test = (
+        HEADER
+        + """
 from langchain_core.messages import HumanMessage
 
 
@@ -651,6 +720,7 @@ def ask_all(questions):
 def test_it(replay):
     assert len(replay.run(ask_all, ["Pho?", "[429] Ramen?"])) == 2
 """
+    )
     stack.write_test("batch", test.replace("KEEP", "answers"))
     result = stack.try_record()
     result.assert_outcomes(failed=1)
@@ -678,12 +748,15 @@ def test_the_chat_model_as_the_agent_replays(stack: Stack) -> None:
     a live ``invoke`` filled it in, when recording, and a replayed one never does: every replay
     of an unchanged test failed with ``root['_serialized']: removed {...}``. A cached value only
     one side holds is left out of the comparison; a changed prompt still fails."""
-    test = HEADER + """
+    test = (
+        HEADER
+        + """
 @pytest.mark.replay("goldens/model.ckpt", mock={"llm": "langchain_openai.ChatOpenAI.invoke"})
 def test_it(replay):
     llm = app.make_llm(temperature=0.2)
     assert replay.run(llm.invoke, "Tacos?").content == "Answer to 'Tacos?'"
 """
+    )
     stack.write_test("model_as_agent", test)
     stack.roundtrip()
     stack.write_test("model_as_agent", test.replace("Tacos?", "Nachos?"))

@@ -67,7 +67,7 @@ class Cook:
         return out
 '''
 
-TESTS = '''
+TESTS = """
 
 @pytest.mark.replay("goldens/json_schema.ckpt", mock=MOCK, ignore=IGNORE)
 def test_json_schema_pydantic(replay):
@@ -101,7 +101,7 @@ def test_function_calling_pydantic_raw(replay):
 def test_json_schema_dict_raw(replay):
     out = replay.run(Cook(DISH_SCHEMA, method="json_schema", include_raw=True).ask, "Jam?")
     assert out["parsed"] == {"answer": "Answer to 'Jam?'", "confident": True}
-'''
+"""
 
 
 @pytest.fixture
@@ -121,19 +121,24 @@ def test_structured_output_records_replays_and_rerecords_the_same(stack: Stack) 
 
 def test_a_changed_schema_or_prompt_is_named(stack: Stack) -> None:
     stack.record()
-    stack.edit("test_structured", "    confident: bool\n\n\nclass DishDict",
-               "    confident: bool\n    spicy: bool = False\n\n\nclass DishDict")
+    stack.edit(
+        "test_structured",
+        "    confident: bool\n\n\nclass DishDict",
+        "    confident: bool\n    spicy: bool = False\n\n\nclass DishDict",
+    )
     stack.edit("test_structured", '"Stew?"', '"Stew!"')
     result = stack.replay()
     result.assert_outcomes(passed=2, failed=3)  # (Dish is the schema of two tests)
     text = result.stdout.str()
-    assert ("root['kwargs']['response_format']: the JSON schema of test_structured.Dish changed: "
-            "properties.spicy added") in text, text
+    assert (
+        "root['kwargs']['response_format']: the JSON schema of test_structured.Dish changed: "
+        "properties.spicy added"
+    ) in text, text
     assert "root['kwargs']['tools'][0]['function']['parameters']['properties']['spicy']" in text
     assert "root['input'][1].content: 'Stew?' -> 'Stew!'" in text, text
 
 
-OTHER_MODELS = '''
+OTHER_MODELS = """
 
 @pytest.fixture
 def _claude_over_the_fake_service(monkeypatch):
@@ -187,7 +192,7 @@ def test_claude_function_calling_parse_failure(replay):
 def test_responses_api_json_schema(replay):
     out = replay.run(ResponsesCook(DishDict, method="json_schema").ask, "Pie?")
     assert out["confident"] and out["answer"].startswith("Answer to 'Pie?'"), out
-'''
+"""
 
 
 def test_chat_anthropic_and_the_responses_api(make_stack) -> None:  # type: ignore[no-untyped-def]

@@ -96,7 +96,7 @@ def test_one_topic_more_is_a_call_its_branch_did_not_record(stack: Stack) -> Non
         ]
     )
     text = result.stdout.str()
-    assert "-> 'summarise dune'" not in text and "HumanMessage(content=\"reduce" not in text
+    assert "-> 'summarise dune'" not in text and 'HumanMessage(content="reduce' not in text
 
 
 def test_one_topic_less_is_the_reduce_calls_delta(stack: Stack) -> None:

@@ -16,24 +16,40 @@ import pytest
 
 from .harness import Stack
 
-MOCK = ('{"llm": ["langchain_openai.ChatOpenAI.invoke", "langchain_openai.ChatOpenAI.ainvoke"], '
-        '"tool": ["langgraph_functional_agent.lookup", "langgraph_functional_agent.flaky_lookup"]}')
+MOCK = (
+    '{"llm": ["langchain_openai.ChatOpenAI.invoke", "langchain_openai.ChatOpenAI.ainvoke"], '
+    '"tool": ["langgraph_functional_agent.lookup", "langgraph_functional_agent.flaky_lookup"]}'
+)
 
 CASES = {
-    "slow_tasks": ("replay.run(app.Researcher(app.make_slow_llm()).run, TOPICS)",
-                   "result.startswith(\"Answer to 'summarise\")"),
-    "retry_tool": ("replay.run(app.Researcher(app.make_llm(), retry=True).run, TOPICS)",
-                   "result.startswith(\"Answer to 'summarise\")"),
-    "approvals": ("replay.run(app.Researcher(app.make_llm()).approve_all, TOPICS, 'ok')",
-                  "result.startswith(\"Answer to 'summarise\")"),
-    "cache": ("replay.run(app.Researcher(app.make_llm(), cache=True).run_twice_cached, TOPICS)",
-              "result[0] == result[1]"),
-    "human": ("replay.run(app.Researcher(app.make_llm()).run_with_human, TOPICS, 'shorter', 'ok')",
-              "'rewrite' in result"),
-    "async": ("asyncio.run(replay.run(app.Researcher(app.make_slow_llm()).arun, TOPICS))",
-              "result.startswith(\"Answer to 'summarise\")"),
-    "astream": ("asyncio.run(replay.run(app.Researcher(app.make_slow_llm()).astream, TOPICS))",
-                "result[-1][0] == 'updates'"),
+    "slow_tasks": (
+        "replay.run(app.Researcher(app.make_slow_llm()).run, TOPICS)",
+        'result.startswith("Answer to \'summarise")',
+    ),
+    "retry_tool": (
+        "replay.run(app.Researcher(app.make_llm(), retry=True).run, TOPICS)",
+        'result.startswith("Answer to \'summarise")',
+    ),
+    "approvals": (
+        "replay.run(app.Researcher(app.make_llm()).approve_all, TOPICS, 'ok')",
+        'result.startswith("Answer to \'summarise")',
+    ),
+    "cache": (
+        "replay.run(app.Researcher(app.make_llm(), cache=True).run_twice_cached, TOPICS)",
+        "result[0] == result[1]",
+    ),
+    "human": (
+        "replay.run(app.Researcher(app.make_llm()).run_with_human, TOPICS, 'shorter', 'ok')",
+        "'rewrite' in result",
+    ),
+    "async": (
+        "asyncio.run(replay.run(app.Researcher(app.make_slow_llm()).arun, TOPICS))",
+        'result.startswith("Answer to \'summarise")',
+    ),
+    "astream": (
+        "asyncio.run(replay.run(app.Researcher(app.make_slow_llm()).astream, TOPICS))",
+        "result[-1][0] == 'updates'",
+    ),
 }
 
 MODULE_TASK = """
@@ -144,8 +160,11 @@ def test_pdb_opens_in_the_task_that_made_the_changed_call(stack: Stack) -> None:
     stack.write_test("functional", TEST.format(mock=MOCK, call=call, check=check))
     stack.record()
     # (one task's prompt only: which of several diverging tasks fails first is the threads')
-    stack.edit("langgraph_functional_agent", 'return ask(f"research {topic}: {found}")',
-               'return ask(f"{\'study\' if topic == \'cats\' else \'research\'} {topic}: {found}")')
+    stack.edit(
+        "langgraph_functional_agent",
+        'return ask(f"research {topic}: {found}")',
+        "return ask(f\"{'study' if topic == 'cats' else 'research'} {topic}: {found}\")",
+    )
     child = stack.pytester.spawn_pytest("--pdb", expect_timeout=60)
     child.expect(r"langgraph_functional_agent\.py\(\d+\)ask\(\)")
     child.expect(r"\(Pdb\)")

@@ -46,7 +46,6 @@ def test_edited_then_time_travel(replay):
 """
 
 
-
 @pytest.fixture
 def stack(make_stack) -> Stack:
     stack = make_stack("langchain_agent", "langgraph_hitl_agent")

@@ -211,7 +211,7 @@ class Router:
         return out["structured_response"]
 '''
 
-TESTS = '''
+TESTS = """
 
 # (a node's plain llm.invoke(messages) passes no config: nothing to leave out)
 @pytest.mark.replay("goldens/route_flights.ckpt", mock=MOCK)
@@ -256,7 +256,7 @@ def test_async_tools_in_a_streamed_subgraph(replay):
 def test_create_agent_response_format(replay):
     out = replay.run(Router(app.make_llm()).structured, "Soup?")
     assert out == Dish(answer="Answer to 'Soup?'", confident=True)
-'''
+"""
 
 
 @pytest.fixture
@@ -280,8 +280,9 @@ def test_an_edited_question_resume_value_or_injected_value_is_named(stack: Stack
     stack.edit("test_routing", '"stay in Oslo"', '"fly to Oslo"')  # now routed to flights
     stack.edit("test_routing", '{"stars": 4}', '{"stars": 5}')
     stack.edit("test_routing", 'router.approve, "Paris", "yes"', 'router.approve, "Paris", "no"')
-    stack.edit("test_routing", "    confident: bool\n",
-               "    confident: bool\n    spicy: bool = False\n")
+    stack.edit(
+        "test_routing", "    confident: bool\n", "    confident: bool\n    spicy: bool = False\n"
+    )
     result = stack.replay()
     result.assert_outcomes(passed=1, failed=5)
     text = result.stdout.str()
@@ -291,7 +292,6 @@ def test_an_edited_question_resume_value_or_injected_value_is_named(stack: Stack
         "replay diverged at call #2 to langgraph_agent.lookup",
         "root['query']: 'Lisbon #1 with 4 stars' -> 'Lisbon #1 with 5 stars'",
         "root['query']: 'Paris #0: yes' -> 'Paris #0: no'",
-        "root['kwargs']['response_format']['json_schema']['schema']['properties']['spicy']: "
-        "added",
+        "root['kwargs']['response_format']['json_schema']['schema']['properties']['spicy']: added",
     ):
         assert line in text, (line, text)

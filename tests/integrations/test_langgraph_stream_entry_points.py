@@ -14,7 +14,7 @@ import pytest
 
 from .harness import Stack
 
-AGENT = '''
+AGENT = """
 import langgraph_agent as app
 
 
@@ -51,18 +51,25 @@ async def events(question):
             answer = event["data"]["output"]["answer"]
     return answer
 
-'''
+"""
 
 CASES = {
-    "values": ("replay.run(entry.values, QUESTION)",
-               "result[0].startswith(\"Answer to 'merge\") and result[1] == 5"),
-    "typed_parts": ("replay.run(entry.typed_parts, QUESTION)",
-                    "result[0].startswith(\"Answer to 'merge\") "
-                    "and result[1] == ['updates', 'values']"),
-    "batch": ("replay.run(entry.batch, QUESTION)",
-              "len(result) == 2 and 'by night' in result[1] and 'by night' not in result[0]"),
-    "astream_events": ("asyncio.run(replay.run(entry.events, QUESTION))",
-                       "result.startswith(\"Answer to 'merge\")"),
+    "values": (
+        "replay.run(entry.values, QUESTION)",
+        'result[0].startswith("Answer to \'merge") and result[1] == 5',
+    ),
+    "typed_parts": (
+        "replay.run(entry.typed_parts, QUESTION)",
+        "result[0].startswith(\"Answer to 'merge\") and result[1] == ['updates', 'values']",
+    ),
+    "batch": (
+        "replay.run(entry.batch, QUESTION)",
+        "len(result) == 2 and 'by night' in result[1] and 'by night' not in result[0]",
+    ),
+    "astream_events": (
+        "asyncio.run(replay.run(entry.events, QUESTION))",
+        'result.startswith("Answer to \'merge")',
+    ),
 }
 
 TEST = """

@@ -217,8 +217,10 @@ def test_a_blocked_handshake_of_an_mcp_client_names_send_discover(
     result = _run(stack, "-k", "handshake_unmocked")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
-        ["*It is the MCP client (mcp.client.streamable_http) *; mcp 2's mcp.Client connects "
-         "with mcp.ClientSession.send_discover, and with initialize where the server is older)*"]
+        [
+            "*It is the MCP client (mcp.client.streamable_http) *; mcp 2's mcp.Client connects "
+            "with mcp.ClientSession.send_discover, and with initialize where the server is older)*"
+        ]
     )
 
 

@@ -227,7 +227,11 @@ def test_a_streams_golden_holds_no_header_describing_the_recording_machine(stack
     (``User-Agent``, ``X-Stainless-OS``, ``X-Stainless-Runtime-Version``, ...): the same agent
     re-recorded on a teammate's Mac, on another Python or after an SDK upgrade changed the
     call's answer in the golden (the summary said ``llm call #1 ... answer``)."""
-    stack.write_test("sdk_streaming", HEADER + SCENARIOS["sdk_streaming"] + f"""
+    stack.write_test(
+        "sdk_streaming",
+        HEADER
+        + SCENARIOS["sdk_streaming"]
+        + f"""
 @pytest.mark.replay("goldens/sdk_stream_request.ckpt", mock={{"llm": "{CREATE}"}})
 def test_request(replay, openai_client):
     def sent(question):
@@ -239,12 +243,18 @@ def test_request(replay, openai_client):
         return [text, request.method, str(request.url), request.headers["content-type"]]
     assert replay.run(sent, "Ferries?")[1:] == [
         "POST", "https://api.openai.com/v1/chat/completions", "application/json"]
-""")
+""",
+    )
     stack.record()
     for golden in stack.goldens():
         text = golden.read_text().lower()
-        for header in ("user-agent", "x-stainless-os", "x-stainless-runtime-version",
-                       "x-stainless-package-version", "x-stainless-arch"):
+        for header in (
+            "user-agent",
+            "x-stainless-os",
+            "x-stainless-runtime-version",
+            "x-stainless-package-version",
+            "x-stainless-arch",
+        ):
             assert f'"{header}"' not in text, f"{golden.name} holds {header}"
     stack.replay_passes()
     before = [golden.read_text() for golden in stack.goldens()]
@@ -267,8 +277,14 @@ def test_an_sdk_errors_golden_holds_no_header_describing_the_recording_machine(
     (golden,) = stack.goldens()
     text = golden.read_text().lower()
     assert '"retry-after"' in text  # (the error's response is there, its headers too)
-    for header in ("user-agent", "x-stainless-os", "x-stainless-runtime-version",
-                   "x-stainless-package-version", "x-stainless-arch", "x-stainless-lang"):
+    for header in (
+        "user-agent",
+        "x-stainless-os",
+        "x-stainless-runtime-version",
+        "x-stainless-package-version",
+        "x-stainless-arch",
+        "x-stainless-lang",
+    ):
         assert f'"{header}"' not in text, f"{golden.name} holds {header}"
     stack.replay_passes()
     before = golden.read_text()
@@ -301,13 +317,15 @@ def test_edited_system_prompt_fails_naming_the_call_and_the_text(stack: Stack) -
     stack.write_test("sdk_sync", HEADER + SCENARIOS["sdk_sync"])
     stack.record()
     stack.replay_passes()
-    stack.edit("openai_agent", "You are a concise travel assistant.",
-               "You are a verbose travel agent.")
+    stack.edit(
+        "openai_agent", "You are a concise travel assistant.", "You are a verbose travel agent."
+    )
     result = stack.replay()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*ReplayDivergenceError*Completions.create*"])
-    result.stdout.fnmatch_lines(["*You are a concise travel assistant.*"
-                                 "You are a verbose travel agent.*"])
+    result.stdout.fnmatch_lines(
+        ["*You are a concise travel assistant.*You are a verbose travel agent.*"]
+    )
 
 
 CHAINED_TURNS = f"""
@@ -665,7 +683,10 @@ def test_a_response_format_class_defined_in_the_test_is_named_with_the_fix(
     JSON schema (no import path names it): its schema is not compared. The warning named its
     metaclass ("a pydantic._internal._model_construction.ModelMetaclass value") and advised
     registering an encoder for it; it names the class and the fix, moving it to module level."""
-    stack.write_test("local_format", HEADER + f"""
+    stack.write_test(
+        "local_format",
+        HEADER
+        + f"""
 from pydantic import BaseModel
 
 
@@ -680,15 +701,19 @@ def test_it(replay, openai_client):
             model=app.MODEL, messages=app.messages_for("Lisbon?"), response_format=Answer)
         return completion.choices[0].message.parsed.confident
     assert replay.run(structured, openai_client) is True
-""")
+""",
+    )
     result = stack.try_record()
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines([
-        "*UnencodableValueWarning: storing the repr of the class "
-        "test_local_format.test_it.<locals>.Answer at response_format in the arguments of "
-        f"call #1 to {PARSE}: it is defined inside a function, so no import path names it and "
-        "a replay compares it by its type only (not its JSON schema). Define it at module level*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*UnencodableValueWarning: storing the repr of the class "
+            "test_local_format.test_it.<locals>.Answer at response_format in the arguments of "
+            f"call #1 to {PARSE}: it is defined inside a function, so no import path names it "
+            "and a replay compares it by its type only (not its JSON schema). Define it at module "
+            "level*",
+        ]
+    )
     result.stdout.no_fnmatch_line("*ModelMetaclass*")
 
 
@@ -701,41 +726,57 @@ def test_the_client_inside_an_attribute_of_a_plain_agent_is_its_own_on_replay(
     stack.write_test("deps", HEADER + SCENARIOS["client_in_attribute_no_get_state"])
     stack.record()
     stack.replay_passes()
-    stack.edit("test_deps", "app.DepsAgent(openai_client)",
-               "app.DepsAgent(openai_client.with_options(base_url='https://eu.api.openai.com/v1'))")
+    stack.edit(
+        "test_deps",
+        "app.DepsAgent(openai_client)",
+        "app.DepsAgent(openai_client.with_options(base_url='https://eu.api.openai.com/v1'))",
+    )
     result = stack.replay()
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*ReplayDivergenceError*Completions.create*",
-                                 "*base_url*https://eu.api.openai.com/v1/*"])
+    result.stdout.fnmatch_lines(
+        ["*ReplayDivergenceError*Completions.create*", "*base_url*https://eu.api.openai.com/v1/*"]
+    )
 
 
 def test_the_client_a_plain_agent_holds_is_its_own_on_replay(stack: Stack) -> None:
     """An agent with no get_state() keeps the test's client when the recorded state is loaded
     (its settings compared at each call, its transport used): before, the client rebuilt from
     the golden replaced it, so a changed base_url went unnoticed."""
-    stack.write_test("client_in_self_no_get_state",
-                     HEADER + SCENARIOS["client_in_self_no_get_state"])
+    stack.write_test(
+        "client_in_self_no_get_state", HEADER + SCENARIOS["client_in_self_no_get_state"]
+    )
     stack.record()
     stack.replay_passes()
-    stack.edit("test_client_in_self_no_get_state", "agent = app.PlainAgent(openai_client)",
-               "agent = app.PlainAgent(openai_client.with_options("
-               "base_url='https://eu.api.openai.com/v1'))\n    client = agent.client")
-    stack.edit("test_client_in_self_no_get_state", "assert isinstance(agent.client, openai.OpenAI)",
-               "assert agent.client is client")
+    stack.edit(
+        "test_client_in_self_no_get_state",
+        "agent = app.PlainAgent(openai_client)",
+        "agent = app.PlainAgent(openai_client.with_options("
+        "base_url='https://eu.api.openai.com/v1'))\n    client = agent.client",
+    )
+    stack.edit(
+        "test_client_in_self_no_get_state",
+        "assert isinstance(agent.client, openai.OpenAI)",
+        "assert agent.client is client",
+    )
     result = stack.replay()
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*ReplayDivergenceError*Completions.create*",
-                                 "*base_url*https://eu.api.openai.com/v1/*"])
+    result.stdout.fnmatch_lines(
+        ["*ReplayDivergenceError*Completions.create*", "*base_url*https://eu.api.openai.com/v1/*"]
+    )
 
 
 def test_swapped_calls_to_different_targets_fail(stack: Stack) -> None:
-    stack.write_test("research", HEADER + """
+    stack.write_test(
+        "research",
+        HEADER
+        + """
 @pytest.mark.replay("goldens/research.ckpt",
                     mock={"llm": "openai_agent.ask", "tool": "openai_agent.lookup"})
 def test_it(replay, openai_client):
     agent = app.ChatAgent(openai_client)
     assert replay.run(agent.research, "Lyon") == "Answer to 'Lyon'"
-""")
+""",
+    )
     stack.record()
     stack.replay_passes()
     stack.edit("openai_agent", 'ORDER = "llm-first"', 'ORDER = "tool-first"')
@@ -830,17 +871,20 @@ def test_a_base_url_a_ci_runner_sets_in_openai_base_url_is_named_as_the_cause(
     gateway), the replay diverged on the client's base_url and said "The prompt or arguments
     changed. If the change is intended, re-record", a golden that would diverge on each
     laptop."""
-    stack.write_test("client_in_self_no_get_state",
-                     HEADER + SCENARIOS["client_in_self_no_get_state"])
+    stack.write_test(
+        "client_in_self_no_get_state", HEADER + SCENARIOS["client_in_self_no_get_state"]
+    )
     stack.record()
     monkeypatch.setenv("OPENAI_BASE_URL", "https://llm-gateway.ci.example/v1")
     result = stack.replay()
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines([
-        "*base_url: 'https://api.openai.com/v1/' -> 'https://llm-gateway.ci.example/v1/'*",
-        "*Only a value of an environment variable differs: where the recording has "
-        "'https://api.openai.com/v1', this run has $OPENAI_BASE_URL*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*base_url: 'https://api.openai.com/v1/' -> 'https://llm-gateway.ci.example/v1/'*",
+            "*Only a value of an environment variable differs: where the recording has "
+            "'https://api.openai.com/v1', this run has $OPENAI_BASE_URL*",
+        ]
+    )
     result.stdout.no_fnmatch_line("*The prompt or arguments changed*")
 
 
@@ -864,7 +908,14 @@ def test_a_session_after_the_sdk_was_imported_again_replays_through_its_patch(
 LAZY_CODEC_MODULES = tuple(
     f"pytest_clearstone.codec.{name}"
     for name in (
-        "compare", "library", "clients", "http", "models", "mappings", "files", "requests_http",
+        "compare",
+        "library",
+        "clients",
+        "http",
+        "models",
+        "mappings",
+        "files",
+        "requests_http",
     )
 )
 
@@ -896,8 +947,6 @@ def test_a_session_after_the_codecs_library_support_was_imported_again_replays(
         codec.forget_previous_session()
 
 
-
-
 @pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
 def test_a_stream_that_breaks_replays_its_chunks_then_the_same_error(
     stack: Stack, is_async: bool
@@ -913,7 +962,10 @@ def test_a_stream_that_breaks_replays_its_chunks_then_the_same_error(
     loop = "async for" if is_async else "for"
     define = "async def" if is_async else "def"
     wait = "await " if is_async else ""
-    stack.write_test("broken", HEADER + f"""
+    stack.write_test(
+        "broken",
+        HEADER
+        + f"""
 @pytest.mark.replay("goldens/broken.ckpt", mock={{"llm": "{create}"}})
 def test_it(replay, {client}):
     {define} read(client):
@@ -928,8 +980,10 @@ def test_it(replay, {client}):
         return parts
     parts = {run}
     assert len(parts) == 4 and parts[-1] == "lost: APIConnectionError", parts
-""")
+""",
+    )
     stack.roundtrip()
+
 
 @pytest.mark.parametrize("wrapper", ["with_raw_response", "with_streaming_response"])
 def test_a_raw_response_is_refused_naming_the_wrapper_and_a_fix_for_the_sdk_user(
@@ -945,24 +999,31 @@ def test_a_raw_response_is_refused_naming_the_wrapper_and_a_fix_for_the_sdk_user
         else "client.chat.completions.with_streaming_response.create(model=app.MODEL, "
         "messages=m).__enter__()"
     )
-    stack.write_test("raw", HEADER + f"""
+    stack.write_test(
+        "raw",
+        HEADER
+        + f"""
 @pytest.mark.replay("goldens/raw.ckpt", mock={{"llm": "{CREATE}"}})
 def test_it(replay, openai_client):
     def headers(client):
         m = app.messages_for("Lisbon?")
         return dict({call}.headers)
     replay.run(headers, openai_client)
-""")
+""",
+    )
     result = stack.try_record()
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines([
-        f"*cannot serialise the answer of call #1 to {CREATE}*raw response*.{wrapper}*"
-        "Mock a function of your own that makes this call and returns what the agent reads*"
-        "under LangChain*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            f"*cannot serialise the answer of call #1 to {CREATE}*raw response*.{wrapper}*"
+            "Mock a function of your own that makes this call and returns what the agent reads*"
+            "under LangChain*",
+        ]
+    )
     # openai has a legacy response: the wrapper named is the one the agent used, not "either"
     result.stdout.no_fnmatch_line("*(or .with_streaming_response)*")
     assert not stack.goldens()
+
 
 def test_the_headers_of_a_raw_response_record_and_replay_from_a_wrapper_of_ones_own(
     stack: Stack,
@@ -972,7 +1033,10 @@ def test_the_headers_of_a_raw_response_record_and_replay_from_a_wrapper_of_ones_
     The headers were refused in turn ("only its repr could be stored ... mock the function under
     this one", the SDK method that was refused first); they are stored as their (name, value)
     pairs and come back as the same class."""
-    stack.write_test("raw_headers", HEADER + """
+    stack.write_test(
+        "raw_headers",
+        HEADER
+        + """
 import httpx2
 
 
@@ -991,7 +1055,8 @@ def test_it(replay, openai_client):
     request_id, took, completion_id = replay.run(agent, openai_client)
     assert request_id.startswith("req_") and took == "12"
     assert completion_id == "chatcmpl-" + request_id[4:]
-""")
+""",
+    )
     stack.roundtrip()
     text = stack.goldens()[0].read_text()
     assert '"__cs__": "http_headers"' in text and '"x-request-id"' in text
@@ -1007,7 +1072,10 @@ def test_the_raw_response_view_as_the_mock_target_is_refused_naming_the_method(
     with a function: the agent's ``with_raw_response.create(...)`` failed with "AttributeError:
     'function' object has no attribute 'create'". It is refused before the test runs, naming the
     method to mock; no golden is written."""
-    stack.write_test("raw_view", HEADER + f"""
+    stack.write_test(
+        "raw_view",
+        HEADER
+        + f"""
 @pytest.mark.replay("goldens/raw.ckpt", mock={{"llm": "{RAW_VIEW}"}})
 def test_it(replay, openai_client):
     def headers(client):
@@ -1015,13 +1083,16 @@ def test_it(replay, openai_client):
         return dict(client.chat.completions.with_raw_response.create(model=app.MODEL,
                                                                     messages=m).headers)
     replay.run(headers, openai_client)
-""")
+""",
+    )
     result = stack.try_record()
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines([
-        f"*mock target '{RAW_VIEW}' cannot be patched: it is a cached_property*give the method "
-        f"the agent calls on that value, for this SDK '{CREATE}'*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            f"*mock target '{RAW_VIEW}' cannot be patched: it is a cached_property*give the method "
+            f"the agent calls on that value, for this SDK '{CREATE}'*",
+        ]
+    )
     result.stdout.no_fnmatch_line("*AttributeError*")
     assert not stack.goldens()
 
@@ -1043,10 +1114,16 @@ def azure_client():
 @pytest.mark.parametrize(
     ("old", "new", "changed"),
     [
-        ('azure_deployment="travel-mini"', 'azure_deployment="travel-large"',
-         "*root[[]'self'[]].client.base_url: *travel-mini/' -> *travel-large/'*"),
-        ('api_version="2024-10-21"', 'api_version="2025-04-01"',
-         "*root[[]'self'[]].client.api_version: '2024-10-21' -> '2025-04-01'*"),
+        (
+            'azure_deployment="travel-mini"',
+            'azure_deployment="travel-large"',
+            "*root[[]'self'[]].client.base_url: *travel-mini/' -> *travel-large/'*",
+        ),
+        (
+            'api_version="2024-10-21"',
+            'api_version="2025-04-01"',
+            "*root[[]'self'[]].client.api_version: '2024-10-21' -> '2025-04-01'*",
+        ),
     ],
     ids=["deployment", "api_version"],
 )
@@ -1057,13 +1134,18 @@ def test_an_azure_agent_replays_and_a_changed_deployment_or_api_version_diverges
     as a placeholder compared by type only: moving the agent to another deployment or API
     version replayed green. The resource is stored by its client's reference, which holds the
     base URL (the deployment in it) and the API version, so each of them diverges."""
-    stack.write_test("azure", HEADER + AZURE + f"""
+    stack.write_test(
+        "azure",
+        HEADER
+        + AZURE
+        + f"""
 @pytest.mark.replay("goldens/azure.ckpt", mock={{"llm": "{CREATE}"}})
 def test_it(replay, azure_client):
     agent = app.ChatAgent(azure_client)
     response = replay.run(agent.complete, "Flights to Lisbon?")
     assert response.choices[0].message.content == "Answer to 'Flights to Lisbon?'"
-""")
+""",
+    )
     stack.roundtrip()
     stack.edit("test_azure", old, new)
     result = stack.replay()
@@ -1075,13 +1157,18 @@ def test_an_azure_client_in_the_state_records_and_replays(stack: Stack) -> None:
     """An agent holding an ``openai.AzureOpenAI`` in ``self.client`` (no ``get_state()``) was
     refused: the client is stored as a reference (its base URL, API version, timeout and
     retries, never its key) and the agent keeps the test's client on replay."""
-    stack.write_test("azure", HEADER + AZURE + f"""
+    stack.write_test(
+        "azure",
+        HEADER
+        + AZURE
+        + f"""
 @pytest.mark.replay("goldens/azure.ckpt", mock={{"llm": "{CREATE}"}})
 def test_it(replay, azure_client):
     agent = app.PlainAgent(azure_client)
     assert replay.run(agent.answer, "Visa for Japan?") == "Answer to 'Visa for Japan?'"
     assert agent.client is azure_client
-""")
+""",
+    )
     stack.roundtrip()
     (golden,) = stack.goldens()
     client = json.loads(golden.read_text())["agent"]["state"]["client"]
@@ -1096,7 +1183,10 @@ def test_an_async_raw_response_of_a_function_of_ones_own_names_the_async_http_se
     """A function of one's own (no ``Async`` in its path) returns the ``AsyncAPIResponse`` of
     the async client's ``.with_streaming_response``: the fix names the async HTTP client's
     ``send``, which that client calls, not the sync one's, which would record nothing."""
-    stack.write_test("raw", HEADER + """
+    stack.write_test(
+        "raw",
+        HEADER
+        + """
 async def raw(client):
     m = app.messages_for("Lisbon?")
     async with client.chat.completions.with_streaming_response.create(
@@ -1109,7 +1199,8 @@ def test_it(replay, async_openai_client):
     async def headers(client):
         return dict((await raw(client)).headers)
     asyncio.run(replay.run(headers, async_openai_client))
-""")
+""",
+    )
     result = stack.try_record()
     result.assert_outcomes(failed=1)
     out = " ".join(result.stdout.str().split())

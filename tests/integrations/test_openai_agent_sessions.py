@@ -195,9 +195,7 @@ def test_it(replay):
 """
 
 #: the SDK methods, and a function of the agent's returning the stream one of them answered
-MOCKS = (
-    '["SESSIONS.Sessions.create", "SESSIONS.AsyncSessions.create", "sessions_agent.opened"]'
-)
+MOCKS = '["SESSIONS.Sessions.create", "SESSIONS.AsyncSessions.create", "sessions_agent.opened"]'
 TYPES = [
     "agent.session.turn.created",
     "agent.session.turn.output_text.delta",
@@ -262,7 +260,10 @@ def test_a_streamed_agent_session_records_and_replays_its_final_result(
         text = golden.read_text()
         assert "AgentSessionEventStream" in text, function
         assert "agent.session.turn.item.done" in text or function in (
-            "partly", "async_partly", "dropped"), function
+            "partly",
+            "async_partly",
+            "dropped",
+        ), function
         json.loads(text)
         first[function] = golden.read_bytes()
     rerecorded = stack.pytester.runpytest_subprocess("--clearstone-record")
@@ -372,8 +373,9 @@ def test_the_session_stream_helper_is_refused_naming_the_methods_it_sends_throug
     stack: Stack = make_stack()  # type: ignore[operator]
     _write(stack, "helper", [ANSWER])
     source = (stack.path / "test_it.py").read_text()
-    stack.write_test("it", source.replace(MOCKS.replace("SESSIONS", SESSIONS),
-                                          f'"{SESSIONS}.Sessions.stream"'))
+    stack.write_test(
+        "it", source.replace(MOCKS.replace("SESSIONS", SESSIONS), f'"{SESSIONS}.Sessions.stream"')
+    )
     refused = stack.try_record()
     refused.assert_outcomes(failed=1)
     assert not stack.last_log or not any(line["openai"] for line in stack.last_log)

@@ -10,7 +10,7 @@ import openai  # noqa: F401  (imported once here, so the in-process inner runs r
 
 from .harness import Stack
 
-AGENT = '''
+AGENT = """
 def guarded(client, text):
     check = client.moderations.create(model="omni-moderation-latest", input=text)
     result = check.results[0]
@@ -23,7 +23,7 @@ def guarded(client, text):
     return {"answer": answer.choices[0].message.content,
             "self_harm": result.categories.self_harm,
             "types": result.category_applied_input_types.self_harm_intent}
-'''
+"""
 
 TEST = """
 import pytest

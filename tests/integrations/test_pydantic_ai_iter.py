@@ -103,28 +103,56 @@ async def stream_structured(question):
 '''
 
 CASES = {
-    "iter": (REQUEST, "asyncio.run(replay.run(iter_agent.iterate, QUESTION))",
-             "result[0].startswith(\"Answer to 'Egypt' using\") and result[1][-1] == 'End'"),
-    "iter_next": (REQUEST, "asyncio.run(replay.run(iter_agent.step, QUESTION))",
-                  "result[0].startswith(\"Answer to 'Egypt' using\") "
-                  "and result[1][0] == 'UserPromptNode'"),
-    "iter_stopped_early": (REQUEST, "asyncio.run(replay.run(iter_agent.first_answer, QUESTION))",
-                           "result == ['search_flights', 'search_hotels']"),
-    "run_stream_sync": (ACREATE, "replay.run(iter_agent.stream_sync, QUESTION)",
-                        "result == \"Answer to 'Egypt'\""),
-    "output_tool": (REQUEST, "replay.run(iter_agent.structured, QUESTION, 'tool')",
-                    "isinstance(result, iter_agent.Exhibit)"),
-    "output_native": (REQUEST, "replay.run(iter_agent.structured, QUESTION, 'native')",
-                      "isinstance(result, iter_agent.Exhibit) and result.confident"),
-    "output_prompted": (REQUEST, "replay.run(iter_agent.structured, QUESTION, 'prompted')",
-                        "isinstance(result, iter_agent.Exhibit) and result.confident"),
-    "tool_model_retry": (REQUEST, "replay.run(iter_agent.tool_retry, QUESTION)",
-                         "'Name a period too' in result"),
-    "output_validator_retry": (REQUEST, "replay.run(iter_agent.validated, QUESTION)",
-                               "'Say more' in result"),
-    "run_stream_output": (ACREATE,
-                          "asyncio.run(replay.run(iter_agent.stream_structured, QUESTION))",
-                          "isinstance(result, iter_agent.Exhibit) and result.confident"),
+    "iter": (
+        REQUEST,
+        "asyncio.run(replay.run(iter_agent.iterate, QUESTION))",
+        "result[0].startswith(\"Answer to 'Egypt' using\") and result[1][-1] == 'End'",
+    ),
+    "iter_next": (
+        REQUEST,
+        "asyncio.run(replay.run(iter_agent.step, QUESTION))",
+        "result[0].startswith(\"Answer to 'Egypt' using\") and result[1][0] == 'UserPromptNode'",
+    ),
+    "iter_stopped_early": (
+        REQUEST,
+        "asyncio.run(replay.run(iter_agent.first_answer, QUESTION))",
+        "result == ['search_flights', 'search_hotels']",
+    ),
+    "run_stream_sync": (
+        ACREATE,
+        "replay.run(iter_agent.stream_sync, QUESTION)",
+        "result == \"Answer to 'Egypt'\"",
+    ),
+    "output_tool": (
+        REQUEST,
+        "replay.run(iter_agent.structured, QUESTION, 'tool')",
+        "isinstance(result, iter_agent.Exhibit)",
+    ),
+    "output_native": (
+        REQUEST,
+        "replay.run(iter_agent.structured, QUESTION, 'native')",
+        "isinstance(result, iter_agent.Exhibit) and result.confident",
+    ),
+    "output_prompted": (
+        REQUEST,
+        "replay.run(iter_agent.structured, QUESTION, 'prompted')",
+        "isinstance(result, iter_agent.Exhibit) and result.confident",
+    ),
+    "tool_model_retry": (
+        REQUEST,
+        "replay.run(iter_agent.tool_retry, QUESTION)",
+        "'Name a period too' in result",
+    ),
+    "output_validator_retry": (
+        REQUEST,
+        "replay.run(iter_agent.validated, QUESTION)",
+        "'Say more' in result",
+    ),
+    "run_stream_output": (
+        ACREATE,
+        "asyncio.run(replay.run(iter_agent.stream_structured, QUESTION))",
+        "isinstance(result, iter_agent.Exhibit) and result.confident",
+    ),
 }
 
 TEST = """

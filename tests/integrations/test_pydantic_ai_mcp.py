@@ -35,7 +35,7 @@ if __name__ == "__main__":
     server.run()
 '''
 
-AGENT = '''
+AGENT = """
 import os
 import sys
 
@@ -74,7 +74,7 @@ class Guide:
         result = await self.agent.run(question)
         self.answers.append(result.output)
         return result.output
-'''
+"""
 
 TESTS = """
 import asyncio
@@ -95,7 +95,9 @@ def test_toolset(replay):
     assert answer == "Answer to 'Vermeer' using collection: 10 exhibits about Vermeer #0"
 """
 
-HTTP_TESTS = TESTS.split("@pytest.mark.replay")[0] + """
+HTTP_TESTS = (
+    TESTS.split("@pytest.mark.replay")[0]
+    + """
 @pytest.mark.replay(mock={"llm": "pydantic_ai.models.openai.OpenAIChatModel.request",
                           "tool": SESSION})
 def test_toolset_http(replay):
@@ -103,6 +105,7 @@ def test_toolset_http(replay):
     answer = asyncio.run(replay.run(guide.ask, "Vermeer"))
     assert answer == "Answer to 'Vermeer' using collection: 10 exhibits about Vermeer #0"
 """
+)
 
 
 @pytest.fixture

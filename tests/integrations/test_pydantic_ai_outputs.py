@@ -15,7 +15,7 @@ import pydantic_ai.models.openai  # noqa: F401
 
 from .harness import Stack
 
-AGENT = '''
+AGENT = """
 import dataclasses
 
 import pydantic
@@ -106,7 +106,7 @@ def with_deps():
         return output
 
     return curator
-'''
+"""
 
 TESTS = '''
 
@@ -186,8 +186,11 @@ def test_an_edited_question_deps_value_or_output_class_is_named(stack: Stack) ->
     stack.record()
     stack.edit("test_outputs", 'Visitor("Ann", "French")', 'Visitor("Ann", "German")')
     stack.edit("test_outputs", '"Oslo")\n    assert out ==', '"Bodo")\n    assert out ==')
-    stack.edit("test_outputs", "class Refusal(pydantic.BaseModel):\n    reason: str",
-               "class Refusal(pydantic.BaseModel):\n    reason: str\n    polite: bool = True")
+    stack.edit(
+        "test_outputs",
+        "class Refusal(pydantic.BaseModel):\n    reason: str",
+        "class Refusal(pydantic.BaseModel):\n    reason: str\n    polite: bool = True",
+    )
     stack.edit("test_outputs", "Words(text.split())", "Words(text.lower().split())")
     result = stack.replay()
     result.assert_outcomes(passed=2, failed=4)
@@ -204,7 +207,7 @@ def test_an_edited_question_deps_value_or_output_class_is_named(stack: Stack) ->
         assert line in text, (line, text)
 
 
-STREAM_ON_CLAUDE = '''
+STREAM_ON_CLAUDE = """
 
 async def stream(question):
     agent = Agent(anthropic_model(), system_prompt=app.SYSTEM, output_type=NativeOutput(Exhibit))
@@ -217,7 +220,7 @@ async def stream(question):
 def test_stream(replay):
     out = asyncio.run(replay.run(stream, "Oslo"))
     assert out == Exhibit(answer="Answer to 'Oslo'", confident=True), out
-'''
+"""
 
 
 def test_a_stream_on_anthropic_model_under_the_sdk_s_messages_names_its_beta_messages(

@@ -15,27 +15,44 @@ import pytest
 
 from .harness import Stack
 
-MOCK = ('{"llm": "pydantic_ai.models.openai.OpenAIChatModel.request", '
-        '"tool": "pydantic_graph_agent.lookup"}')
+MOCK = (
+    '{"llm": "pydantic_ai.models.openai.OpenAIChatModel.request", '
+    '"tool": "pydantic_graph_agent.lookup"}'
+)
 
 CASES = {
-    "run": ("asyncio.run(replay.run(app.Planner(app.make_model()).run, QUESTION))",
-            "result.startswith(\"Answer to 'answer Answer to 'plan\")"),
-    "iter": ("asyncio.run(replay.run(app.Planner(app.make_model()).iterate, QUESTION))",
-             "result.startswith(\"Answer to 'answer Answer to 'plan\")"),
-    "next": ("asyncio.run(replay.run(app.Planner(app.make_model()).step, QUESTION))",
-             "result.startswith(\"Answer to 'answer Answer to 'plan\")"),
-    "map": ("asyncio.run(replay.run(app.Mapper(app.make_slow_model()).run, TOPICS))",
-            "result.startswith(\"Answer to 'merge Answer to 'summarise\")"),
-    "map_two_steps": ("asyncio.run(replay.run(app.Mapper(app.make_slow_model()).run, TOPICS, "
-                      "True))",
-                      "result.startswith(\"Answer to 'merge Answer to 'polish\")"),
-    "stream_step": ("asyncio.run(replay.run(app.Mapper(app.make_model()).streamed, TOPICS))",
-                    "result.startswith(\"Answer to 'merge Answer to 'summarise\")"),
-    "drafts": ("asyncio.run(replay.run(app.Mapper(app.make_staggered_model()).drafts, TOPICS))",
-               "len(result) == 4"),
-    "broadcast": ("asyncio.run(replay.run(app.Mapper(app.make_model()).broadcast, QUESTION))",
-                  "len(result) == 2"),
+    "run": (
+        "asyncio.run(replay.run(app.Planner(app.make_model()).run, QUESTION))",
+        "result.startswith(\"Answer to 'answer Answer to 'plan\")",
+    ),
+    "iter": (
+        "asyncio.run(replay.run(app.Planner(app.make_model()).iterate, QUESTION))",
+        "result.startswith(\"Answer to 'answer Answer to 'plan\")",
+    ),
+    "next": (
+        "asyncio.run(replay.run(app.Planner(app.make_model()).step, QUESTION))",
+        "result.startswith(\"Answer to 'answer Answer to 'plan\")",
+    ),
+    "map": (
+        "asyncio.run(replay.run(app.Mapper(app.make_slow_model()).run, TOPICS))",
+        "result.startswith(\"Answer to 'merge Answer to 'summarise\")",
+    ),
+    "map_two_steps": (
+        "asyncio.run(replay.run(app.Mapper(app.make_slow_model()).run, TOPICS, True))",
+        "result.startswith(\"Answer to 'merge Answer to 'polish\")",
+    ),
+    "stream_step": (
+        "asyncio.run(replay.run(app.Mapper(app.make_model()).streamed, TOPICS))",
+        "result.startswith(\"Answer to 'merge Answer to 'summarise\")",
+    ),
+    "drafts": (
+        "asyncio.run(replay.run(app.Mapper(app.make_staggered_model()).drafts, TOPICS))",
+        "len(result) == 4",
+    ),
+    "broadcast": (
+        "asyncio.run(replay.run(app.Mapper(app.make_model()).broadcast, QUESTION))",
+        "len(result) == 2",
+    ),
 }
 
 TEST = """
@@ -80,7 +97,7 @@ def test_a_graph_records_replays_and_names_an_edited_prompt(stack: Stack, case: 
     assert "'Egypt' -> 'Rome'" in out or "Egypt' -> '" in out, out
 
 
-STEPS = '''
+STEPS = """
 from pydantic_graph import GraphBuilder, StepContext, reduce_list_append
 
 import pydantic_graph_agent as app
@@ -119,7 +136,7 @@ graph = g.build()
 
 async def run(topics):
     return await graph.run(inputs=topics)
-'''
+"""
 
 STEP_TEST = """
 import asyncio

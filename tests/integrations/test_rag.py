@@ -85,9 +85,11 @@ def test_an_edited_document_question_or_scoring_is_named(stack: Stack) -> None:
     result = stack.replay()
     result.assert_outcomes(failed=4)
     out = " ".join(result.stdout.str().split())
-    for target in ("call #1 to langchain_openai.OpenAIEmbeddings.embed_documents",
-                   "call #1 to openai.resources.embeddings.Embeddings.create",
-                   "call #1 to pydantic_ai.models.openai.OpenAIChatModel.request"):
+    for target in (
+        "call #1 to langchain_openai.OpenAIEmbeddings.embed_documents",
+        "call #1 to openai.resources.embeddings.Embeddings.create",
+        "call #1 to pydantic_ai.models.openai.OpenAIChatModel.request",
+    ):
         assert f"replay diverged at {target}" in out, out
     assert out.count("'Basil goes in pesto with pine nuts.' -> 'Basil goes in pesto.'") >= 3, out
     assert "'A creamy rice dish?' -> 'A creamy rice pudding?'" in out, out

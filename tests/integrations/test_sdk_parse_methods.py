@@ -82,17 +82,28 @@ def stream_claude(client, question):
 CASES = {
     "openai": ("openai.resources.responses.Responses.parse", "ask_openai", "openai_client"),
     "openai_async": (
-        "openai.resources.responses.AsyncResponses.parse", "aask_openai", "async_openai_client"),
+        "openai.resources.responses.AsyncResponses.parse",
+        "aask_openai",
+        "async_openai_client",
+    ),
     "anthropic": ("anthropic.resources.messages.Messages.parse", "ask_claude", "anthropic_client"),
     "anthropic_async": (
-        "anthropic.resources.messages.AsyncMessages.parse", "aask_claude",
-        "async_anthropic_client"),
+        "anthropic.resources.messages.AsyncMessages.parse",
+        "aask_claude",
+        "async_anthropic_client",
+    ),
     # the structured stream helpers: the SDK method they send by (openai), a function of one's
     # own reading the stream (anthropic, whose helper posts the request itself)
     "openai_chat_stream": (
-        "openai.resources.chat.completions.Completions.create", "stream_chat", "openai_client"),
+        "openai.resources.chat.completions.Completions.create",
+        "stream_chat",
+        "openai_client",
+    ),
     "openai_responses_stream": (
-        "openai.resources.responses.Responses.create", "stream_responses", "openai_client"),
+        "openai.resources.responses.Responses.create",
+        "stream_responses",
+        "openai_client",
+    ),
     "anthropic_stream": ("parse_agent.read_claude_stream", "stream_claude", "anthropic_client"),
 }
 

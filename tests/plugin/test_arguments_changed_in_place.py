@@ -89,8 +89,7 @@ def test_the_ignore_fix_keeps_the_paths_the_ini_option_gives(pytester: pytest.Py
         """,
     )
     pytester.makeini(
-        "[pytest]\nclearstone_ignore =\n    options.n\n"
-        "filterwarnings =\n    always::UserWarning\n"
+        "[pytest]\nclearstone_ignore =\n    options.n\nfilterwarnings =\n    always::UserWarning\n"
     )
     result = pytester.runpytest("--clearstone-record", "-p", "no:randomly")
     result.assert_outcomes(passed=1, warnings=1)

@@ -99,8 +99,13 @@ def run(q):
 """
 
 MOCK = {
-    "tool": ["app.tools.search", "app.tools.asearch", "app.tools.greet", "app.tools.lookup",
-             "app.tools.recipes"],
+    "tool": [
+        "app.tools.search",
+        "app.tools.asearch",
+        "app.tools.greet",
+        "app.tools.lookup",
+        "app.tools.recipes",
+    ],
 }
 
 TEST = f"""

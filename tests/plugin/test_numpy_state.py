@@ -81,7 +81,6 @@ def test_an_unchanged_numpy_state_replays_and_a_changed_cell_is_named(
     assert "differ in their stored forms" not in out
 
 
-
 def test_a_matrix_kept_in_another_dtype_is_named_by_its_dtype(pytester: pytest.Pytester) -> None:
     """The agent changed to keep its matrix as float64 (``np.asarray`` without ``dtype=``): the
     values are the float32 ones, so the delta showed two arrays alike with "(ndarray) ->
@@ -97,6 +96,7 @@ def test_a_matrix_kept_in_another_dtype_is_named_by_its_dtype(pytester: pytest.P
     out = " ".join(changed.stdout.str().split())
     assert "the replayed final state differs" in out, out
     assert "(ndarray of float32) -> " in out and "(ndarray of float64)" in out, out
+
 
 FRAME_APP = """
 import pandas as pd

@@ -80,10 +80,9 @@ def test_the_retried_error_is_the_last_recorded_calls_after_one_that_answered(
 ) -> None:
     # the tool's first recorded call answered (Porto), its last ones raised a Down with no
     # message (Lisbon): the error names that last call's error, as "app.Down" alone
-    app = (
-        APP.replace('raise Down(f"no weather for {city}")', "raise Down()")
-        .replace("    time.sleep(0.2)\n", '    if city == "Porto":\n        return "sunny"\n'
-                 "    time.sleep(0.2)\n")
+    app = APP.replace('raise Down(f"no weather for {city}")', "raise Down()").replace(
+        "    time.sleep(0.2)\n",
+        '    if city == "Porto":\n        return "sunny"\n    time.sleep(0.2)\n',
     )
     pytester.syspathinsert()
     pytester.makepyfile(

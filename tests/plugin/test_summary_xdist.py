@@ -168,9 +168,7 @@ def test_selecting_by_node_id_does_not_list_other_goldens(project, pytester):
     result.stdout.no_fnmatch_line("*no collected test uses*")
 
 
-def test_prune_deletes_the_goldens_of_a_suite_no_test_of_which_uses_one_any_more(
-    project, pytester
-):
+def test_prune_deletes_the_goldens_of_a_suite_no_test_of_which_uses_one_any_more(project, pytester):
     project.record().assert_outcomes(passed=1)
     goldens = sorted((pytester.path / "goldens").rglob("*.ckpt"))
     assert goldens

@@ -97,8 +97,7 @@ def test_a_golden_recorded_before_replays_as_recorded_error_saying_to_re_record(
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
-            "*RecordedError: pydantic_core.ValidationError: 2 validation errors "
-            "for WeatherArgs*",
+            "*RecordedError: pydantic_core.ValidationError: 2 validation errors for WeatherArgs*",
             "*replayed as RecordedError: the golden holds its message only, not its title and "
             "line errors*; an except clause for that class does not catch it. To replay it as "
             "itself, re-record the test (pytest --clearstone-record)*",

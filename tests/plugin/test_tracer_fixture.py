@@ -465,8 +465,6 @@ def test_a_secret_value_seen_in_the_run_is_withheld_from_the_spans_of_a_test_not
     assert spans["crm"].output == "token [REDACTED]"
 
 
-
-
 def test_a_secret_a_user_span_of_a_recording_held_is_kept_out_of_its_golden(pytester):
     # a user span of a recording passes through the recording's own redaction: a value it
     # replaced (under a secret key) is a secret the golden is checked for, so the agent's

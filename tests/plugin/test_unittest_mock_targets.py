@@ -315,8 +315,7 @@ def test_a_target_patched_in_the_test_body_is_named_when_the_replay_made_no_call
     pytester.makepyfile(
         test_body=BODY_ON_REPLAY.replace(
             "(replay, fake_complete)", "(replay, monkeypatch, stop_patches)"
-        )
-        .replace(
+        ).replace(
             '    assert replay.run(app.Bot().ask_function, "capital of France?") == "Paris"\n',
             body + "\n",
         )

@@ -222,16 +222,22 @@ def test_recording_under_dist_each_counts_the_workers_a_tx_spec_multiplies(proje
     assert project.golden.exists() == before
 
 
-def test_a_crashed_recording_that_pytest_rerunfailures_runs_again_is_listed_once(
-    project, pytester
-):
+def test_a_crashed_recording_that_pytest_rerunfailures_runs_again_is_listed_once(project, pytester):
     # pytest-rerunfailures runs a test whose worker crashed again: the crash of an attempt it
     # runs again is no test's last word, so a test crashing on each attempt is listed once
     pytest.importorskip("pytest_rerunfailures")
     pytester.makepyfile(test_agent=CRASHING)
     result = pytester.runpytest_subprocess(
-        *LEAN_ARGS, "-p", "rerunfailures", "-n", "2", "--reruns", "1", "--clearstone-record",
-        "-p", "no:randomly",
+        *LEAN_ARGS,
+        "-p",
+        "rerunfailures",
+        "-n",
+        "2",
+        "--reruns",
+        "1",
+        "--clearstone-record",
+        "-p",
+        "no:randomly",
     )
     crashed = "  test_agent.py::test_crash: its xdist worker crashed while the test ran"
     result.stdout.fnmatch_lines(["goldens not written (the old file, if any, stays):", crashed])

@@ -560,9 +560,7 @@ def test_coverage_goes_on_measuring_after_a_session(
 
 
 @pytest.mark.parametrize("commands", ["c\n", "q\n", "n\nq\n", "restart\nc\n"])
-def test_a_session_leaves_the_trace_function_it_found(
-    research: ModuleType, commands: str
-) -> None:
+def test_a_session_leaves_the_trace_function_it_found(research: ModuleType, commands: str) -> None:
     # Expected: the profiler's or coverage tool's trace function installed before the session
     # is installed after it, however the session ends; it was removed
     calls: list[str] = []

@@ -209,6 +209,7 @@ def test_the_rest_under_more_parents_than_are_named_is_counted_as_elsewhere() ->
         "1 under root['y'], 1 elsewhere (-vv shows all)"
     )
 
+
 def test_a_few_changes_have_no_summary() -> None:
     delta = StateDelta(_history(40), _history(40, "!"))
     assert len(delta.lines) == 40

@@ -425,8 +425,7 @@ def test_a_missing_checkpoint_names_each_path_once_and_says_none_is_saved(
         CheckpointManager(".").load_checkpoint("nothing_here")
     assert info.value.tried == [Path("nothing_here"), Path("nothing_here.ckpt")]
     assert str(info.value) == (
-        "checkpoint not found; tried: nothing_here, nothing_here.ckpt. "
-        "Saved checkpoints: none in ."
+        "checkpoint not found; tried: nothing_here, nothing_here.ckpt. Saved checkpoints: none in ."
     )
 
 

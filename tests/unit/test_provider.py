@@ -692,7 +692,6 @@ def test_spans_of_a_pool_s_workers_are_written_before_the_pool_is_terminated(
         "        return i * 2\n"
     )
     if where == "main module":  # (a spawned worker imports it before it starts)
-
         script = tmp_path / f"{module}.py"
         script.write_text(
             script.read_text()

@@ -17,16 +17,23 @@ BUSY_MODEL = "claude-opus-5-busy"  # the fake service answers 429 for it
 SYSTEM = "You are a careful research assistant."
 
 TOOLS = [
-    {"name": name, "description": f"Look up {name}.",
-     "input_schema": {"type": "object", "properties": {"query": {"type": "string"}},
-                      "required": ["query"]}}
+    {
+        "name": name,
+        "description": f"Look up {name}.",
+        "input_schema": {
+            "type": "object",
+            "properties": {"query": {"type": "string"}},
+            "required": ["query"],
+        },
+    }
     for name in ("search_papers", "search_news")
 ]
 
 
 def ask_claude(client: anthropic.Anthropic, question: str) -> str:
-    message = client.messages.create(model=MODEL, max_tokens=256, system=SYSTEM,
-                                     messages=[{"role": "user", "content": question}])
+    message = client.messages.create(
+        model=MODEL, max_tokens=256, system=SYSTEM, messages=[{"role": "user", "content": question}]
+    )
     return message.content[0].text
 
 
@@ -53,9 +60,13 @@ class ResearchAgent:
         self.output_tokens = state["output_tokens"]
 
     def _ask(self, question: str, model: str = MODEL, **extra: Any) -> anthropic.types.Message:
-        return self.client.messages.create(model=model, max_tokens=256, system=SYSTEM,
-                                           messages=[{"role": "user", "content": question}],
-                                           **extra)
+        return self.client.messages.create(
+            model=model,
+            max_tokens=256,
+            system=SYSTEM,
+            messages=[{"role": "user", "content": question}],
+            **extra,
+        )
 
     def message(self, question: str) -> anthropic.types.Message:
         message = self._ask(question)
@@ -65,8 +76,11 @@ class ResearchAgent:
 
     async def amessage(self, question: str) -> str:
         message = await self.client.messages.create(
-            model=MODEL, max_tokens=256, system=SYSTEM,
-            messages=[{"role": "user", "content": question}])
+            model=MODEL,
+            max_tokens=256,
+            system=SYSTEM,
+            messages=[{"role": "user", "content": question}],
+        )
         self.notes.append({"q": question, "a": message.content[0].text})
         return message.content[0].text
 
@@ -85,8 +99,12 @@ class ResearchAgent:
     async def astream(self, question: str) -> str:
         text = []
         stream = await self.client.messages.create(
-            model=MODEL, max_tokens=256, system=SYSTEM,
-            messages=[{"role": "user", "content": question}], stream=True)
+            model=MODEL,
+            max_tokens=256,
+            system=SYSTEM,
+            messages=[{"role": "user", "content": question}],
+            stream=True,
+        )
         async with stream:
             async for event in stream:
                 if event.type == "content_block_delta" and event.delta.type == "text_delta":
@@ -97,16 +115,28 @@ class ResearchAgent:
 
     def with_tools(self, question: str) -> str:
         messages: list[dict[str, Any]] = [{"role": "user", "content": question}]
-        first = self.client.messages.create(model=MODEL, max_tokens=256, system=SYSTEM,
-                                            messages=messages, tools=TOOLS)
-        messages.append({"role": "assistant",
-                         "content": [b.model_dump(exclude_none=True) for b in first.content]})
-        results = [{"type": "tool_result", "tool_use_id": block.id,
-                    "content": lookup(block.name, block.input["query"])}
-                   for block in first.content if block.type == "tool_use"]
+        first = self.client.messages.create(
+            model=MODEL, max_tokens=256, system=SYSTEM, messages=messages, tools=TOOLS
+        )
+        messages.append(
+            {
+                "role": "assistant",
+                "content": [b.model_dump(exclude_none=True) for b in first.content],
+            }
+        )
+        results = [
+            {
+                "type": "tool_result",
+                "tool_use_id": block.id,
+                "content": lookup(block.name, block.input["query"]),
+            }
+            for block in first.content
+            if block.type == "tool_use"
+        ]
         messages.append({"role": "user", "content": results})
-        final = self.client.messages.create(model=MODEL, max_tokens=256, system=SYSTEM,
-                                            messages=messages, tools=TOOLS)
+        final = self.client.messages.create(
+            model=MODEL, max_tokens=256, system=SYSTEM, messages=messages, tools=TOOLS
+        )
         answer = final.content[0].text
         self.notes.append({"q": question, "a": answer, "tools": len(results)})
         return answer
@@ -115,8 +145,13 @@ class ResearchAgent:
         try:
             message = self._ask(question, model=BUSY_MODEL)
         except anthropic.RateLimitError as exc:
-            self.notes.append({"error": exc.status_code, "request_id": exc.request_id,
-                               "type": exc.body["error"]["type"]})
+            self.notes.append(
+                {
+                    "error": exc.status_code,
+                    "request_id": exc.request_id,
+                    "type": exc.body["error"]["type"],
+                }
+            )
             message = self._ask(question)
         self.notes.append({"q": question, "a": message.content[0].text})
         return message.content[0].text
@@ -135,7 +170,11 @@ class PlainAgent:
         self.answers: list[str] = []
 
     def answer(self, question: str) -> str:
-        message = self.client.messages.create(model=MODEL, max_tokens=256, system=SYSTEM,
-                                              messages=[{"role": "user", "content": question}])
+        message = self.client.messages.create(
+            model=MODEL,
+            max_tokens=256,
+            system=SYSTEM,
+            messages=[{"role": "user", "content": question}],
+        )
         self.answers.append(message.content[0].text)
         return message.content[0].text

@@ -48,16 +48,24 @@ class Forecaster:
 
     def forecast(self, question: str) -> str:
         runner = self.client.beta.messages.tool_runner(
-            model=MODEL, max_tokens=256, system=SYSTEM, tools=[get_weather],
-            messages=[{"role": "user", "content": question}])
+            model=MODEL,
+            max_tokens=256,
+            system=SYSTEM,
+            tools=[get_weather],
+            messages=[{"role": "user", "content": question}],
+        )
         final = runner.until_done()
         self.log.append(final.content[-1].text)
         return self.log[-1]
 
     async def aforecast(self, question: str) -> str:
         runner = self.client.beta.messages.tool_runner(
-            model=MODEL, max_tokens=256, system=SYSTEM, tools=[aget_weather],
-            messages=[{"role": "user", "content": question}])
+            model=MODEL,
+            max_tokens=256,
+            system=SYSTEM,
+            tools=[aget_weather],
+            messages=[{"role": "user", "content": question}],
+        )
         final = await runner.until_done()
         self.log.append(final.content[-1].text)
         return self.log[-1]

@@ -23,9 +23,13 @@ SYSTEM = "You are a helpful cooking assistant."
 
 def make_llm(temperature: float = 0.2, model: str = MODEL) -> ChatOpenAI:
     """The model, its HTTP answered by the fake service (the key comes from OPENAI_API_KEY)."""
-    return ChatOpenAI(model=model, temperature=temperature, max_retries=0,
-                      http_client=services.OPENAI.client(),
-                      http_async_client=services.OPENAI.async_client())
+    return ChatOpenAI(
+        model=model,
+        temperature=temperature,
+        max_retries=0,
+        http_client=services.OPENAI.client(),
+        http_async_client=services.OPENAI.async_client(),
+    )
 
 
 def ask_model(llm: ChatOpenAI, question: str) -> str:
@@ -92,8 +96,9 @@ class ChefAgent:
         first = model.invoke(messages)
         messages.append(first)
         for call in first.tool_calls:
-            messages.append(ToolMessage(tools[call["name"]].invoke(call["args"]),
-                                        tool_call_id=call["id"]))
+            messages.append(
+                ToolMessage(tools[call["name"]].invoke(call["args"]), tool_call_id=call["id"])
+            )
         final = model.invoke(messages)
         self.history.append({"q": question, "a": final.content, "tools": len(first.tool_calls)})
         return final.content

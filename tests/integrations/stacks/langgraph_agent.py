@@ -62,8 +62,14 @@ def build_graph(llm: Any, parallel: bool = True, busy_plan: str | None = None) -
             try:
                 return {"plan": ask(f"plan {state['question']}", busy)}
             except openai.RateLimitError as exc:
-                ERRORS.append({"type": type_name(exc), "status": exc.status_code,
-                               "code": exc.code, "request_id": exc.request_id})
+                ERRORS.append(
+                    {
+                        "type": type_name(exc),
+                        "status": exc.status_code,
+                        "code": exc.code,
+                        "request_id": exc.request_id,
+                    }
+                )
         return {"plan": ask(f"plan {state['question']}", planner)}
 
     def flights(state: TripState) -> dict[str, Any]:
@@ -121,8 +127,11 @@ def build_tool_graph(llm: Any, checkpointer: Any = None) -> Any:
 
     def run_tools(state: ChatState) -> dict[str, Any]:
         calls = state["messages"][-1].tool_calls
-        return {"messages": [ToolMessage(tools[c["name"]].invoke(c["args"]), tool_call_id=c["id"])
-                             for c in calls]}
+        return {
+            "messages": [
+                ToolMessage(tools[c["name"]].invoke(c["args"]), tool_call_id=c["id"]) for c in calls
+            ]
+        }
 
     def route(state: ChatState) -> str:
         return "tools" if state["messages"][-1].tool_calls else END
@@ -149,8 +158,14 @@ class TripAgent:
 
     def plan(self, question: str) -> str:
         result = self.graph.invoke({"question": question, "notes": []})
-        self.trips.append({"q": question, "plan": result["plan"], "answer": result["answer"],
-                           "notes": sorted(result["notes"])})
+        self.trips.append(
+            {
+                "q": question,
+                "plan": result["plan"],
+                "answer": result["answer"],
+                "notes": sorted(result["notes"]),
+            }
+        )
         return result["answer"]
 
     async def aplan(self, question: str) -> str:
@@ -161,8 +176,7 @@ class TripAgent:
     def stream_plan(self, question: str) -> str:
         """The planner streamed: one update per node, the answer from ``merge``'s."""
         nodes, answer = [], ""
-        for chunk in self.graph.stream({"question": question, "notes": []},
-                                       stream_mode="updates"):
+        for chunk in self.graph.stream({"question": question, "notes": []}, stream_mode="updates"):
             for node, update in chunk.items():
                 nodes.append(node)
                 answer = update.get("answer", answer)
@@ -220,11 +234,14 @@ class ToolAgent:
     def run(self, question: str) -> str:
         result = self.graph.invoke({"messages": [SystemMessage(SYSTEM), HumanMessage(question)]})
         messages = result["messages"]
-        self.runs.append({
-            "q": question, "a": messages[-1].content,
-            "kinds": [type(m).__name__ for m in messages],
-            "tools": [c["name"] for m in messages for c in getattr(m, "tool_calls", [])],
-        })
+        self.runs.append(
+            {
+                "q": question,
+                "a": messages[-1].content,
+                "kinds": [type(m).__name__ for m in messages],
+                "tools": [c["name"] for m in messages for c in getattr(m, "tool_calls", [])],
+            }
+        )
         return messages[-1].content
 
 

@@ -112,8 +112,12 @@ class _Slow(httpx2.AsyncBaseTransport):
 
 
 def make_slow_llm() -> ChatOpenAI:
-    return ChatOpenAI(model="gpt-4o-mini", temperature=0.2, max_retries=0,
-                      http_async_client=httpx2.AsyncClient(transport=_Slow()))
+    return ChatOpenAI(
+        model="gpt-4o-mini",
+        temperature=0.2,
+        max_retries=0,
+        http_async_client=httpx2.AsyncClient(transport=_Slow()),
+    )
 
 
 def build_drafts(llm: Any) -> Any:

@@ -59,8 +59,15 @@ def flaky_lookup(kind: str, query: str) -> str:
     return lookup(kind, query)
 
 
-def build(llm: Any, *, use_async: bool = False, retry: bool = False, cache: bool = False,
-          human: bool = False, approvals: bool = False) -> Any:
+def build(
+    llm: Any,
+    *,
+    use_async: bool = False,
+    retry: bool = False,
+    cache: bool = False,
+    human: bool = False,
+    approvals: bool = False,
+) -> Any:
     def ask(text: str) -> str:
         return str(llm.invoke([SystemMessage(SYSTEM), HumanMessage(text)]).content)
 
@@ -69,8 +76,9 @@ def build(llm: Any, *, use_async: bool = False, retry: bool = False, cache: bool
 
     policy: dict[str, Any] = {}
     if retry:
-        policy["retry_policy"] = RetryPolicy(max_attempts=2, initial_interval=0.01, jitter=False,
-                                             retry_on=Flaky)
+        policy["retry_policy"] = RetryPolicy(
+            max_attempts=2, initial_interval=0.01, jitter=False, retry_on=Flaky
+        )
     if cache:
         policy["cache_policy"] = CachePolicy()
 
@@ -108,6 +116,7 @@ def build(llm: Any, *, use_async: bool = False, retry: bool = False, cache: bool
         options["cache"] = InMemoryCache()
 
     if use_async:
+
         @entrypoint(**options)
         async def aworkflow(topics: list[str], *, previous: list[str] | None = None) -> Any:
             notes = [await f for f in [aresearch(t) for t in topics]]
@@ -154,8 +163,9 @@ class Researcher:
     def run_twice_cached(self, topics: list[str]) -> list[str]:
         """The same topics on two threads: the second run's research tasks hit the cache."""
         workflow = build(self.llm, **self.options)
-        answers = [workflow.invoke(topics, {"configurable": {"thread_id": f"t{i}"}})
-                   for i in range(2)]
+        answers = [
+            workflow.invoke(topics, {"configurable": {"thread_id": f"t{i}"}}) for i in range(2)
+        ]
         self.runs.append({"topics": topics, "answers": answers})
         return answers
 
@@ -163,8 +173,9 @@ class Researcher:
         workflow = build(self.llm, human=True, **self.options)
         out = workflow.invoke(topics, THREAD)
         for verdict in verdicts:
-            chunk = [c for c in workflow.stream(Command(resume=verdict), THREAD,
-                                                stream_mode="updates")]
+            chunk = [
+                c for c in workflow.stream(Command(resume=verdict), THREAD, stream_mode="updates")
+            ]
             self.runs.append({"asked": out, "resumed": verdict})
             out = chunk
         answer = workflow.get_state(THREAD).values
@@ -204,8 +215,12 @@ class Researcher:
 
     async def astream(self, topics: list[str]) -> list[Any]:
         workflow = build(self.llm, use_async=True, **self.options)
-        chunks = [[mode, chunk] async for mode, chunk in
-                  workflow.astream(topics, THREAD, stream_mode=["updates", "custom"])]
+        chunks = [
+            [mode, chunk]
+            async for mode, chunk in workflow.astream(
+                topics, THREAD, stream_mode=["updates", "custom"]
+            )
+        ]
         self.runs.append({"topics": topics, "chunks": chunks})
         return chunks
 
@@ -242,6 +257,10 @@ class _Slow(httpx2.AsyncBaseTransport, httpx2.BaseTransport):
 
 
 def make_slow_llm() -> ChatOpenAI:
-    return ChatOpenAI(model="gpt-4o-mini", temperature=0.2, max_retries=0,
-                      http_client=httpx2.Client(transport=_Slow()),
-                      http_async_client=httpx2.AsyncClient(transport=_Slow()))
+    return ChatOpenAI(
+        model="gpt-4o-mini",
+        temperature=0.2,
+        max_retries=0,
+        http_client=httpx2.Client(transport=_Slow()),
+        http_async_client=httpx2.AsyncClient(transport=_Slow()),
+    )

@@ -27,10 +27,18 @@ SYSTEM = "You are a concise travel assistant."
 ORDER = "llm-first"  # the sequential agent's order of calls; a mutation test flips it
 
 TOOLS = [
-    {"type": "function", "function": {
-        "name": name, "description": f"Search {name.split('_')[1]}.",
-        "parameters": {"type": "object", "properties": {"query": {"type": "string"}},
-                       "required": ["query"]}}}
+    {
+        "type": "function",
+        "function": {
+            "name": name,
+            "description": f"Search {name.split('_')[1]}.",
+            "parameters": {
+                "type": "object",
+                "properties": {"query": {"type": "string"}},
+                "required": ["query"],
+            },
+        },
+    }
     for name in ("search_flights", "search_hotels")
 ]
 
@@ -126,7 +134,9 @@ class ChatAgent(_Stateful):
 
     def stream(self, question: str) -> str:
         stream = self.client.chat.completions.create(
-            model=MODEL, messages=messages_for(question), stream=True,
+            model=MODEL,
+            messages=messages_for(question),
+            stream=True,
             stream_options={"include_usage": True},
         )
         parts = []
@@ -148,8 +158,14 @@ class ChatAgent(_Stateful):
             parts = [e.delta for e in stream if e.type == "content.delta"]
             final = stream.get_final_completion()
         answer = "".join(parts)
-        self.history.append({"q": question, "a": answer, "final": final.choices[0].message.content,
-                             "types": type_names(stream, final)})
+        self.history.append(
+            {
+                "q": question,
+                "a": answer,
+                "final": final.choices[0].message.content,
+                "types": type_names(stream, final),
+            }
+        )
         return answer
 
     def first_words(self, question: str, count: int = 2) -> str:
@@ -190,8 +206,9 @@ class ChatAgent(_Stateful):
                 model=BUSY_MODEL, messages=messages_for(question)
             )
         except openai.RateLimitError as exc:
-            self.history.append({"error": exc.status_code, "request_id": exc.request_id,
-                                 "code": exc.code})
+            self.history.append(
+                {"error": exc.status_code, "request_id": exc.request_id, "code": exc.code}
+            )
             response = self.client.chat.completions.create(
                 model=MODEL, messages=messages_for(question)
             )
@@ -236,27 +253,28 @@ class ToolAgent(_Stateful):
 
     def _first(self, question: str) -> tuple[list[dict[str, Any]], list[Any]]:
         messages = messages_for(question)
-        response = self.client.chat.completions.create(model=MODEL, messages=messages,
-                                                       tools=TOOLS)
+        response = self.client.chat.completions.create(model=MODEL, messages=messages, tools=TOOLS)
         message = response.choices[0].message
         messages.append(message.model_dump(exclude_none=True))
         return messages, list(message.tool_calls or [])
 
-    def _last(self, messages: list[dict[str, Any]], calls: list[Any],
-              results: list[dict[str, Any]]) -> str:
+    def _last(
+        self, messages: list[dict[str, Any]], calls: list[Any], results: list[dict[str, Any]]
+    ) -> str:
         for call, result in zip(calls, results, strict=True):
-            messages.append({"role": "tool", "tool_call_id": call.id,
-                             "content": json.dumps(result)})
-        response = self.client.chat.completions.create(model=MODEL, messages=messages,
-                                                       tools=TOOLS)
+            messages.append(
+                {"role": "tool", "tool_call_id": call.id, "content": json.dumps(result)}
+            )
+        response = self.client.chat.completions.create(model=MODEL, messages=messages, tools=TOOLS)
         answer = response.choices[0].message.content
         self.history.append({"q": question_of(messages), "tools": results, "a": answer})
         return answer
 
     def run(self, question: str) -> str:
         messages, calls = self._first(question)
-        results = [lookup(c.function.name, json.loads(c.function.arguments)["query"])
-                   for c in calls]
+        results = [
+            lookup(c.function.name, json.loads(c.function.arguments)["query"]) for c in calls
+        ]
         return self._last(messages, calls, results)
 
     def run_threaded(self, question: str) -> str:
@@ -312,25 +330,34 @@ class AsyncAgent(_Stateful):
         """The tool loop with the tools run concurrently under ``asyncio.gather``, and two
         questions asked concurrently."""
         messages = messages_for(question)
-        response = await self.client.chat.completions.create(model=MODEL, messages=messages,
-                                                             tools=TOOLS)
+        response = await self.client.chat.completions.create(
+            model=MODEL, messages=messages, tools=TOOLS
+        )
         message = response.choices[0].message
         messages.append(message.model_dump(exclude_none=True))
         calls = list(message.tool_calls or [])
-        results = await asyncio.gather(*(
-            alookup(c.function.name, json.loads(c.function.arguments)["query"]) for c in calls
-        ))
+        results = await asyncio.gather(
+            *(alookup(c.function.name, json.loads(c.function.arguments)["query"]) for c in calls)
+        )
         for call, result in zip(calls, results, strict=True):
-            messages.append({"role": "tool", "tool_call_id": call.id,
-                             "content": json.dumps(result)})
+            messages.append(
+                {"role": "tool", "tool_call_id": call.id, "content": json.dumps(result)}
+            )
         final, side = await asyncio.gather(
             self.client.chat.completions.create(model=MODEL, messages=messages, tools=TOOLS),
             self.client.chat.completions.create(
-                model=MODEL, messages=messages_for(f"one word for {question}")),
+                model=MODEL, messages=messages_for(f"one word for {question}")
+            ),
         )
         answer = final.choices[0].message.content
-        self.history.append({"q": question, "tools": list(results), "a": answer,
-                             "side": side.choices[0].message.content})
+        self.history.append(
+            {
+                "q": question,
+                "tools": list(results),
+                "a": answer,
+                "side": side.choices[0].message.content,
+            }
+        )
         return answer
 
 
@@ -342,8 +369,7 @@ class PlainAgent:
         self.history: list[dict[str, Any]] = []
 
     def answer(self, question: str) -> str:
-        response = self.client.chat.completions.create(model=MODEL,
-                                                       messages=messages_for(question))
+        response = self.client.chat.completions.create(model=MODEL, messages=messages_for(question))
         answer = response.choices[0].message.content
         self.history.append({"q": question, "a": answer})
         return answer
@@ -365,8 +391,9 @@ class DepsAgent:
         self.history: list[dict[str, Any]] = []
 
     def answer(self, question: str) -> str:
-        response = self.deps.client.chat.completions.create(model=MODEL,
-                                                            messages=messages_for(question))
+        response = self.deps.client.chat.completions.create(
+            model=MODEL, messages=messages_for(question)
+        )
         answer = response.choices[0].message.content
         self.history.append({"q": question, "a": answer})
         return answer

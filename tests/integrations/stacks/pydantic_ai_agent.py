@@ -46,6 +46,7 @@ def lookup(kind: str, query: str) -> str:
 def make_agent(model: Any, tools: bool = False) -> Agent:
     agent = Agent(model, system_prompt=SYSTEM)
     if tools:
+
         @agent.tool_plain
         def search_flights(query: str) -> str:
             """Search the collection."""
@@ -55,6 +56,7 @@ def make_agent(model: Any, tools: bool = False) -> Agent:
         def search_hotels(query: str) -> str:
             """Search the archive."""
             return lookup("archive", query)
+
     return agent
 
 
@@ -77,9 +79,14 @@ class Guide:
 
     def ask(self, question: str) -> str:
         result = self.agent.run_sync(question)
-        self.answers.append({"q": question, "a": result.output,
-                             "tokens": result.usage.total_tokens,
-                             "messages": [type(m).__name__ for m in result.all_messages()]})
+        self.answers.append(
+            {
+                "q": question,
+                "a": result.output,
+                "tokens": result.usage.total_tokens,
+                "messages": [type(m).__name__ for m in result.all_messages()],
+            }
+        )
         return result.output
 
     async def aask(self, question: str) -> str:
@@ -99,21 +106,36 @@ class Guide:
         try:
             result = busy.run_sync(question)
         except ModelHTTPError as exc:
-            self.answers.append({"q": question, "error": exc.status_code,
-                                 "rate_limit": isinstance(exc, ModelRateLimitError),
-                                 "model": exc.model_name})
+            self.answers.append(
+                {
+                    "q": question,
+                    "error": exc.status_code,
+                    "rate_limit": isinstance(exc, ModelRateLimitError),
+                    "model": exc.model_name,
+                }
+            )
             result = self.agent.run_sync(question)
-        self.answers.append({"q": question, "a": result.output,
-                             "messages": [type(m).__name__ for m in result.all_messages()]})
+        self.answers.append(
+            {
+                "q": question,
+                "a": result.output,
+                "messages": [type(m).__name__ for m in result.all_messages()],
+            }
+        )
         return result.output
 
     def ask_fallback_model(self, question: str) -> str:
         """pydantic-ai's ``FallbackModel``: the busy model first, then this guide's model."""
         agent = Agent(FallbackModel(make_busy_model(), self.agent.model), system_prompt=SYSTEM)
         result = agent.run_sync(question)
-        self.answers.append({"q": question, "a": result.output,
-                             "model": result.response.model_name,
-                             "messages": [type(m).__name__ for m in result.all_messages()]})
+        self.answers.append(
+            {
+                "q": question,
+                "a": result.output,
+                "model": result.response.model_name,
+                "messages": [type(m).__name__ for m in result.all_messages()],
+            }
+        )
         return result.output
 
     async def via_wrapper(self, question: str) -> str:

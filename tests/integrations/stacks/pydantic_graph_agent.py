@@ -64,8 +64,13 @@ def make_slow_model() -> OpenAIChatModel:
 
 #: seconds the staggered model takes to answer a prompt starting with these words
 #: (no two answers due at once, as above)
-STAGGER = {"draft alps": 0.6, "draft bees": 0.3, "draft cats": 0.15, "polish bees": 0.6,
-           "polish cats": 0.3}
+STAGGER = {
+    "draft alps": 0.6,
+    "draft bees": 0.3,
+    "draft cats": 0.15,
+    "polish bees": 0.6,
+    "polish cats": 0.3,
+}
 
 
 class _Staggered(httpx2.AsyncBaseTransport):
@@ -87,6 +92,7 @@ def lookup(kind: str, query: str) -> str:
 def make_agent(model: Any, tools: bool = False) -> Agent:
     agent = Agent(model, system_prompt=SYSTEM)
     if tools:
+
         @agent.tool_plain
         def search_flights(query: str) -> str:
             """Search the collection."""
@@ -96,6 +102,7 @@ def make_agent(model: Any, tools: bool = False) -> Agent:
         def search_hotels(query: str) -> str:
             """Search the archive."""
             return lookup("archive", query)
+
     return agent
 
 
@@ -219,8 +226,11 @@ def build_mapper(agent: Agent, polish: bool = False) -> Any:
     g.add(
         g.edge_from(g.start_node).to(split),
         g.edge_from(split).map().to(summarise),
-        *([g.edge_from(summarise).to(polish_step), g.edge_from(polish_step).to(collect)]
-          if polish else [g.edge_from(summarise).to(collect)]),
+        *(
+            [g.edge_from(summarise).to(polish_step), g.edge_from(polish_step).to(collect)]
+            if polish
+            else [g.edge_from(summarise).to(collect)]
+        ),
         g.edge_from(collect).to(merge),
         g.edge_from(merge).to(g.end_node),
     )

@@ -40,40 +40,55 @@ DOCS = [
 
 
 def make_embeddings() -> OpenAIEmbeddings:
-    return OpenAIEmbeddings(model="text-embedding-3-small", max_retries=0,
-                            check_embedding_ctx_length=False,
-                            http_client=services.OPENAI.client(),
-                            http_async_client=services.OPENAI.async_client())
+    return OpenAIEmbeddings(
+        model="text-embedding-3-small",
+        max_retries=0,
+        check_embedding_ctx_length=False,
+        http_client=services.OPENAI.client(),
+        http_async_client=services.OPENAI.async_client(),
+    )
 
 
 def make_llm() -> ChatOpenAI:
-    return ChatOpenAI(model="gpt-4o-mini", temperature=0, max_retries=0,
-                      http_client=services.OPENAI.client(),
-                      http_async_client=services.OPENAI.async_client())
+    return ChatOpenAI(
+        model="gpt-4o-mini",
+        temperature=0,
+        max_retries=0,
+        http_client=services.OPENAI.client(),
+        http_async_client=services.OPENAI.async_client(),
+    )
 
 
 def format_docs(docs: list[Document]) -> str:
     return "\n\n".join(doc.page_content for doc in docs)
 
 
-PROMPT = ChatPromptTemplate.from_messages([
-    ("system", "Answer from this context only:\n{context}"),
-    ("human", "{question}"),
-])
+PROMPT = ChatPromptTemplate.from_messages(
+    [
+        ("system", "Answer from this context only:\n{context}"),
+        ("human", "{question}"),
+    ]
+)
 
 
 def chain_answer(question: str) -> str:
     store = InMemoryVectorStore.from_texts(DOCS, make_embeddings())
     retriever = store.as_retriever(search_kwargs={"k": 1})
-    chain = ({"context": retriever | format_docs, "question": RunnablePassthrough()}
-             | PROMPT | make_llm() | StrOutputParser())
+    chain = (
+        {"context": retriever | format_docs, "question": RunnablePassthrough()}
+        | PROMPT
+        | make_llm()
+        | StrOutputParser()
+    )
     return chain.invoke(question)
 
 
 def agent_answer(question: str) -> dict[str, object]:
     store = InMemoryVectorStore(make_embeddings())
-    store.add_documents([Document(text, metadata={"n": i}) for i, text in enumerate(DOCS)],
-                        ids=[f"doc-{i}" for i in range(len(DOCS))])
+    store.add_documents(
+        [Document(text, metadata={"n": i}) for i, text in enumerate(DOCS)],
+        ids=[f"doc-{i}" for i in range(len(DOCS))],
+    )
 
     @tool
     def search_docs(query: str) -> str:
@@ -92,8 +107,10 @@ class Librarian:
         client = openai.AsyncOpenAI(http_client=services.OPENAI.async_client(), max_retries=0)
         provider = OpenAIProvider(openai_client=client)
         self.embedder = Embedder(OpenAIEmbeddingModel("text-embedding-3-small", provider=provider))
-        self.agent = Agent(OpenAIChatModel("gpt-4o-mini", provider=provider),
-                           instructions="Answer from the cookbook.")
+        self.agent = Agent(
+            OpenAIChatModel("gpt-4o-mini", provider=provider),
+            instructions="Answer from the cookbook.",
+        )
         self.agent.tool_plain(self.search)
         self.docs = list(docs)
         self.matrix = np.zeros((0, 0), dtype=np.float32)
@@ -109,8 +126,9 @@ class Librarian:
     async def search(self, query: str) -> str:
         """Search the cookbook."""
         asked = np.asarray((await self.embedder.embed_query(query)).embeddings[0])
-        self.scores = self.matrix @ asked / (
-            np.linalg.norm(self.matrix, axis=1) * np.linalg.norm(asked))
+        self.scores = (
+            self.matrix @ asked / (np.linalg.norm(self.matrix, axis=1) * np.linalg.norm(asked))
+        )
         return self.docs[int(np.argmax(self.scores))]
 
     async def ask(self, question: str) -> str:
