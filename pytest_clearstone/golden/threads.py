@@ -468,9 +468,9 @@ class ContextPropagation(Patches):
             return
         self._observing = True
         result = cast("Callable[..., Any]", Future.result)
-        stack.setattr(Future, "result", _propagating(_observing_result, result))
+        stack.setattr(Future, "result", _propagating(_observing, result))
         exception = cast("Callable[..., Any]", Future.exception)
-        stack.setattr(Future, "exception", _propagating(_observing_exception, exception))
+        stack.setattr(Future, "exception", _propagating(_observing, exception))
         join = threading.Thread.join
         stack.setattr(threading.Thread, "join", _propagating(_observing_join, join))
 
@@ -650,20 +650,14 @@ def _observe_ends() -> None:
         _active[-1].observe_ends()
 
 
-def _observing_result(original: Callable[..., Any]) -> Callable[..., Any]:
-    def result(self: Future[Any], timeout: float | None = None) -> Any:
+def _observing(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``Future.result`` or ``Future.exception`` (``original``), the job's end observed."""
+
+    def method(self: Future[Any], timeout: float | None = None) -> Any:
         __tracebackhide__ = True
         return _observed(self, original, timeout)
 
-    return named_after(result, original)
-
-
-def _observing_exception(original: Callable[..., Any]) -> Callable[..., Any]:
-    def exception(self: Future[Any], timeout: float | None = None) -> Any:
-        __tracebackhide__ = True
-        return _observed(self, original, timeout)
-
-    return named_after(exception, original)
+    return named_after(method, original)
 
 
 def _observed(
