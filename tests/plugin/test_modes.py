@@ -494,18 +494,20 @@ def test_the_summary_hint_of_a_run_given_packages_repeats_pyargs(
     pytester.syspathinsert()
     pytester.makepyfile(live=LIVE)
     pytester.mkdir("src")
-    package = pytester.mkpydir("src/agents")
+    package = pytester.mkpydir("src/cs_pyargs_agents")
     package.joinpath("test_agents.py").write_text(
         "import pytest\nimport live\n\n"
         '@pytest.mark.replay(mock={"llm": "live.complete"})\n'
         'def test_refund(replay):\n    replay.run(live.complete, "refund")\n'
     )
+    # (a package name no other test imports: one imported earlier in the process would be
+    # collected from where it was found then)
     pytester.syspathinsert(pytester.path / "src")
-    result = pytester.runpytest("--pyargs", "agents")
+    result = pytester.runpytest("--pyargs", "cs_pyargs_agents")
     result.assert_outcomes(failed=1)
     hint = (
         "hint: record the missing goldens with: pytest --clearstone-mode=record-missing "
-        "--pyargs agents (or --clearstone-mode=record-diverged); review with git diff"
+        "--pyargs cs_pyargs_agents (or --clearstone-mode=record-diverged); review with git diff"
     )
     assert hint in result.stdout.lines
     command = hint.split("with: ")[1].split(" (or")[0]
