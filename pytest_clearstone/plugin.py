@@ -20,7 +20,7 @@ import os
 import random
 import re
 import sys
-from collections.abc import Callable, Generator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
@@ -716,15 +716,24 @@ def _left_out(args: Sequence[object]) -> list[str]:
     t.py::test_slow``, ``--ignore=legacy``), as they were given."""
     import shlex
 
-    options: list[str] = []
+    return [
+        f"{name}{'=' if attached else ' '}{shlex.quote(value)}"
+        for name, value, attached in _valued_options(args, _LEAVING_OUT)
+    ]
+
+
+def _valued_options(
+    args: Sequence[object], names: Sequence[str]
+) -> Iterator[tuple[str, str, bool]]:
+    """The options of ``names`` in the command line ``args``, each as ``(name, value,
+    attached)``: its value given after ``=`` (``attached``) or as the next argument."""
     texts = iter(a for a in args if isinstance(a, str))
     for arg in texts:
-        if arg in _LEAVING_OUT:
-            options.append(f"{arg} {shlex.quote(next(texts, ''))}")
-        elif arg.partition("=")[0] in _LEAVING_OUT:
+        if arg in names:
+            yield arg, next(texts, ""), False
+        elif arg.partition("=")[0] in names:
             name, _, value = arg.partition("=")
-            options.append(f"{name}={shlex.quote(value)}")
-    return options
+            yield name, value, True
 
 
 #: the names ``-p`` loads the plugin by: its entry point's, its package's, its module's
@@ -756,15 +765,11 @@ def _doctest_options(args: Sequence[object]) -> list[str]:
     apply to a command run again anyway)."""
     import shlex
 
-    options: list[str] = []
-    texts = iter(a for a in args if isinstance(a, str))
-    for arg in texts:
-        if arg == "--doctest-modules" and arg not in options:
-            options.append(arg)
-        elif arg == "--doctest-glob":
-            options.append(f"--doctest-glob={shlex.quote(next(texts, ''))}")
-        elif arg.startswith("--doctest-glob="):
-            options.append(f"--doctest-glob={shlex.quote(arg.partition('=')[2])}")
+    options = ["--doctest-modules"] if "--doctest-modules" in args else []
+    options += [
+        f"--doctest-glob={shlex.quote(value)}"
+        for _, value, _ in _valued_options(args, ("--doctest-glob",))
+    ]
     return options
 
 
