@@ -21,12 +21,15 @@ when a violation was recorded (see ``CONFTEST`` in ``harness.py``).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
+import heapq
 import json
 import os
 import re
 import struct
+from collections.abc import Callable
 from typing import Any
 
 import httpx2
@@ -897,3 +900,59 @@ class FakeAnthropic(_Service):
 #: The services the agents under test talk to (one per process).
 OPENAI = FakeOpenAI()
 ANTHROPIC = FakeAnthropic()
+
+
+class VirtualDelays:
+    """Delays of a slow service on a virtual clock: answers come in the order their delays make
+    them due, as real sleeps would order them on an idle machine, but on a loaded one too.
+
+    ``await delays.wait(seconds)`` parks the request; a single releaser task lets the event loop
+    settle (every task that can run does, so the agent sends the requests its last answer led
+    to), then answers the request due first, advances the virtual clock to its due time, and
+    repeats. Nothing waits in real time, and the order depends only on the delays and on the
+    event loop's own (deterministic) scheduling, never on how fast the machine is.
+    """
+
+    #: event-loop turns given to the agent after each answer before the next is due
+    SETTLE_TURNS = 200
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._now = 0.0
+        self._order = 0
+        self._due: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._releaser: asyncio.Task[None] | None = None
+
+    async def wait(self, seconds: float) -> None:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:  # each asyncio.run() starts on a new clock
+            self._loop, self._now, self._due, self._releaser = loop, 0.0, [], None
+        answered: asyncio.Future[None] = loop.create_future()
+        self._order += 1
+        heapq.heappush(self._due, (self._now + seconds, self._order, answered))
+        if self._releaser is None or self._releaser.done():
+            self._releaser = loop.create_task(self._release())
+        await answered
+
+    async def _release(self) -> None:
+        while self._due:
+            for _ in range(self.SETTLE_TURNS):
+                await asyncio.sleep(0)
+            self._now, _, answered = heapq.heappop(self._due)
+            if not answered.done():
+                answered.set_result(None)
+
+
+def delayed_transport(
+    service: _Service, delay_of: Callable[[httpx2.Request], float]
+) -> httpx2.AsyncBaseTransport:
+    """An async transport answering ``service``'s requests after ``delay_of(request)`` seconds
+    of a :class:`VirtualDelays` clock of its own."""
+    delays = VirtualDelays()
+
+    class Delayed(httpx2.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+            await delays.wait(delay_of(request))
+            return service.handler(request)
+
+    return Delayed()

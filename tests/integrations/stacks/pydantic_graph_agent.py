@@ -14,7 +14,6 @@ pydantic-ai ``Agent`` on ``OpenAIChatModel`` over the fake OpenAI service (mock 
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -44,26 +43,24 @@ def make_model() -> OpenAIChatModel:
     return OpenAIChatModel(MODEL, provider=provider)
 
 
-#: seconds the slow model takes to answer a prompt naming the topic (others: at once); no two
-#: topics alike: two branches answered at once finish in either order (cats and Egypt did, and a
-#: re-record changed the golden now and then)
+#: seconds (of a virtual clock, ``services.VirtualDelays``: the order is the same on a loaded
+#: machine) the slow model takes to answer a prompt naming the topic (others: at once); no two
+#: topics alike, so no two answers are due at once
 DELAYS = {"alps": 0.75, "bees": 0.3, "cats": 0.1}
 
 
-class _Slow(httpx2.AsyncBaseTransport):
-    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        prompt = json.dumps(json.loads(request.content)["messages"])
-        await asyncio.sleep(max([s for topic, s in DELAYS.items() if topic in prompt], default=0))
-        return services.OPENAI.handler(request)
+def _topic_delay(request: httpx2.Request) -> float:
+    prompt = json.dumps(json.loads(request.content)["messages"])
+    return max([s for topic, s in DELAYS.items() if topic in prompt], default=0)
 
 
 def make_slow_model() -> OpenAIChatModel:
-    client = httpx2.AsyncClient(transport=_Slow())
+    client = httpx2.AsyncClient(transport=services.delayed_transport(services.OPENAI, _topic_delay))
     return OpenAIChatModel(MODEL, provider=OpenAIProvider(http_client=client))
 
 
-#: seconds the staggered model takes to answer a prompt starting with these words
-#: (no two answers due at once, as above)
+#: seconds (virtual, as above) the staggered model takes to answer a prompt starting with these
+#: words (no two answers due at once)
 STAGGER = {
     "draft alps": 0.6,
     "draft bees": 0.3,
@@ -73,15 +70,15 @@ STAGGER = {
 }
 
 
-class _Staggered(httpx2.AsyncBaseTransport):
-    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        last = json.loads(request.content)["messages"][-1]["content"]
-        await asyncio.sleep(next((s for p, s in STAGGER.items() if last.startswith(p)), 0))
-        return services.OPENAI.handler(request)
+def _stagger_delay(request: httpx2.Request) -> float:
+    last = json.loads(request.content)["messages"][-1]["content"]
+    return next((s for p, s in STAGGER.items() if last.startswith(p)), 0)
 
 
 def make_staggered_model() -> OpenAIChatModel:
-    client = httpx2.AsyncClient(transport=_Staggered())
+    client = httpx2.AsyncClient(
+        transport=services.delayed_transport(services.OPENAI, _stagger_delay)
+    )
     return OpenAIChatModel(MODEL, provider=OpenAIProvider(http_client=client))
 
 
