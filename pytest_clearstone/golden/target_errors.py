@@ -1,7 +1,7 @@
 """Why a mock target's import path is refused when it is resolved, with the fix: a name its
 object lacks, a function defined inside another (``<locals>``), a path through a property (its
 value is made for each instance), a property of a class given as the target; for a path into a
-known SDK, the SDK's own chat method.
+known SDK, the method it names on the class of the client's resource, or the SDK's chat method.
 
 Imported when a path is refused (and by the hints of a recording's answers that name the SDK
 method): a passing replay does not load it.
@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
+import re
 import sys
 from types import ModuleType
 from typing import Any
@@ -88,7 +89,7 @@ def no_attribute(
         f"{where!r} is a {type(owner).__name__}: its value is made for each instance, so an "
         "import path cannot go on through it; give the method on the class of that value"
     )
-    return MockTargetError(path, reason + _sdk_method(parts[:i]))
+    return MockTargetError(path, reason + _sdk_method(parts))
 
 
 def _sdk_http_client_send(owner: Any, name: str) -> str | None:
@@ -202,10 +203,71 @@ def per_instance_value(path: str, parts: list[str], owner: type, value: Any) -> 
 
 
 def _sdk_method(parts: list[str]) -> str:
-    """``", for this SDK '<its chat method>'"`` when the path ``parts`` is in a known SDK (the
-    async method when one of them names an ``Async`` class), else ``""``."""
+    """``", for this SDK '<method>'"`` when the path ``parts`` is in a known SDK: the method the
+    path names on the class of the client's resource (:func:`resource_method`), else the SDK's
+    chat method (the async one when the path names an ``Async`` class); ``""`` for another
+    package."""
     methods = SDK_METHODS.get(parts[0])
     if methods is None:
         return ""
     is_async = any(part.startswith("Async") for part in parts)
-    return f", for this SDK {methods[is_async]!r}"
+    return f", for this SDK {resource_method(parts) or methods[is_async]!r}"
+
+
+def resource_method(parts: list[str]) -> str | None:
+    """For a path into a known SDK written as the agent calls a client
+    (``openai.OpenAI.responses.create``), the path of that method on the class of the resource
+    the client makes for each instance (``openai.resources.responses.Responses.create``), each
+    property followed to the class its return annotation names; a path ending at a resource
+    (``openai.OpenAI.responses``) gets that class's ``create``. ``None`` when a step is not
+    found or the resource has no such method."""
+    obj: Any = None
+    start = len(parts)
+    while start > 0 and obj is None:
+        try:
+            obj = importlib.import_module(".".join(parts[:start]))
+        except Exception:  # (not a module, or one that fails to import)
+            start -= 1
+    names = parts[start:]
+    if obj is None or not names:
+        return None
+    owner = obj
+    for name in names:
+        owner = obj
+        obj = inspect.getattr_static(obj, name, None)
+        if isinstance(obj, (property, functools.cached_property)):
+            obj = _value_class(obj, parts[0])
+    if isinstance(obj, type):  # the resource itself: its create
+        owner, obj, names = obj, inspect.getattr_static(obj, "create", None), [*names, "create"]
+    if not (isinstance(owner, type) and inspect.isfunction(obj)):
+        return None
+    return f"{_sdk_module(owner)}.{owner.__qualname__}.{names[-1]}"
+
+
+def _value_class(prop: property | functools.cached_property[Any], sdk: str) -> type | None:
+    """The class a property of an SDK class returns, by its return annotation: a name in the
+    property's module, or in the SDK's ``resources`` package's module of that name
+    (``Responses`` in ``openai.resources.responses``, imported there only when used)."""
+    func = prop.func if isinstance(prop, functools.cached_property) else prop.fget
+    annotation = getattr(func, "__annotations__", {}).get("return")
+    if isinstance(annotation, type) or not isinstance(annotation, str):
+        return annotation if isinstance(annotation, type) else None
+    found = getattr(func, "__globals__", {}).get(annotation)
+    if not isinstance(found, type):
+        snake = re.sub(r"(?<!^)(?=[A-Z])", "_", annotation.removeprefix("Async")).lower()
+        try:
+            found = getattr(importlib.import_module(f"{sdk}.resources.{snake}"), annotation, None)
+        except Exception:  # (no module of that name)
+            return None
+    return found if isinstance(found, type) else None
+
+
+def _sdk_module(cls: type) -> str:
+    """The module path users write for an SDK class: its package when the module repeats the
+    package's name and the package exports the class (``openai.resources.responses`` for
+    ``openai.resources.responses.responses``), else its module."""
+    package, _, last = cls.__module__.rpartition(".")
+    exported = getattr(sys.modules.get(package), cls.__name__, None) is cls
+    if package.rpartition(".")[2] == last and exported:
+        return package
+    return cls.__module__

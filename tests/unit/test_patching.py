@@ -182,6 +182,43 @@ def test_a_module_refusing_the_patch_is_named_with_its_own_error(
             "cached_property",
             "anthropic.resources.messages.AsyncMessages.create",
         ),
+        # the method named is the one the path names, on the class the client's resource is
+        (
+            "openai.OpenAI.responses.create",
+            "openai.OpenAI.responses",
+            "cached_property",
+            "openai.resources.responses.Responses.create",
+        ),
+        (
+            "openai.AsyncOpenAI.responses.create",
+            "openai.AsyncOpenAI.responses",
+            "cached_property",
+            "openai.resources.responses.AsyncResponses.create",
+        ),
+        (
+            "openai.OpenAI.embeddings.create",
+            "openai.OpenAI.embeddings",
+            "cached_property",
+            "openai.resources.embeddings.Embeddings.create",
+        ),
+        (
+            "openai.OpenAI.chat.completions.parse",
+            "openai.OpenAI.chat",
+            "cached_property",
+            "openai.resources.chat.completions.Completions.parse",
+        ),
+        (
+            "anthropic.Anthropic.beta.messages.create",
+            "anthropic.Anthropic.beta",
+            "cached_property",
+            "anthropic.resources.beta.messages.Messages.create",
+        ),
+        (
+            "anthropic.AsyncAnthropic.messages.count_tokens",
+            "anthropic.AsyncAnthropic.messages",
+            "cached_property",
+            "anthropic.resources.messages.AsyncMessages.count_tokens",
+        ),
         ("cs_tools.Service.backend.call", "cs_tools.Service.backend", "property", None),
     ],
 )
@@ -243,6 +280,11 @@ def test_a_path_through_a_property_of_a_class_says_so_and_names_the_sdk_method(
             "anthropic.AsyncAnthropic.messages",
             "cached_property",
             "anthropic.resources.messages.AsyncMessages.create",
+        ),
+        (
+            "openai.OpenAI.responses",
+            "cached_property",
+            "openai.resources.responses.Responses.create",
         ),
         ("cs_tools.Service.backend", "property", None),
     ],
