@@ -714,6 +714,12 @@ def _through_a_double(target: str, recorded: Any, actual: Any) -> str:
     )
 
 
+def _argument_names(*calls: Any) -> set[str]:
+    """The names of the arguments of ``calls`` (bound arguments, by name): where an ignore path
+    of the ini option or the fixture must start to be taken for a typo of this call's."""
+    return {name for call in calls if type(call) is dict for name in call}
+
+
 def _same_arguments(arguments: dict[str, Any], recorded: Recorded) -> bool:
     return codec.same_stored_form(
         arguments, recorded.value, recorded.encoded_if_known(codec.UNKNOWN)
@@ -1060,7 +1066,7 @@ class TargetReplay:
             if self.ignore is not None and self.checkpoint:  # (a typo in a path, told)
                 told = unmatched_paths(
                     "ignore",
-                    self.ignore.surely_unmatched(),
+                    self.ignore.surely_unmatched(_argument_names(arguments, expected.value)),
                     "the arguments of the calls compared so far",
                     str(self.checkpoint),
                 )
