@@ -417,7 +417,8 @@ class ReplaySession:
         unused = self.unused()
         if not (unused or unmocked):
             return None
-        from .llm_cache import llm_cache_hint  # (only when calls were left out)
+        from .graph_cache import graph_cache_hint  # (only when calls were left out)
+        from .llm_cache import llm_cache_hint
 
         return UnusedResponsesError(
             unused,
@@ -427,7 +428,16 @@ class ReplaySession:
             differences=differences,
             node_id=self.node_id,
             aliases=aliases,
-            cause=" ".join(filter(None, [llm_cache_hint(unused), *self._displaced(unused)])),
+            cause=" ".join(
+                filter(
+                    None,
+                    [
+                        llm_cache_hint(unused),
+                        graph_cache_hint() if unused else "",
+                        *self._displaced(unused),
+                    ],
+                )
+            ),
             gave_up=gave_up,
             mock_given_by=self.mock_given_by,
         )
