@@ -1349,8 +1349,9 @@ class UnusedResponsesError(ReplayError):
             else:
                 lines.append(
                     f"  the run raised {gave_up.answer}, replayed: a retry layer that now gives "
-                    "up sooner (tenacity's stop=, backoff's max_tries=, stamina's attempts=, an "
-                    "SDK client's max_retries=), or the agent now handles that error otherwise"
+                    "up sooner (tenacity's stop=, backoff's max_tries=, stamina's attempts=, a "
+                    "LangGraph node's RetryPolicy(max_attempts=), an SDK client's max_retries=), "
+                    "or the agent now handles that error otherwise"
                 )
         if checkpoint:
             lines.append(f"  checkpoint: {checkpoint}")

@@ -669,6 +669,11 @@ def nothing_recorded(
     cached = llm_cache_hint(targets)
     if cached:
         hints.append(f"  {cached}")
+    from .graph_cache import graph_cache_hint
+
+    graph_cached = graph_cache_hint()
+    if graph_cached:
+        hints.append(f"  {graph_cached}")
     for path in targets:
         try:
             found_twins = twins(path)

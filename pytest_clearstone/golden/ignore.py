@@ -30,7 +30,7 @@ marker on both sides (so the positions of the others do not move).
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from ..codec.naming import MESSAGE_TAGS, TAG
@@ -151,14 +151,21 @@ class IgnorePaths:
             return []
         return [text for i, text in enumerate(self.texts) if i not in self.matched]
 
-    def surely_unmatched(self) -> list[str]:
+    def surely_unmatched(self, arguments: Collection[str] = ()) -> list[str]:
         """:meth:`unmatched`, less the paths that may yet match elsewhere or well match
         nothing: in a test of several targets, the paths for every target (meant, maybe, for
         another target's calls); paths starting with ``*`` or ``**`` (a typo is in a path that
-        names its start, ``request_idd``)."""
+        names its start, ``request_idd``); and, of paths the marker did not give (the ini
+        option's, the ``clearstone_config`` fixture's: one list for many tests' calls), those
+        whose start names none of ``arguments``, the names of the call's arguments
+        (``config.callbacks`` for a model called without a ``config``)."""
         config = self.config
         common = config.common if config is not None and len(config.targets()) >= 2 else ()
-        return [t for t in self.unmatched() if names_its_start(t) and t not in common]
+        found = [t for t in self.unmatched() if names_its_start(t) and t not in common]
+        if not self.place:
+            return found
+        starts = {text: pattern[0] for text, pattern in zip(self.texts, self.patterns, strict=True)}
+        return [text for text in found if starts[text] in arguments]
 
     def _walk(self, node: Any, states: States, *, drop: bool) -> Any:
         if not states:

@@ -417,7 +417,8 @@ class ReplaySession:
         unused = self.unused()
         if not (unused or unmocked):
             return None
-        from .llm_cache import llm_cache_hint  # (only when calls were left out)
+        from .graph_cache import graph_cache_hint  # (only when calls were left out)
+        from .llm_cache import llm_cache_hint
 
         return UnusedResponsesError(
             unused,
@@ -427,7 +428,16 @@ class ReplaySession:
             differences=differences,
             node_id=self.node_id,
             aliases=aliases,
-            cause=" ".join(filter(None, [llm_cache_hint(unused), *self._displaced(unused)])),
+            cause=" ".join(
+                filter(
+                    None,
+                    [
+                        llm_cache_hint(unused),
+                        graph_cache_hint() if unused else "",
+                        *self._displaced(unused),
+                    ],
+                )
+            ),
             gave_up=gave_up,
             mock_given_by=self.mock_given_by,
         )
@@ -712,6 +722,12 @@ def _through_a_double(target: str, recorded: Any, actual: Any) -> str:
         f"function's named parameters: give the double autospec=True, or leave it out when "
         f"replaying."
     )
+
+
+def _argument_names(*calls: Any) -> set[str]:
+    """The names of the arguments of ``calls`` (bound arguments, by name): where an ignore path
+    of the ini option or the fixture must start to be taken for a typo of this call's."""
+    return {name for call in calls if type(call) is dict for name in call}
 
 
 def _same_arguments(arguments: dict[str, Any], recorded: Recorded) -> bool:
@@ -1060,7 +1076,7 @@ class TargetReplay:
             if self.ignore is not None and self.checkpoint:  # (a typo in a path, told)
                 told = unmatched_paths(
                     "ignore",
-                    self.ignore.surely_unmatched(),
+                    self.ignore.surely_unmatched(_argument_names(arguments, expected.value)),
                     "the arguments of the calls compared so far",
                     str(self.checkpoint),
                 )

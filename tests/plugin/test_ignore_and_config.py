@@ -558,6 +558,38 @@ def test_an_ignore_path_that_matched_nothing_is_named_in_the_divergence_it_did_n
     )
 
 
+def test_a_divergence_names_no_ini_ignore_path_for_an_argument_its_call_does_not_have(
+    pytester: pytest.Pytester,
+) -> None:
+    # before the fix: the ini's paths for other tests' calls (LangGraph's config.callbacks, as
+    # the how-to advises for every test) were named as typos in each divergence of a call with
+    # no config argument, in place of what changed; a typo in a path of the call's own
+    # arguments is still named
+    _project(
+        pytester,
+        """
+        import pytest
+        from app import Agent
+
+        @pytest.mark.replay("g.ckpt", mock={"llm": "app.complete"})
+        def test_it(replay):
+            assert replay.run(Agent().run, "hi") == "answer to hi"
+        """,
+        ini="clearstone_ignore =\n    request_id\n    meta.ids.*.run_idd\n    config.callbacks\n",
+    )
+    result = _record_then_replay_with_other_ids(pytester)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ReplayDivergenceError*app.complete*",
+            "*run_id*: 1 -> 500",
+            "*The ignore path 'meta.ids.*.run_idd' matched nothing in the arguments of the "
+            "calls compared so far*show --calls*",
+        ]
+    )
+    assert "config.callbacks" not in result.stdout.str()
+
+
 def test_a_marker_ignore_key_that_names_no_mock_target_is_warned_about(
     pytester: pytest.Pytester,
 ) -> None:

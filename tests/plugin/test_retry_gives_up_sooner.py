@@ -183,3 +183,89 @@ def test_an_error_whose_class_is_gone_is_named_as_such_not_as_a_retry_layer(plan
         ]
     )
     assert "gives up sooner" not in result.stdout.str()
+
+
+GRAPH = """
+from typing import TypedDict
+
+from langgraph.graph import END, START, StateGraph
+from langgraph.types import RetryPolicy
+
+ATTEMPTS = 3
+FAILURES = {"left": 2}
+
+
+class Busy(Exception):
+    pass
+
+
+def weather(city):
+    if FAILURES["left"] > 0:
+        FAILURES["left"] -= 1
+        raise Busy(f"busy for {city}")
+    return f"sunny in {city}"
+
+
+class S(TypedDict):
+    city: str
+    forecast: str
+
+
+def forecast(state: S):
+    return {"forecast": weather(state["city"])}
+
+
+class Planner:
+    def __init__(self):
+        self.notes = []
+
+    def get_state(self):
+        return {"notes": self.notes}
+
+    def load_state(self, state):
+        self.notes = list(state["notes"])
+
+    def plan(self, city):
+        graph = StateGraph(S)
+        graph.add_node("forecast", forecast, retry_policy=RetryPolicy(
+            max_attempts=ATTEMPTS, initial_interval=0.01, jitter=False, retry_on=Busy))
+        graph.add_edge(START, "forecast")
+        graph.add_edge("forecast", END)
+        self.notes.append(graph.compile().invoke({"city": city})["forecast"])
+        return self.notes
+"""
+
+GRAPH_TEST = """
+import pytest
+import app
+
+
+@pytest.mark.replay(mock={"tool": "app.weather"})
+def test_plan(replay):
+    app.FAILURES["left"] = 2
+    assert replay.run(app.Planner().plan, "Lisbon") == ["sunny in Lisbon"]
+"""
+
+
+def test_a_langgraph_retry_policy_with_fewer_attempts_is_named_with_the_retry_layers(
+    pytester: pytest.Pytester,
+) -> None:
+    # Expected: a LangGraph node whose RetryPolicy now makes fewer attempts gives up on the
+    # recorded error; the message names its setting beside tenacity's and backoff's. Before the
+    # fix it named only those of other libraries, none of which the graph's author uses.
+    pytest.importorskip("langgraph")
+    pytester.syspathinsert()
+    pytester.makepyfile(app=GRAPH, test_planner=GRAPH_TEST)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    pytester.runpytest().assert_outcomes(passed=1)
+    _retry_less(pytester)
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*call #3 (call 3 of 3 in the recorded sequence) was not made*",
+            "*the run raised app.Busy: busy for Lisbon, the error recorded for call #2 to "
+            "app.weather, replayed: a retry layer that now gives up sooner (*a LangGraph "
+            "node's RetryPolicy(max_attempts=)*",
+        ]
+    )

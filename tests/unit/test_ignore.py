@@ -415,3 +415,21 @@ def test_a_path_for_every_target_of_several_is_never_surely_unmatched_in_one_tar
     llm = only.for_target("app.llm")
     llm.prune(call)
     assert llm.surely_unmatched() == ["request_idd", "trace"]
+
+
+def test_a_default_path_is_surely_unmatched_only_where_it_starts_at_an_argument_of_the_call() -> (
+    None
+):
+    """Paths of the ini option or the fixture (one list for many tests' calls): a divergence
+    names one that matched nothing only when it starts at an argument the call has (a typo in
+    it); a marker's paths are named wherever they start."""
+    from pytest_clearstone.golden.ignore import IgnoreConfig
+
+    call = {"input": "hi", "meta": {"ids": [1]}}
+    for place, told in (
+        ("the ini option clearstone_ignore", ["meta.idz"]),
+        ("", ["config.callbacks", "meta.idz"]),
+    ):
+        paths = IgnoreConfig(["config.callbacks", "meta.idz"], place).for_target("app.llm")
+        paths.prune(call)
+        assert paths.surely_unmatched(call.keys()) == told

@@ -1,0 +1,103 @@
+"""LangGraph's node cache (a node's ``CachePolicy``, the graph compiled with ``cache=``) kept
+between runs: the node the cache answers makes none of its calls, so the replay leaves them
+unused whatever the agent does, and re-recording does not help. The failure says so."""
+
+from __future__ import annotations
+
+import pytest
+
+APP = """
+from typing import TypedDict
+
+from langgraph.cache.sqlite import SqliteCache
+from langgraph.graph import END, START, StateGraph
+from langgraph.types import CachePolicy
+
+
+def weather(city):
+    return f"sunny in {city}"
+
+
+class S(TypedDict):
+    city: str
+    forecast: str
+
+
+def forecast(state: S):
+    return {"forecast": weather(state["city"])}
+
+
+builder = StateGraph(S)
+builder.add_node("forecast", forecast, cache_policy=CachePolicy())
+builder.add_edge(START, "forecast")
+builder.add_edge("forecast", END)
+# (a cache on a file, as in production: it outlives the run)
+graph = builder.compile(cache=SqliteCache(path="node-cache.sqlite"))
+
+
+class Planner:
+    def __init__(self):
+        self.notes = []
+
+    def get_state(self):
+        return {"notes": self.notes}
+
+    def load_state(self, state):
+        self.notes = list(state["notes"])
+
+    def plan(self, city):
+        self.notes.append(graph.invoke({"city": city})["forecast"])
+        return self.notes
+"""
+
+TEST = """
+import pytest
+import app
+
+
+@pytest.mark.replay(mock={"tool": "app.weather"})
+def test_plan(replay):
+    assert replay.run(app.Planner().plan, "Lisbon") == ["sunny in Lisbon"]
+"""
+
+
+def test_a_node_answered_by_a_cache_kept_between_runs_is_named_as_the_cause(
+    pytester: pytest.Pytester,
+) -> None:
+    # Expected: the replay names LangGraph's node cache and its fix. Before the fix it said
+    # only "The agent now skips calls it used to make. If the change is intended, re-record",
+    # and a re-record, answered by the same cache, recorded nothing.
+    pytest.importorskip("langgraph.cache.sqlite")
+    pytester.syspathinsert()
+    pytester.makepyfile(app=APP, test_planner=TEST)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "E *UnusedResponsesError: the replay made fewer calls than the recording:",
+            "*app.weather: 0 of 1 recorded response(s) used",
+            "*LangGraph's node cache is in use (langgraph.cache.sqlite.SqliteCache): a node "
+            "with a CachePolicy whose input the cache holds is not run*re-recording does not "
+            "help*cache.clear()*",
+        ]
+    )
+
+
+def test_a_re_record_the_cache_answers_names_it_with_nothing_recorded(
+    pytester: pytest.Pytester,
+) -> None:
+    # Expected: the re-record that records nothing (the cache on file answered the node) names
+    # the cache. Before the fix it offered only other import paths and strict=False.
+    pytest.importorskip("langgraph.cache.sqlite")
+    pytester.syspathinsert()
+    pytester.makepyfile(app=APP, test_planner=TEST)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    result = pytester.runpytest("--clearstone-record")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*nothing was recorded*app.weather*",
+            "*LangGraph's node cache is in use (langgraph.cache.sqlite.SqliteCache)*",
+        ]
+    )
