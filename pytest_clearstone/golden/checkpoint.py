@@ -548,7 +548,37 @@ def _advice_at(where: Sequence[Any]) -> str:
     return _METADATA_ADVICE if part == "metadata" else ""
 
 
+#: the results of the OpenAI Agents SDK's runs (``Runner.run_sync`` given to ``replay.run()``),
+#: as a golden names their classes
+_AGENTS_SDK_RUN_RESULTS = frozenset({"agents.result:RunResult", "agents.result:RunResultStreaming"})
+
+
+def _run_result_refused(doc: dict[str, Any]) -> SerializationError | None:
+    """The refusal of an outcome whose result is the OpenAI Agents SDK's ``RunResult`` (which
+    holds the agent, its model and tools: no pickle stores them either), naming the fix; else
+    ``None``."""
+    outcome = doc.get("outcome")
+    result = outcome.get("result") if type(outcome) is dict else None
+    cls = result.get(codec.TAG) and result.get("cls") if type(result) is dict else None
+    if cls not in _AGENTS_SDK_RUN_RESULTS:
+        return None
+    return SerializationError(
+        signing.describe_location(doc, ["outcome", "result"]),
+        str(cls).replace(":", "."),
+        "the OpenAI Agents SDK's result of a run holds the agent, its model and its tools, "
+        "which a golden cannot store",
+        advice=(
+            "Run the agent in a function of your own that returns what the test checks "
+            "(result.final_output, the types of result.new_items), and give that function to "
+            "replay.run()."
+        ),
+    )
+
+
 def _pickle_refused(doc: dict[str, Any]) -> SerializationError:
+    run_result = _run_result_refused(doc)
+    if run_result is not None:
+        return run_result
     where, type_name = pickle_locations(doc)[0]
     return SerializationError(
         signing.describe_location(doc, where),

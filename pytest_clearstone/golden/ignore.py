@@ -310,7 +310,8 @@ def recorded_form(
     matched value that only a pickle or a repr could store is a placeholder naming its type (no
     warning); anything else is encoded as usual. A value outside the paths that only its repr
     could store (dill cannot pickle it either; a pickle would not be kept anyway: an argument
-    is compared by its type) warns, naming its ``ignore=`` path, the call (``call``:
+    is compared by its type) warns — but for what runs one of the OpenAI Agents SDK's tools or
+    handoffs (:func:`_in_agents_sdk_tool`) — naming its ``ignore=`` path, the call (``call``:
     ``call #1 to app.llm``) and the fix; once per path in ``warned`` (the paths warned about
     for the call's target so far, added to). ``shown``: how a message shows a value (the
     redaction's :meth:`~pytest_clearstone.redaction.Redactor.shown`): a key it changes (a dict
@@ -320,7 +321,11 @@ def recorded_form(
     if paths:
         tree = paths.placeholders(tree)
         compared = paths.prune(tree)
-    found = tag_locations(compared, "repr", limit=_MAX_LOCATIONS)
+    found = [
+        (where, type_name)
+        for where, type_name in tag_locations(compared, "repr", limit=_MAX_LOCATIONS)
+        if not _in_agents_sdk_tool(compared, where)
+    ]
     # (and the data values only a pickle stores, which an argument's placeholder compares by
     # their type too: a frame, an array of dates, whose changed cells would pass unseen)
     found += [
@@ -350,6 +355,31 @@ def recorded_form(
             stacklevel=3,
         )
     return tree
+
+
+#: the modules of the OpenAI Agents SDK's tools, handoffs, tool guardrails and output schemas
+#: (``agents.tool:FunctionTool``, ``agents.handoffs:Handoff``), which a model's method
+#: (``OpenAIResponsesModel.stream_response``) is given: beside what the model is sent (a name, a
+#: description, a JSON schema: stored readably, compared), each holds what runs it (the tool's
+#: function, the agent handed to by weak reference), which nothing stores readably and nothing
+#: sends
+_AGENTS_SDK_TOOL_MODULES = frozenset(
+    {"agents.tool", "agents.handoffs", "agents.tool_guardrails", "agents.agent_output"}
+)
+
+
+def _in_agents_sdk_tool(tree: Any, where: Sequence[Any]) -> bool:
+    """Whether the placeholder at ``where`` in ``tree`` is inside a stored tool, handoff, tool
+    guardrail or output schema of the OpenAI Agents SDK (:data:`_AGENTS_SDK_TOOL_MODULES`): what
+    runs it, compared by its type with no warning."""
+    node = tree
+    for key in where:
+        if type(node) is dict and node.get(TAG) == "dataclass":
+            cls = node.get("cls")
+            if type(cls) is str and cls.partition(":")[0] in _AGENTS_SDK_TOOL_MODULES:
+                return True
+        node = node[key]
+    return False
 
 
 #: the modules of the data values (numpy arrays and numbers, pandas frames, series and indexes)

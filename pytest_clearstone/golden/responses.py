@@ -1042,6 +1042,13 @@ class TargetReplay:
                 if self.ignore is not None
                 else _same_arguments(arguments, expected)
             )
+            if not verdict and self.ignore is not None:
+                # (recorded before a library's class in them gained a field: the recording as
+                # it reads now, the field at its default, as it is compared without paths)
+                # (and shown so in a delta: no field at its default told as added)
+                now = codec.by_type_where_unreadable(self.ignore.compared_form(expected.value))
+                verdict = codec.same_tree(compared, now)
+                wanted = now
         if not verdict:
             from ..diff import StateDelta, unstable_cause  # (imported only when one diverges)
 

@@ -34,3 +34,27 @@ async def ask_streamed(question: str) -> tuple[str, int]:
         if event.type == "raw_response_event" and event.data.type == "response.output_text.delta":
             deltas += 1
     return str(result.final_output), deltas
+
+
+def lookup_fare(route: str) -> str:
+    """The fares service a tool asks (not called by the fake service's answers)."""
+    return f"{route}: 42 EUR"
+
+
+async def ask_streamed_with_tools(question: str) -> str:
+    """``Runner.run_streamed`` of an agent with a ``@function_tool`` and a handoff: the model's
+    calls carry the SDK's ``FunctionTool`` and ``Handoff``, each holding the function that runs
+    it (and the agent handed to, by weak reference) beside what the model is sent."""
+    from agents import function_tool
+
+    @function_tool
+    def fare(route: str) -> str:
+        """The fare of a ferry route."""
+        return lookup_fare(route)
+
+    bookings = Agent(name="Bookings", instructions="You book ferries.", model=make_agent().model)
+    agent = make_agent().clone(tools=[fare], handoffs=[bookings])
+    result = Runner.run_streamed(agent, question)
+    async for _ in result.stream_events():
+        pass
+    return str(result.final_output)
