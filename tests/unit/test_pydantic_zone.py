@@ -1,0 +1,48 @@
+"""A time pydantic parsed (``2026-01-01T00:00:00Z``, an SDK's ``created`` seconds) is in
+pydantic's own fixed zone, ``pydantic_core.TzInfo``: it is stored with that library and read
+back in it, so what the agent builds from a recorded answer prints (``repr``, a syrupy snapshot
+of pydantic-ai's messages) as it did when recorded."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from pytest_clearstone.codec import TAG, dumps, encode, loads
+
+pydantic = pytest.importorskip("pydantic")
+
+
+def parsed(text: str) -> Any:
+    return pydantic.TypeAdapter(dt.datetime).validate_python(text)
+
+
+def roundtrip(value: object) -> Any:
+    return loads(dumps(encode(value)))
+
+
+@pytest.mark.parametrize("text", ["2026-01-01T00:00:00Z", "2026-01-01T09:30:00+05:30"])
+def test_a_time_pydantic_parsed_comes_back_in_pydantics_zone(text: str) -> None:
+    value = parsed(text)
+    back = roundtrip(value)
+    assert back == value and repr(back) == repr(value)
+    assert type(back.tzinfo) is type(value.tzinfo)
+    clock = pydantic.TypeAdapter(dt.time).validate_python(text.partition("T")[2])
+    assert repr(roundtrip(clock)) == repr(clock)
+
+
+class Stamped(pydantic.BaseModel):
+    at: dt.datetime
+
+
+def test_in_a_model_and_a_dict_it_keeps_its_zone() -> None:
+    value = {"model": Stamped(at="2026-01-01T00:00:00Z"), "details": {"at": parsed("2026-01-01")}}
+    assert repr(roundtrip(value)) == repr(value)
+
+
+def test_a_time_in_utc_is_stored_as_before() -> None:
+    at = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    assert encode(at) == {TAG: "datetime", "v": "2026-01-01T00:00:00+00:00"}
+    assert roundtrip(at).tzinfo is dt.timezone.utc
