@@ -6,6 +6,9 @@ of pydantic-ai's messages) as it did when recorded."""
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -46,3 +49,20 @@ def test_a_time_in_utc_is_stored_as_before() -> None:
     at = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
     assert encode(at) == {TAG: "datetime", "v": "2026-01-01T00:00:00+00:00"}
     assert roundtrip(at).tzinfo is dt.timezone.utc
+
+
+def test_inspection_shows_it_at_its_offset_without_importing_pydantic() -> None:
+    # inspection (show, diff) never imports a module: with pydantic_core not imported, the
+    # time is shown in a fixed zone of its offset
+    tree = encode(parsed("2026-01-01T09:30:00+05:30"))
+    assert tree["tzlib"] == "pydantic_core"
+    script = (
+        "import json, sys\n"
+        "from pytest_clearstone.codec.views import decoded_view\n"
+        f"value = decoded_view(json.loads({dumps(tree)!r}), False, False)\n"
+        "print(value.isoformat(), type(value.tzinfo).__name__, 'pydantic_core' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, env=os.environ
+    ).stdout
+    assert out.split() == ["2026-01-01T09:30:00+05:30", "timezone", "False"]
