@@ -1379,7 +1379,7 @@ def _in_fixed_zone(value: Any, tree: dict[str, Any]) -> Any:
     library = tree.get("tzlib")
     if library is None:
         return value
-    if library not in FIXED_ZONE_CLASSES:
+    if type(library) is not str or library not in FIXED_ZONE_CLASSES:
         raise TypeError(f"a fixed zone's library is pydantic_core, not {library!r}")
     offset = value.utcoffset()
     if offset is None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import subprocess
 import sys
 from typing import Any
@@ -66,3 +67,21 @@ def test_inspection_shows_it_at_its_offset_without_importing_pydantic() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, env=os.environ
     ).stdout
     assert out.split() == ["2026-01-01T09:30:00+05:30", "timezone", "False"]
+
+
+@pytest.mark.parametrize(
+    ("tree", "problem"),
+    [
+        ({"v": "2026-01-01T00:00:00", "tzlib": "pydantic_core"}, "with an offset only"),
+        ({"v": "2026-01-01T00:00:00+00:00", "tzlib": ["x"]}, "not ['x']"),
+        ({"v": "2026-01-01T00:00:00+00:00", "tzlib": "os"}, "not 'os'"),  # (nothing imported)
+    ],
+)
+def test_a_bad_fixed_zone_library_is_a_decode_error_naming_it(
+    tree: dict[str, Any], problem: str
+) -> None:
+    from pytest_clearstone.codec import decode
+    from pytest_clearstone.errors import DecodeError
+
+    with pytest.raises(DecodeError, match=re.escape(problem)):
+        decode({TAG: "datetime", **tree})
