@@ -1249,6 +1249,25 @@ def _zone(key: Any, library: Any = None) -> Any:
 #: the libraries whose named zones a ``datetime``/``time`` tag stores by key (``tzlib``): the
 #: module read back from, and the attribute of a zone holding its IANA key
 ZONE_LIBRARIES = {"pytz": ("pytz", "zone"), "dateutil": ("dateutil.tz", "key")}
+#: the libraries whose fixed zone class a ``datetime``/``time`` tag stores (its ``tzlib``, with
+#: no ``tz``): the module read back from and the class, made from the stored offset in seconds.
+#: pydantic parses a time with an offset (``...Z``, an SDK's ``created`` seconds) into its own
+#: ``TzInfo``, which prints otherwise than the ``timezone`` of that offset: read back as one, a
+#: recorded answer's time printed (``repr``, a snapshot of pydantic-ai's messages) another way
+#: on replay than when recorded
+FIXED_ZONE_CLASSES = {"pydantic_core": ("pydantic_core", "TzInfo")}
+
+
+def zone_library_module(library: Any) -> str:
+    """The module a ``datetime``/``time`` tag's ``tzlib`` is read back from (``""``: none)."""
+    known = (
+        (ZONE_LIBRARIES.get(library) or FIXED_ZONE_CLASSES.get(library))
+        if type(library) is str
+        else None
+    )
+    return known[0] if known else ""
+
+
 #: an IANA zone key (``America/Port-au-Prince``, ``Etc/GMT+5``): never a path
 _ZONE_KEY = re.compile(r"[A-Za-z0-9_+-]+(?:/[A-Za-z0-9_+-]+)*")
 
@@ -1275,9 +1294,13 @@ def _zone_parts(value: Any, zone: _dt.tzinfo) -> dict[str, str]:
     (read back in it, with its DST rules), else the name the zone gives the value where the
     offset alone would read back with another (``timezone(timedelta(hours=5), "PKT")``,
     dateutil's ``tzoffset("CET", 3600)``: read back as a fixed zone of that name)."""
-    named = _library_zone_key(zone, type(zone))
+    t = type(zone)
+    named = _library_zone_key(zone, t)
     if named is not None:
         return {"tz": named[0], "tzlib": named[1]}
+    library = t.__module__.partition(".")[0]
+    if FIXED_ZONE_CLASSES.get(library, ("", ""))[1] == t.__name__:
+        return {"tzlib": library}  # (its offset is the value's)
     offset = value.utcoffset()
     name = value.tzname()
     if offset is None or type(name) is not str or name == _dt.timezone(offset).tzname(None):
@@ -1350,12 +1373,28 @@ def _named_zone(value: Any, tree: dict[str, Any]) -> Any:
     return value.replace(tzinfo=_dt.timezone(offset, name))
 
 
+def _in_fixed_zone(value: Any, tree: dict[str, Any]) -> Any:
+    """``value`` (a ``datetime`` or ``time`` read with its offset) in the fixed zone class of
+    the library of :data:`FIXED_ZONE_CLASSES` its tag names (a tag without one: as read)."""
+    library = tree.get("tzlib")
+    if library is None:
+        return value
+    if type(library) is not str or library not in FIXED_ZONE_CLASSES:
+        raise TypeError(f"a fixed zone's library is pydantic_core, not {library!r}")
+    offset = value.utcoffset()
+    if offset is None:
+        raise TypeError("a fixed zone's library is stored for a time with an offset only")
+    module, name = FIXED_ZONE_CLASSES[library]
+    zone = getattr(importlib.import_module(module), name)(int(offset.total_seconds()))
+    return value.replace(tzinfo=zone)
+
+
 def _dec_datetime(tree: dict[str, Any]) -> _dt.datetime:
     value = _dt.datetime.fromisoformat(tree["v"])
     if "tzname" in tree:
         return _named_zone(value, tree)  # type: ignore[no-any-return]
     if "tz" not in tree:
-        return _folded(value, tree)  # type: ignore[no-any-return]
+        return _in_fixed_zone(_folded(value, tree), tree)  # type: ignore[no-any-return]
     library = tree.get("tzlib")
     zone = _zone(tree["tz"], library)
     return _in_pytz_zone(value, zone) if library == "pytz" else _in_zone(value, zone)
@@ -1380,7 +1419,7 @@ def _dec_time(tree: dict[str, Any]) -> _dt.time:
     if "tzname" in tree:
         return _named_zone(value, tree)  # type: ignore[no-any-return]
     if "tz" not in tree:
-        return _folded(value, tree)  # type: ignore[no-any-return]
+        return _in_fixed_zone(_folded(value, tree), tree)  # type: ignore[no-any-return]
     return value.replace(tzinfo=_zone(tree["tz"], tree.get("tzlib")))
 
 

@@ -22,7 +22,7 @@ from ..errors import DecodeError
 from ..printable import printable
 from .library import class_paths, kind_of
 from .models import MODEL_PARTS
-from .tags import SELF_CONTAINED_TAGS, TAG, ZONE_LIBRARIES, StoredRepr, decode, encode
+from .tags import SELF_CONTAINED_TAGS, TAG, StoredRepr, decode, encode, zone_library_module
 
 
 def _loaded_class(path: str) -> Any:
@@ -60,8 +60,9 @@ def _defuse(tree: Any, allow_pickle: bool, views: bool = False) -> Any:
     tag = tree.get(TAG)
     # (a tag that is not a name is not decodable: the codec says so, naming it)
     if type(tag) is not str or tag in SELF_CONTAINED_TAGS:
-        if "tzlib" in tree and ZONE_LIBRARIES.get(tree["tzlib"], ("",))[0] not in sys.modules:
-            # a zone of pytz or dateutil (or a time in one), not imported: shown as zoneinfo's
+        if "tzlib" in tree and zone_library_module(tree["tzlib"]) not in sys.modules:
+            # a zone of pytz or dateutil (or a time in one, or in pydantic's fixed zone), not
+            # imported: shown as zoneinfo's (as a fixed zone)
             return {k: v for k, v in tree.items() if k != "tzlib"}
         return {k: _defuse(v, allow_pickle, views) for k, v in tree.items()}
     if tag == "pickle":

@@ -64,6 +64,21 @@ def library_agent_advice(agent: Any) -> str:
     return f"The agent is a {_class_name(agent)}, a class of an installed package: {OWN_FUNCTION}"
 
 
+def held_library_object_advice(agent: Any, name: str, value: Any) -> str:
+    """The advice of a state that cannot be stored at a value inside ``value``, an object of an
+    installed package the agent holds at ``name`` (``state['agent']``, a ``pydantic_ai.Agent``):
+    the path names that package's own attributes, which the user cannot change; the fix is to
+    leave the object out of the state."""
+    own = type(agent).__qualname__
+    where = (
+        "leave it out of get_state()"
+        if callable(getattr(agent, "get_state", None))
+        else f"leave it out of the state: give {own} a get_state() returning what the agent "
+        "decides (and a load_state(state) setting it back)"
+    )
+    return f"{name} is a {_class_name(value)}, an object of an installed package: {where}."
+
+
 def slotted_fields_advice(cls: type) -> str:
     """The smaller fix for an agent class without ``__dict__`` whose decorator made its
     ``__slots__`` (``@attrs.define``, ``@dataclass(slots=True)``): declared without them, its

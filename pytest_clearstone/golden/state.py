@@ -16,6 +16,7 @@ from collections.abc import Sequence, Set
 from typing import TYPE_CHECKING, Any
 
 from ..codec import Encoder, decode, stored_as_reference
+from ..codec.naming import class_path
 from ..codec.tags import readable_path, tag_locations
 from ..errors import (
     FOREIGN_AGENT,
@@ -27,7 +28,7 @@ from ..errors import (
     DecodeError,
     SerializationError,
 )
-from ..releases import is_installed_file
+from ..releases import is_installed_file, library_release
 from ..tracing.span import Recorded
 
 if TYPE_CHECKING:
@@ -150,13 +151,31 @@ def capture_state(agent: Any, *, restored: bool = False) -> Recorded:
     try:
         return Recorded(encoded=Encoder(strict=True).encode(state, root="state"))
     except SerializationError as exc:
-        if not str(exc).endswith(SerializationError.STATE_ADVICE) or not is_installed(type(agent)):
+        if not str(exc).endswith(SerializationError.STATE_ADVICE):
             raise
-        from .agent_classes import library_agent_advice
+        from .agent_classes import held_library_object_advice, library_agent_advice
 
-        raise SerializationError(
-            exc.path, exc.value_type, exc.reason, advice=library_agent_advice(agent)
-        ) from None
+        if is_installed(type(agent)):
+            advice = library_agent_advice(agent)
+        else:
+            held = _held_at(state, exc.path)
+            if held is None or library_release(class_path(type(held[1]))) is None:
+                raise  # (a value of the project's own or of the standard library)
+            advice = held_library_object_advice(agent, *held)
+        raise SerializationError(exc.path, exc.value_type, exc.reason, advice=advice) from None
+
+
+def _held_at(state: Any, path: str) -> tuple[str, Any] | None:
+    """``(name, value)`` of the top-level entry of the agent's ``state`` (a dict) that the
+    ``path`` of a value inside it (``state['agent']._override_name``) goes through, when the
+    path goes deeper than that entry; else ``None``."""
+    if type(state) is not dict:
+        return None
+    for name, value in state.items():
+        top = f"state[{name!r}]"
+        if path.startswith(top) and path[len(top) : len(top) + 1] in (".", "["):
+            return top, value
+    return None
 
 
 #: the packages of the client classes :mod:`pytest_clearstone.codec.clients` knows (its

@@ -364,3 +364,31 @@ def test_a_slotted_dataclass_agent_is_told_to_declare_it_without_slots() -> None
     assert "Declare it with @dataclass without slots=True (and no __slots__ of its own)" in str(
         info.value
     )
+
+
+class Concierge:
+    """An agent of the project's own holding a pydantic-ai ``Agent`` (the usual shape)."""
+
+    def __init__(self) -> None:
+        from pydantic_ai import Agent as LibraryAgent
+        from pydantic_ai.models.test import TestModel
+
+        self.agent = LibraryAgent(TestModel(), system_prompt="Concierge.")
+        self.answers: list[str] = []
+
+
+def test_a_library_object_held_by_the_agent_is_named_with_the_fix() -> None:
+    # (was: "cannot serialise state['agent']._override_name (a _contextvars.ContextVar) ...
+    # Make the value JSON-friendly": a private attribute of pydantic-ai's, which the user
+    # cannot change, named instead of the Agent the user keeps)
+    pytest.importorskip("pydantic_ai")
+    with pytest.raises(SerializationError) as refused:
+        capture_state(Concierge())
+    message = str(refused.value)
+    assert message.startswith("cannot serialise state['agent']._override_name")
+    assert (
+        "state['agent'] is a pydantic_ai.agent.Agent, an object of an installed package: leave "
+        "it out of the state: give Concierge a get_state() returning what the agent decides "
+        "(and a load_state(state) setting it back)" in message
+    )
+    assert "JSON-friendly" not in message
