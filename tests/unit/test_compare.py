@@ -493,9 +493,7 @@ class FunctionTool:
     timeout_seconds: float | None = None
 
 
-def test_a_dataclass_recorded_before_its_class_gained_a_field_is_the_same_at_its_default() -> (
-    None
-):
+def test_a_dataclass_recorded_before_its_class_gained_a_field_is_the_same_at_its_default() -> None:
     """A golden recorded with an older release of a library, replayed after its upgrade: the
     field the class gained since is not in the recorded tree. The recorded value reads back with
     the field at its default; a live value with the default was still found different (``==``
