@@ -892,3 +892,18 @@ def test_jobs_of_an_anyio_worker_started_before_the_propagation_are_branches() -
             with ContextPropagation():
                 assert branches(portal) == fresh
     assert fresh == ["0/_run_coro#0/current_branch#0", "0/_run_coro#1/current_branch#0"]
+
+
+def test_a_propagation_started_again_sees_the_ends_of_its_jobs_again() -> None:
+    # a job handed out after an earlier job's result was taken counts on from that job's clock,
+    # in each use of the propagation (its hooks that see a job's end are installed again)
+    def read() -> int:
+        branch = threads.running_branch()
+        assert branch is not None
+        return branch.tick("clock", 100)
+
+    propagation = ContextPropagation()
+    for _ in range(2):
+        with propagation, ThreadPoolExecutor(1) as pool:
+            first = pool.submit(read).result()
+            assert pool.submit(read).result() == first + 1
