@@ -373,3 +373,20 @@ def test_a_thousand_jobs_in_one_test_give_their_results() -> None:
         thread = threading.Thread(target=str)
         thread.start()
         thread.join()
+
+
+def test_a_jobs_result_taken_by_its_done_callback_is_seen_by_the_flow() -> None:
+    # (LangGraph takes a finished task's result in a done callback of its future, in the
+    # task's branch, and the flow that handed it out goes on from there)
+    with DeterministicExecutionContext(WHEN, seed=7), ThreadPoolExecutor(2) as pool:
+        taken = threading.Event()
+        first = pool.submit(uuid.uuid1)
+
+        def take(future: Future[uuid.UUID]) -> None:
+            future.result()
+            taken.set()
+
+        first.add_done_callback(take)
+        _wait(taken)
+        second = pool.submit(uuid.uuid1).result()
+    assert first.result().time < second.time
