@@ -1,5 +1,5 @@
-"""commands.rename_command: the shell command that keeps a renamed or moved test's golden works
-as given, whatever its paths hold, with or without git."""
+"""commands.py: the shell command that keeps a renamed or moved test's golden works as given,
+whatever its paths hold, with or without git; the record command repeats the run's options."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_clearstone.commands import rename_command
+from pytest_clearstone.commands import name_tests_in_commands, record_command, rename_command
 
 
 def _git(where: Path, *args: str) -> None:
@@ -75,3 +75,14 @@ def test_a_golden_git_does_not_track_in_a_repository_is_renamed_with_mv(tmp_path
     old, new = tmp_path / "test_x.ckpt", tmp_path / "test_y.ckpt"
     old.write_text("{}")
     assert rename_command(old, new) == f"mv {old} {new}"
+
+
+def test_the_record_command_repeats_the_runs_options_also_without_a_test() -> None:
+    restore = name_tests_in_commands(lambda node_id: f"sub/{node_id}", "-c cfg/ci.ini")
+    try:
+        assert record_command() == "pytest -c cfg/ci.ini --clearstone-record"
+        assert record_command("test_a.py::test_x[a b]") == (
+            "pytest -c cfg/ci.ini --clearstone-record 'sub/test_a.py::test_x[a b]'"
+        )
+    finally:
+        restore()

@@ -599,6 +599,9 @@ def test_a_job_of_a_wrapped_context_run_given_more_arguments_is_named_after_its_
     wrapped = functools.partial(contextvars.copy_context().run, fetch)
     assert job_name(wrapped, ("paris",)) == "fetch"
     assert job_name(functools.partial(wrapped), ("paris",)) == "fetch"
+    # a library's executor wrapping a job another library wrapped already (two Context.run)
+    nested = functools.partial(contextvars.copy_context().run, wrapped.func, fetch)
+    assert job_name(nested, ("paris",)) == "fetch"
 
 
 def test_a_job_the_recording_lacks_among_others_of_its_function_is_an_extra_job() -> None:
