@@ -390,3 +390,19 @@ def test_a_jobs_result_taken_by_its_done_callback_is_seen_by_the_flow() -> None:
         _wait(taken)
         second = pool.submit(uuid.uuid1).result()
     assert first.result().time < second.time
+
+
+def test_a_failed_jobs_end_is_seen_when_its_result_raises() -> None:
+    # (an agent retrying a tool call that failed in a job: the retry counts on from the failure)
+    drawn: list[uuid.UUID] = []
+
+    def fail() -> None:
+        drawn.append(uuid.uuid1())
+        raise LookupError("not found")
+
+    with DeterministicExecutionContext(WHEN, seed=7), ThreadPoolExecutor(2) as pool:
+        first = pool.submit(fail)
+        with pytest.raises(LookupError):
+            first.result()
+        retried = pool.submit(uuid.uuid1).result()
+    assert drawn[0].time < retried.time
