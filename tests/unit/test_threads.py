@@ -102,6 +102,16 @@ def test_a_thread_subclass_overriding_run_keeps_it(propagation: ContextPropagati
     timer.join()
     assert timer_seen == [("test-1", "0/Timer#0")]
 
+    class Logged(threading.Thread):  # (runs its target through Thread.run: keyed by its class)
+        def run(self) -> None:
+            super().run()
+
+    logged_seen: list[tuple[str, str]] = []
+    logged = Logged(target=lambda: logged_seen.append(_seen()))
+    logged.start()
+    logged.join()
+    assert logged_seen == [("test-1", "0/Logged#0")]
+
 
 def test_a_thread_of_the_users_with_a_queue_is_a_branch_not_an_anyio_worker(
     propagation: ContextPropagation,
