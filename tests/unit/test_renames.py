@@ -108,3 +108,17 @@ def test_a_test_moved_to_a_sibling_module_is_paired_before_a_module_moved_elsewh
     new = G / "test_b" / "test_x.ckpt"
     sibling, elsewhere = G / "test_a" / "test_x.ckpt", Path("/other/goldens/test_b/test_x.ckpt")
     assert renamed_goldens([new], [elsewhere, sibling]) == [(sibling, new)]
+
+
+def test_a_module_moved_elsewhere_pairs_its_parameters_by_their_whole_names() -> None:
+    olds = [G / "test_async" / "test_one[en].ckpt", G / "test_async" / "test_one[fr].ckpt"]
+    moved = Path("/suite/agents/goldens/test_async")
+    news = [moved / "test_one[fr].ckpt", moved / "test_one[en].ckpt"]
+    assert renamed_goldens(news, olds) == [(olds[1], news[0]), (olds[0], news[1])]
+
+
+def test_a_golden_of_the_same_name_in_a_folder_of_another_name_elsewhere_is_not_paired() -> None:
+    # (test_basic.ckpt in two unrelated modules: no rename is suggested between them)
+    new = Path("/suite/agents/goldens/test_b/test_basic.ckpt")
+    old = Path("/other/goldens/test_a/test_basic.ckpt")
+    assert renamed_goldens([new], [old]) == []
