@@ -259,3 +259,150 @@ def test_time_based_ids_of_jobs_awaited_one_after_the_other_sort_in_that_order()
         asyncio.run(turns())
     times = [u.time for u in made]
     assert times == sorted(set(times))
+
+
+def _ended(future: Future[uuid.UUID]) -> None:
+    """Wait until ``future``'s job has ended, without taking its result (that is, unseen by the
+    flow that handed it out)."""
+    ended = threading.Event()
+    future.add_done_callback(lambda _: ended.set())
+    _wait(ended)
+
+
+def test_a_job_handed_out_after_the_flow_drew_an_id_draws_later_ones() -> None:
+    # an earlier job ended unseen; the flow then draws an id itself: the next job it hands out
+    # counts on from that id (the flow read its clock: everything before it has been seen)
+    with DeterministicExecutionContext(WHEN, seed=7), ThreadPoolExecutor(2) as pool:
+        first = pool.submit(uuid.uuid1)
+        _ended(first)
+        mine = uuid.uuid1()
+        later = pool.submit(uuid.uuid1).result()
+    assert first.result().time < mine.time < later.time
+
+
+def test_a_jobs_end_is_seen_through_its_exception_as_through_its_result() -> None:
+    with DeterministicExecutionContext(WHEN, seed=7), ThreadPoolExecutor(2) as pool:
+        first = pool.submit(uuid.uuid1)
+        assert first.exception() is None  # (the job's end seen: it ended without one)
+        second = pool.submit(uuid.uuid1).result()
+    assert first.result().time < second.time
+
+
+def test_time_based_ids_of_threads_joined_one_after_the_other_sort_in_that_order() -> None:
+    # threads alone (no pool job first): joining a thread is seeing it end
+    made: list[uuid.UUID] = []
+    with DeterministicExecutionContext(WHEN, seed=7):
+        for _ in range(3):
+            thread = threading.Thread(target=lambda: made.append(uuid.uuid1()))
+            thread.start()
+            thread.join()
+    times = [u.time for u in made]
+    assert times == sorted(set(times))
+
+
+@pytest.mark.parametrize("how", ["result", "exception", "join"])
+def test_a_wait_that_timed_out_does_not_see_the_job_end(how: str) -> None:
+    # a flow polling a running job (result(timeout=...), join(timeout=...)) has not seen it
+    # end: the ids of the job it hands out next do not depend on how far the running one got
+    def later_id(drawn_before_the_wait: bool) -> uuid.UUID:
+        go, drawn, release = threading.Event(), threading.Event(), threading.Event()
+
+        def running() -> None:
+            _wait(go)
+            uuid.uuid1()
+            drawn.set()
+            _wait(release)
+
+        with DeterministicExecutionContext(WHEN, seed=7), ThreadPoolExecutor(3) as pool:
+            first = pool.submit(uuid.uuid1)
+            _ended(first)  # (ended, unseen: later jobs start where the flow last looked)
+            if how == "join":
+                thread = threading.Thread(target=running)
+                thread.start()
+            else:
+                future = pool.submit(running)
+            if drawn_before_the_wait:
+                go.set()
+                _wait(drawn)
+            if how == "join":
+                thread.join(timeout=0)
+                assert thread.is_alive()
+            elif how == "result":
+                with pytest.raises(TimeoutError):
+                    future.result(timeout=0)
+            else:
+                with pytest.raises(TimeoutError):
+                    future.exception(timeout=0)
+            later = pool.submit(uuid.uuid1).result()
+            go.set()
+            release.set()
+            if how == "join":
+                thread.join()
+        return later
+
+    assert later_id(drawn_before_the_wait=True) == later_id(drawn_before_the_wait=False)
+
+
+def test_a_job_taking_another_jobs_result_is_not_the_flow_seeing_it_end() -> None:
+    # which of two jobs takes another's result first is the OS's scheduling, not the flow's
+    def later_id(taken_before_the_handout: bool) -> uuid.UUID:
+        taken = threading.Event()
+        with DeterministicExecutionContext(WHEN, seed=7), ThreadPoolExecutor(3) as pool:
+            first = pool.submit(uuid.uuid1)
+            _ended(first)
+
+            def take() -> None:
+                first.result()
+                taken.set()
+
+            if taken_before_the_handout:
+                pool.submit(take)
+                _wait(taken)
+                return pool.submit(uuid.uuid1).result()
+            later = pool.submit(uuid.uuid1)
+            pool.submit(take)
+            return later.result()
+
+    assert later_id(taken_before_the_handout=True) == later_id(taken_before_the_handout=False)
+
+
+def test_a_thousand_jobs_in_one_test_give_their_results() -> None:
+    # (the hooks that see a job's end are installed once, not once more for each job)
+    with DeterministicExecutionContext(WHEN, seed=7), ThreadPoolExecutor(2) as pool:
+        assert list(pool.map(str, range(1000))) == [str(i) for i in range(1000)]
+        thread = threading.Thread(target=str)
+        thread.start()
+        thread.join()
+
+
+def test_a_jobs_result_taken_by_its_done_callback_is_seen_by_the_flow() -> None:
+    # (LangGraph takes a finished task's result in a done callback of its future, in the
+    # task's branch, and the flow that handed it out goes on from there)
+    with DeterministicExecutionContext(WHEN, seed=7), ThreadPoolExecutor(2) as pool:
+        taken = threading.Event()
+        first = pool.submit(uuid.uuid1)
+
+        def take(future: Future[uuid.UUID]) -> None:
+            future.result()
+            taken.set()
+
+        first.add_done_callback(take)
+        _wait(taken)
+        second = pool.submit(uuid.uuid1).result()
+    assert first.result().time < second.time
+
+
+def test_a_failed_jobs_end_is_seen_when_its_result_raises() -> None:
+    # (an agent retrying a tool call that failed in a job: the retry counts on from the failure)
+    drawn: list[uuid.UUID] = []
+
+    def fail() -> None:
+        drawn.append(uuid.uuid1())
+        raise LookupError("not found")
+
+    with DeterministicExecutionContext(WHEN, seed=7), ThreadPoolExecutor(2) as pool:
+        first = pool.submit(fail)
+        with pytest.raises(LookupError):
+            first.result()
+        retried = pool.submit(uuid.uuid1).result()
+    assert drawn[0].time < retried.time

@@ -85,3 +85,40 @@ def test_a_test_module_moved_to_another_directory_is_paired_by_its_folder_and_fi
     # not where another unused golden of those names could be it
     other = Path("/elsewhere/goldens/test_async/test_one.ckpt")
     assert renamed_goldens([news[0]], [olds[0], other]) == []
+
+
+def test_pairs_come_in_the_order_of_the_missing_goldens_whichever_was_paired_first() -> None:
+    renamed, changed = G / "t" / "test_later.ckpt", G / "t" / "test_x[english].ckpt"
+    old_renamed, old_changed = G / "t" / "test_second.ckpt", G / "t" / "test_x[en].ckpt"
+    # (renamed is paired by its id first, changed then by its folder: listed as given)
+    assert renamed_goldens([changed, renamed], [old_renamed, old_changed]) == [
+        (old_changed, changed),
+        (old_renamed, renamed),
+    ]
+
+
+def test_a_parameter_id_holding_brackets_is_paired_by_the_whole_id() -> None:
+    news = [G / "t" / "test_new[a[1]].ckpt", G / "t" / "test_new[b[1]].ckpt"]
+    olds = [G / "t" / "test_old[b[1]].ckpt", G / "t" / "test_old[a[1]].ckpt"]
+    assert renamed_goldens(news, olds) == [(olds[1], news[0]), (olds[0], news[1])]
+
+
+def test_a_test_moved_to_a_sibling_module_is_paired_before_a_module_moved_elsewhere() -> None:
+    # the golden in the sibling folder is nearer than one in a folder of the same name elsewhere
+    new = G / "test_b" / "test_x.ckpt"
+    sibling, elsewhere = G / "test_a" / "test_x.ckpt", Path("/other/goldens/test_b/test_x.ckpt")
+    assert renamed_goldens([new], [elsewhere, sibling]) == [(sibling, new)]
+
+
+def test_a_module_moved_elsewhere_pairs_its_parameters_by_their_whole_names() -> None:
+    olds = [G / "test_async" / "test_one[en].ckpt", G / "test_async" / "test_one[fr].ckpt"]
+    moved = Path("/suite/agents/goldens/test_async")
+    news = [moved / "test_one[fr].ckpt", moved / "test_one[en].ckpt"]
+    assert renamed_goldens(news, olds) == [(olds[1], news[0]), (olds[0], news[1])]
+
+
+def test_a_golden_of_the_same_name_in_a_folder_of_another_name_elsewhere_is_not_paired() -> None:
+    # (test_basic.ckpt in two unrelated modules: no rename is suggested between them)
+    new = Path("/suite/agents/goldens/test_b/test_basic.ckpt")
+    old = Path("/other/goldens/test_a/test_basic.ckpt")
+    assert renamed_goldens([new], [old]) == []

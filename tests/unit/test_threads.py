@@ -102,6 +102,16 @@ def test_a_thread_subclass_overriding_run_keeps_it(propagation: ContextPropagati
     timer.join()
     assert timer_seen == [("test-1", "0/Timer#0")]
 
+    class Logged(threading.Thread):  # (runs its target through Thread.run: keyed by its class)
+        def run(self) -> None:
+            super().run()
+
+    logged_seen: list[tuple[str, str]] = []
+    logged = Logged(target=lambda: logged_seen.append(_seen()))
+    logged.start()
+    logged.join()
+    assert logged_seen == [("test-1", "0/Logged#0")]
+
 
 def test_a_thread_of_the_users_with_a_queue_is_a_branch_not_an_anyio_worker(
     propagation: ContextPropagation,
@@ -599,6 +609,9 @@ def test_a_job_of_a_wrapped_context_run_given_more_arguments_is_named_after_its_
     wrapped = functools.partial(contextvars.copy_context().run, fetch)
     assert job_name(wrapped, ("paris",)) == "fetch"
     assert job_name(functools.partial(wrapped), ("paris",)) == "fetch"
+    # a library's executor wrapping a job another library wrapped already (two Context.run)
+    nested = functools.partial(contextvars.copy_context().run, wrapped.func, fetch)
+    assert job_name(nested, ("paris",)) == "fetch"
 
 
 def test_a_job_the_recording_lacks_among_others_of_its_function_is_an_extra_job() -> None:
@@ -892,3 +905,18 @@ def test_jobs_of_an_anyio_worker_started_before_the_propagation_are_branches() -
             with ContextPropagation():
                 assert branches(portal) == fresh
     assert fresh == ["0/_run_coro#0/current_branch#0", "0/_run_coro#1/current_branch#0"]
+
+
+def test_a_propagation_started_again_sees_the_ends_of_its_jobs_again() -> None:
+    # a job handed out after an earlier job's result was taken counts on from that job's clock,
+    # in each use of the propagation (its hooks that see a job's end are installed again)
+    def read() -> int:
+        branch = threads.running_branch()
+        assert branch is not None
+        return branch.tick("clock", 100)
+
+    propagation = ContextPropagation()
+    for _ in range(2):
+        with propagation, ThreadPoolExecutor(1) as pool:
+            first = pool.submit(read).result()
+            assert pool.submit(read).result() == first + 1
