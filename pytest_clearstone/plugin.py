@@ -3658,7 +3658,7 @@ class _Reporter:
         if preview:  # (no test ran: nothing counted missing, below)
             _write_renamed(tr, self.config, renamed, "(--clearstone-prune-unused would leave it)")
         if counts["diverged"] or counts["missing"]:
-            from .commands import pytest_command
+            from .commands import pytest_command, review_hint
 
             failing = [  # (an xfail test's missing or diverged golden is counted: named too)
                 r
@@ -3697,7 +3697,7 @@ class _Reporter:
                     + " (or --clearstone-mode=record-diverged)"
                 )
             if writers:
-                tr.write_line(f"hint: {hint}; review with git diff")
+                tr.write_line(f"hint: {hint}; {review_hint(self.config.rootpath)}")
                 _write_node_ids(tr, writers, shown_id)
             left = "(--clearstone-prune-unused left it)" if prune_asked else ""
             _write_renamed(tr, self.config, renamed, left)
