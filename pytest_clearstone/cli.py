@@ -574,36 +574,62 @@ def cmd_prune(args: argparse.Namespace, out: _Out) -> int:
         raise NotADirectoryError(f"{directory} is not a directory")
     files = sorted(p for p in directory.rglob("*.ckpt") if p.is_file())
     verb = "would delete" if args.dry_run else "deleted"
-    deleted = kept = 0
+    deleted = newer = 0
+    kept: dict[str | None, int] = {}  # older files never deleted, by what wrote them
     for path in files:
         try:
             mtime = path.stat().st_mtime
         except FileNotFoundError:  # gone since it was listed (another prune; a link's target)
             continue
         if mtime >= cutoff:
+            newer += 1
             continue
+        age = f"{(time.time() - mtime) / 86400:.1f} days old"
         writer = checkpoint_writer(path)
         if writer != "":  # a golden, or a file we cannot tell: never deleted
-            kept += 1
-            out.line(f"kept {path}  ({_KEPT[writer]})")
+            kept[writer] = kept.get(writer, 0) + 1
+            _, what, why = _KEPT[writer]
+            out.line(f"kept {path}  ({age}, but {what}: {why})")
             continue
         if not args.dry_run:
             path.unlink(missing_ok=True)
         deleted += 1
-        out.line(f"{verb} {path}  ({(time.time() - mtime) / 86400:.1f} days old)")
+        out.line(f"{verb} {path}  ({age})")
     summary = (
-        f"{verb} {deleted} of {len(files)} checkpoint file(s) older than "
-        f"{args.older_than:g} day(s) in {directory}"
+        f"{verb} {deleted} of {len(files)} checkpoint file(s) in {directory} (the application "
+        f"checkpoints older than {args.older_than:g} day(s))"
     )
-    out.line(summary + (f"; kept {kept} golden or unreadable file(s)" if kept else ""))
+    told = []
+    if kept:
+        told.append(
+            f"{sum(kept.values())} older than that: "
+            + ", ".join(f"{count} {_KEPT[writer][0]}" for writer, count in kept.items())
+        )
+    if newer:
+        told.append(f"{newer} not older than that")
+    out.line(summary + (f"; kept {'; and '.join(told)}" if told else ""))
     return 0
 
 
-#: why prune keeps a checkpoint file, by what wrote it (``None``: a file it cannot read)
+#: why prune keeps a checkpoint file older than the days given, by what wrote it (``None``: a
+#: file it cannot read): what such files are (counted), what one is, and why that keeps it
 _KEPT = {
-    RECORDED_BY_PLUGIN: "a golden of the pytest plugin",
-    "clearstone-sdk": "converted from clearstone-sdk: a golden no run records again",
-    None: "not a readable checkpoint",
+    RECORDED_BY_PLUGIN: (
+        "golden(s) of the pytest plugin",
+        "a golden of the pytest plugin",
+        "prune never deletes one; pytest --clearstone-prune-unused deletes the goldens no test "
+        "uses",
+    ),
+    "clearstone-sdk": (
+        "converted from clearstone-sdk",
+        "converted from clearstone-sdk",
+        "a golden no run records again, which prune never deletes",
+    ),
+    None: (
+        "unreadable",
+        "not a readable checkpoint",
+        "prune deletes only application checkpoints it can read",
+    ),
 }
 
 

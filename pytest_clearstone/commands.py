@@ -56,6 +56,16 @@ def record_command(node_id: str = "") -> str:
     return pytest_command(f"--clearstone-record {shlex.quote(node_id)}")
 
 
+def review_hint(rootpath: Path) -> str:
+    """How to review goldens a record run writes under ``rootpath``: ``git diff`` where a git
+    checkout holds it (``.git`` in it or a folder above: a directory, or a worktree's or a
+    submodule's file), else the changes the record run lists (git diff would say "not a git
+    repository"). Read only when a summary suggests a record run."""
+    if any((folder / ".git").exists() for folder in (rootpath, *rootpath.parents)):
+        return "review with git diff"
+    return "review what it lists as changed in each golden (no git checkout holds them)"
+
+
 def rename_command(old: Path, new: Path, shown: Callable[[Path], str] = str) -> str:
     """The shell command that renames the golden ``old`` to ``new`` (each path as ``shown``
     gives it, relative to where the command runs), so that it works as given: ``git mv`` where

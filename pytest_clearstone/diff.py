@@ -1287,7 +1287,9 @@ def _paired_in_order(a: Sequence[Any], b: Sequence[Any]) -> bool:
     they are as long as each other and no value at a place where they differ is in the other
     list, or one is the other with one run of items inserted, none of them in the other list.
     deepdiff's alignment (difflib's) then matches the items they share in place, and pairs the
-    rest index by index or names the run added or removed. Such lists (vectors of floats changed
+    rest index by index or names the run added or removed. (A run of copies of the item before
+    it, inserted, is named here too, at its end, where deepdiff would name the first copies.)
+    Such lists (vectors of floats changed
     throughout or cut short, an embedding index's) are walked here, their items named like any
     two texts or numbers, instead of by deepdiff, which takes a second per thousand of them."""
     if not all(type(v) in _PLAIN for v in (*a, *b)):
@@ -1299,7 +1301,11 @@ def _paired_in_order(a: Sequence[Any], b: Sequence[Any]) -> bool:
     if head + tail != min(len(a), len(b)):
         return False
     longer, shorter = (a, b) if len(a) > len(b) else (b, a)
-    return set(longer[head : len(longer) - tail]).isdisjoint(shorter)
+    run = longer[head : len(longer) - tail]
+    # (or a run of identical entries made shorter or longer: named at its end, where the walk
+    # names it in any other list, not where deepdiff's alignment puts it, at its start)
+    repeated = head > 0 and all(_same(item, longer[head - 1]) for item in run)
+    return repeated or set(run).isdisjoint(shorter)
 
 
 def _diff_deeper_threshold() -> float:

@@ -399,6 +399,19 @@ class SerializationError(ClearstoneError, TypeError):
             f"cannot serialise {path} ({article(value_type)} {value_type}): {reason}.{tail}"
         )
 
+    #: the file a checkpoint holding the value was to be saved to (``""``: not known)
+    file = ""
+
+    def saving(self, file: Path | str) -> SerializationError:
+        """This error for a checkpoint that was to be saved to ``file`` (nothing written): its
+        message names the file first; its class and attributes stay."""
+        import copy  # (only when a save fails)
+
+        error = copy.copy(self)
+        error.file = str(file)
+        error.args = (f"cannot save {file} (nothing was written): {self}",)
+        return error
+
 
 class NestingTooDeepError(SerializationError):
     """A value nested deeper than pytest-clearstone records and replays: more than ``limit``

@@ -2133,6 +2133,8 @@ def _outcome_of_failure(item: pytest.Item, exc: BaseException) -> None:
         outcome = "diverged" if _diverged_by(exc) else "failed"
         why = f"{_FAILED_WHILE_RECORDING} ({type(exc).__name__})"
     replay = item.stash.get(_REPLAY, None)
+    if outcome == "failed" and replay is not None and not replay.recording and _damaged_by(exc):
+        outcome = "unreadable"  # (a replay found a recorded call of its golden damaged)
     if ("clearstone", "unreadable") not in item.user_properties:  # (kept: it says more)
         _outcome(item, outcome)
         if outcome == "diverged":
@@ -3656,7 +3658,7 @@ class _Reporter:
         if preview:  # (no test ran: nothing counted missing, below)
             _write_renamed(tr, self.config, renamed, "(--clearstone-prune-unused would leave it)")
         if counts["diverged"] or counts["missing"]:
-            from .commands import pytest_command
+            from .commands import pytest_command, review_hint
 
             failing = [  # (an xfail test's missing or diverged golden is counted: named too)
                 r
@@ -3695,7 +3697,7 @@ class _Reporter:
                     + " (or --clearstone-mode=record-diverged)"
                 )
             if writers:
-                tr.write_line(f"hint: {hint}; review with git diff")
+                tr.write_line(f"hint: {hint}; {review_hint(self.config.rootpath)}")
                 _write_node_ids(tr, writers, shown_id)
             left = "(--clearstone-prune-unused left it)" if prune_asked else ""
             _write_renamed(tr, self.config, renamed, left)
@@ -4095,6 +4097,17 @@ def _replay_errors_in(exc: BaseException) -> list[BaseException]:
     found: list[BaseException] = [e for e in grouped(exc) if isinstance(e, ReplayError)]
     inner = None if found else _raised_in_doctest(exc)  # (a doctest example's error)
     return [e for e in grouped(inner) if isinstance(e, ReplayError)] if inner else found
+
+
+def _damaged_by(exc: BaseException) -> bool:
+    """Whether a test failed with ``exc`` because its golden is damaged (a replay found a
+    recorded call of it damaged: :meth:`~.golden.responses.ReplaySession.damaged_golden`)."""
+    from .errors import CheckpointClassChangedError, CheckpointCorruptError, grouped
+
+    return any(
+        isinstance(e, CheckpointCorruptError) and not isinstance(e, CheckpointClassChangedError)
+        for e in grouped(exc)
+    )
 
 
 def _diverged_by(exc: BaseException) -> bool:

@@ -364,6 +364,8 @@ def test_page_code_blocks_run(page: Path, tmp_path: Path) -> None:
         "PYTEST_ADDOPTS": addopts,
     }
     env.pop("PYTEST_XDIST_WORKER", None)
+    # a reader's project is a git checkout: the summary's hints say "review with git diff" there
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
     done = subprocess.run([sys.executable, __file__, str(steps_file)], env=env, cwd=tmp_path,
                           capture_output=True, text=True, check=False)  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr

@@ -472,6 +472,40 @@ def is_stream_helper(path: str) -> bool:
     return path.endswith(".stream") and path.partition(".")[0] in ("openai", "anthropic")
 
 
+#: the base class of LangChain's models, whose public ``astream`` streams by ``_astream``
+_LANGCHAIN_MODEL = ("langchain_core.language_models.base", "BaseLanguageModel")
+
+
+def events_stream_by(path: str) -> str:
+    """For a LangChain model's ``astream`` at ``path``, the path of the ``_astream`` it streams
+    by (``langchain_openai.ChatOpenAI._astream``), else ``""``: ``astream_events`` calls the
+    model's ``astream``, and its events come from LangChain's run machinery around
+    ``_astream``, which a mock of ``astream`` skips (langchain-core 1.8)."""
+    head, _, name = path.rpartition(".")
+    module, cls_name = _LANGCHAIN_MODEL
+    base = getattr(sys.modules.get(module), cls_name, None)
+    if name != "astream" or not isinstance(base, type):
+        return ""
+    try:
+        owner = resolve(path).owner
+        resolve(f"{head}._astream")
+    except ClearstoneError:
+        return ""
+    return f"{head}._astream" if isinstance(owner, type) and issubclass(owner, base) else ""
+
+
+def events_note(path: str) -> str:
+    """What to mock for ``astream_events`` when the agent may call the method at ``path``
+    (:func:`events_stream_by`), as a clause of a hint, or ``""``."""
+    private = events_stream_by(path)
+    if not private:
+        return ""
+    return (
+        f"under astream_events it streams by `{private}`, which keeps its events coming: for "
+        "astream_events mock that instead, with ignore=['**.run_manager']"
+    )
+
+
 def alternatives(path: str) -> list[str]:
     """Other methods of the owner of the method at ``path`` that make the same kind of request
     (``stream``, ``parse``, ``<name>_stream``; ``astream`` and so on for an ``a``-named async
@@ -721,7 +755,8 @@ def nothing_recorded(
             "its requests, streamed or not)"
             if (sends_by := _pydantic_ai_stream_sends_by(other))
             else f"  does the agent call `{other}`? (another method of "
-            f"`{owner_name}` for the same request as `{name}`: mock it too, or instead)"
+            f"`{owner_name}` for the same request as `{name}`: mock it too, or instead"
+            f"{'; ' + note if (note := events_note(other)) else ''})"
             for other in found_others
             if other not in targets
         ]

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..errors import CheckpointNotFoundError, CheckpointPathError
+from ..errors import CheckpointNotFoundError, CheckpointPathError, SerializationError
 from ..tracing.trace import Trace
 from . import signing
 from .checkpoint import Checkpoint, refuse_not_a_checkpoint
@@ -117,7 +117,10 @@ class CheckpointManager:
         # followed by a number (an amount, a version, a date: "before_payment_12.5"), not a type
         if not path.suffix or path.suffix[1:].isdigit():
             path = path.with_name(path.name + CHECKPOINT_SUFFIX)
-        checkpoint.write(path, allow_pickle=allow_pickle, signing_key=signing_key)
+        try:
+            checkpoint.write(path, allow_pickle=allow_pickle, signing_key=signing_key)
+        except SerializationError as exc:  # (a value only a pickle could store, refused)
+            raise exc.saving(path) from None
         return self.checkpoint_dir / path.relative_to(self.checkpoint_dir.resolve())
 
     def candidates(self, path_or_name: str | os.PathLike[str]) -> list[Path]:

@@ -230,7 +230,7 @@ class ReplayingRun:
         before = self._without_outcome if raised is None else raised
         place = number - sum(1 for other in before if other < number) + 1
         if self.context is not None and self.context.session.errors:
-            raise self.context.session.errors[0]
+            raise self.context.session.first_error()
         if raised is not None and number in raised:
             raise self._mismatch(
                 "call",

@@ -29,6 +29,8 @@ from ..errors import (
     KEYS_SORTED,
     ORDER_ONLY,
     TIMES_ONLY,
+    CheckpointCorruptError,
+    ClearstoneError,
     GaveUp,
     LeftoverCallWarning,
     NotMade,
@@ -310,6 +312,9 @@ class ReplaySession:
     #: the golden's file (``None``: not known): where a failure tells of items in another order
     #: only, whether a formatter sorted its keys (:meth:`with_golden_cause`)
     golden: Path | None = None
+    #: the refusal of the golden for a damaged recorded call (``False``: none; ``None``: not
+    #: looked at yet), :meth:`damaged_golden`
+    _damaged: CheckpointCorruptError | bool | None = field(default=None, repr=False)
     #: what the test put in place of targets that left responses unused, found before the
     #: patches were undone (:meth:`note_displaced`): named by the unused-responses error
     displaced: dict[str, Any] = field(default_factory=dict)
@@ -332,6 +337,24 @@ class ReplaySession:
             except (OSError, UnicodeError):
                 self._golden_text = ""
         return text in self._golden_text
+
+    def damaged_golden(self) -> CheckpointCorruptError | None:
+        """The error refusing the golden when a recorded call of it names its target or branch
+        in a damaged form (:mod:`.damaged_calls`), which a replay failure is then told by;
+        ``None`` when none does, or the golden is not known. (Looked at when a replay fails.)"""
+        if self.golden is None:
+            return None
+        if self._damaged is None:
+            from .damaged_calls import damaged_golden_error  # (imported only when one fails)
+
+            self._damaged = damaged_golden_error(self.golden, self.spans, self.node_id) or False
+        return self._damaged if isinstance(self._damaged, CheckpointCorruptError) else None
+
+    def first_error(self) -> ClearstoneError:
+        """The error a replay that kept errors fails with: the first one, or the refusal of its
+        golden when a recorded call of it is damaged (:meth:`damaged_golden`), which the errors
+        then come from."""
+        return self.damaged_golden() or self.errors[0]
 
     def with_golden_cause(self, cause: str) -> str:
         """``cause`` (what :func:`~pytest_clearstone.diff.unstable_cause` told of a failure)
@@ -490,7 +513,7 @@ class ReplaySession:
             chain.extend(e for e in (exc.__cause__, exc.__context__) if e is not None)
         return None
 
-    def first_error_besides(self, failure: BaseException) -> ReplayError | None:
+    def first_error_besides(self, failure: BaseException) -> ClearstoneError | None:
         """The first replay error raised to the agent, when the test failed with another
         exception: the agent caught it and then raised that one (a retry layer's last attempt,
         its own error wrapping it, whatever failed next after it was swallowed). ``None`` when
@@ -498,7 +521,7 @@ class ReplaySession:
         group of tasks)."""
         if not self.errors:
             return None
-        first = self.errors[0]
+        first = self.first_error()
         return None if any(e is first for e in grouped(failure)) else first
 
     def raise_errors(
@@ -513,13 +536,13 @@ class ReplaySession:
         (``unmocked``: ``{target: (span type, recorded calls)}``)."""
         __tracebackhide__ = True
         if self.errors:
-            raise self.errors[0]
+            raise self.first_error()
         if self.refused is not None:
             raise self.refused
         if strict:
             error = self.unused_error(checkpoint=checkpoint, unmocked=unmocked)
             if error is not None:
-                raise error
+                raise self.damaged_golden() or error
 
 
 #: seconds a call cancelled from outside when recorded waits on replay, beyond the time it ran,
@@ -1264,4 +1287,8 @@ class TargetReplay:
         )
         if isinstance(error, ReplayDivergenceError):  # (raised by the strict checks only)
             self._diverged.setdefault(current_branch(), error)
+        session = self._session()
+        damaged = None if session is None else session.damaged_golden()
+        if damaged is not None:  # (the golden's fault, not the agent's)
+            raise damaged from None
         raise error

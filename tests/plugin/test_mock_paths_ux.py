@@ -267,6 +267,37 @@ def test_nothing_recorded_names_the_private_methods_beside_a_private_target(
     pytester.runpytest().assert_outcomes(passed=1)
 
 
+def test_nothing_recorded_under_astream_events_names_the_private_stream_to_mock(
+    pytester: pytest.Pytester,
+) -> None:
+    # the agent reads the model's astream_events with ainvoke mocked: astream_events streams by
+    # astream and then _astream (langchain-core 1.8.3). The hints named astream and stream
+    # only, and a mock of astream, followed, gives the event handler no events; they now name
+    # _astream for astream_events, which records and replays
+    _project(pytester, TEST_EVENTS.replace("._agenerate", ".ainvoke"))
+    result = pytester.runpytest("--clearstone-record")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*nothing was recorded*langchain_openai.ChatOpenAI.ainvoke*",
+            "*does the agent call `langchain_openai.ChatOpenAI.astream`? (another method of "
+            "`ChatOpenAI` for the same request as `ainvoke`: mock it too, or instead; under "
+            "astream_events it streams by `langchain_openai.ChatOpenAI._astream`, which keeps "
+            "its events coming: for astream_events mock that instead, with "
+            + esc("ignore=['**.run_manager'])"),
+        ]
+    )
+    # and mocking it, as the hint says, records and replays
+    pytester.makepyfile(
+        test_it=TEST_EVENTS.replace(
+            '"langchain_openai.ChatOpenAI._agenerate"}',
+            '"langchain_openai.ChatOpenAI._astream"}, ignore=["**.run_manager"]',
+        )
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
 @pytest.mark.parametrize(
     ("path", "others"),
     [

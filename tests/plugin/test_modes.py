@@ -4,9 +4,14 @@ a marker without mock only reads its golden."""
 from __future__ import annotations
 
 import shlex
+import shutil
+import subprocess
 import textwrap
 
 import pytest
+
+#: how the summary's hint ends for goldens no git checkout holds (a pytester project)
+NO_GIT_REVIEW = "review what it lists as changed in each golden (no git checkout holds them)"
 
 LIVE = """
 CALLS = []
@@ -386,7 +391,7 @@ def test_the_summary_hint_names_tests_that_only_read_their_missing_golden(
     lines = result.stdout.lines
     hint = lines.index(
         "hint: record the missing goldens with: pytest --clearstone-mode=record-missing "
-        "(or --clearstone-mode=record-diverged); review with git diff"
+        "(or --clearstone-mode=record-diverged); " + NO_GIT_REVIEW
     )
     assert lines[hint + 1] == "  test_mixed.py::test_writer"
     assert lines[hint + 2] == (
@@ -426,7 +431,7 @@ def test_the_summary_hint_repeats_the_tests_the_run_selected(pytester: pytest.Py
     result.assert_outcomes(failed=1, deselected=1)
     hint = (
         "hint: record the missing goldens with: pytest --clearstone-mode=record-missing "
-        "agents -k 'refund or nothing' (or --clearstone-mode=record-diverged); review with git diff"
+        "agents -k 'refund or nothing' (or --clearstone-mode=record-diverged); " + NO_GIT_REVIEW
     )
     assert hint in result.stdout.lines
     command = hint.split("with: ")[1].split(" (or")[0]
@@ -439,7 +444,7 @@ def test_the_summary_hint_repeats_the_tests_the_run_selected(pytester: pytest.Py
     assert (
         "hint: record the missing goldens with: pytest --clearstone-mode=record-missing "
         "billing/test_billing.py::test_other -m 'not slow' (or --clearstone-mode=record-diverged); "
-        "review with git diff"
+        + NO_GIT_REVIEW
     ) in result.stdout.lines
     # a run given no selection repeats none
     pytester.path.joinpath("agents", "test_agents.py").write_text(
@@ -449,7 +454,7 @@ def test_the_summary_hint_repeats_the_tests_the_run_selected(pytester: pytest.Py
     result.stdout.fnmatch_lines(
         [
             "hint: if the changes are intended, re-record what diverged and record the missing "
-            "goldens with: pytest --clearstone-mode=record-diverged; review with git diff"
+            "goldens with: pytest --clearstone-mode=record-diverged; " + NO_GIT_REVIEW
         ]
     )
 
@@ -507,7 +512,7 @@ def test_the_summary_hint_of_a_run_given_packages_repeats_pyargs(
     result.assert_outcomes(failed=1)
     hint = (
         "hint: record the missing goldens with: pytest --clearstone-mode=record-missing "
-        "--pyargs cs_pyargs_agents (or --clearstone-mode=record-diverged); review with git diff"
+        "--pyargs cs_pyargs_agents (or --clearstone-mode=record-diverged); " + NO_GIT_REVIEW
     )
     assert hint in result.stdout.lines
     command = hint.split("with: ")[1].split(" (or")[0]
@@ -669,10 +674,41 @@ def test_the_summary_hint_repeats_the_tests_the_run_left_out(pytester: pytest.Py
     hint = (
         "hint: record the missing goldens with: pytest --clearstone-mode=record-missing "
         "--deselect test_agent.py::test_slow --ignore=legacy (or "
-        "--clearstone-mode=record-diverged); review with git diff"
+        "--clearstone-mode=record-diverged); " + NO_GIT_REVIEW
     )
     assert hint in result.stdout.lines
     command = hint.split("with: ")[1].split(" (or")[0]
     pytester.runpytest(*shlex.split(command)[1:]).assert_outcomes(passed=1, deselected=1)
     goldens = sorted(p.relative_to(pytester.path).as_posix() for p in pytester.path.rglob("*.ckpt"))
     assert goldens == ["goldens/test_agent/test_fast.ckpt"]
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_the_summary_hint_says_git_diff_only_where_a_git_checkout_holds_the_goldens(
+    pytester: pytest.Pytester,
+) -> None:
+    # The hint to re-record ended "review with git diff" in a project no git checkout holds (a
+    # copy unpacked from an archive, a CI job without .git): git diff there says "not a git
+    # repository". It now says what works there: the changes the record run lists for each
+    # golden; "git diff" where the project is a checkout.
+    pytester.syspathinsert()
+    pytester.makepyfile(live=LIVE)
+    pytester.makepyfile(
+        test_one="""
+        import pytest
+        import live
+
+        @pytest.mark.replay(mock={"llm": "live.complete"})
+        def test_refund(replay):
+            replay.run(live.complete, "refund")
+        """
+    )
+    hint = (
+        "hint: record the missing goldens with: pytest --clearstone-mode=record-missing "
+        "(or --clearstone-mode=record-diverged); "
+    )
+    result = pytester.runpytest()
+    assert hint + NO_GIT_REVIEW in result.stdout.lines
+    subprocess.run(["git", "init", "-q"], cwd=pytester.path, check=True)
+    result = pytester.runpytest()
+    assert hint + "review with git diff" in result.stdout.lines

@@ -464,7 +464,8 @@ def test_a_rerecord_that_failed_live_is_told_to_fix_the_failure_first(
         [
             "hint: the tests below failed live, or their goldens could not be saved, when they "
             "ran to record their goldens again: fix what failed (above), then run again with "
-            "--clearstone-mode=record-diverged; review with git diff",
+            "--clearstone-mode=record-diverged; review what it lists as changed in each golden "
+            "(no git checkout holds them)",
             "  test_it.py::test_b",
         ]
     )
@@ -508,7 +509,8 @@ def test_a_rerecord_whose_golden_could_not_be_saved_is_not_told_it_failed_live(
             "  test_it.py::test_b: it could not be saved",
             "hint: the tests below failed live, or their goldens could not be saved, when they "
             "ran to record their goldens again: fix what failed (above), then run again with "
-            "--clearstone-mode=record-diverged; review with git diff",
+            "--clearstone-mode=record-diverged; review what it lists as changed in each golden "
+            "(no git checkout holds them)",
             "  test_it.py::test_b",
         ]
     )

@@ -477,15 +477,19 @@ def test_prune_dry_run_deletes_nothing(capsys, aged):
     assert len(lines) == 3
     assert lines[0].startswith(f"would delete {aged / 'nested' / 'older.ckpt'}  (90.0 days old)")
     assert lines[1].startswith(f"would delete {aged / 'old.ckpt'}  (40.0 days old)")
-    assert lines[2] == f"would delete 2 of 3 checkpoint file(s) older than 30 day(s) in {aged}"
+    assert lines[2] == (
+        f"would delete 2 of 3 checkpoint file(s) in {aged} (the application checkpoints older "
+        "than 30 day(s)); kept 1 not older than that"
+    )
     assert sorted(p.name for p in aged.rglob("*.ckpt")) == ["new.ckpt", "old.ckpt", "older.ckpt"]
 
 
 def test_prune_deletes_old_checkpoints_only(capsys, aged):
     code, out, _ = run(capsys, "prune", aged, "--older-than", "30")
     assert code == 0
-    assert (
-        out.splitlines()[-1] == f"deleted 2 of 3 checkpoint file(s) older than 30 day(s) in {aged}"
+    assert out.splitlines()[-1] == (
+        f"deleted 2 of 3 checkpoint file(s) in {aged} (the application checkpoints older than "
+        "30 day(s)); kept 1 not older than that"
     )
     assert sorted(p.name for p in aged.rglob("*")) == ["nested", "new.ckpt", "old.txt"]
 

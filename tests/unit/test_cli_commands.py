@@ -246,7 +246,8 @@ def test_prune_keeps_a_checkpoint_just_younger_than_the_days_given(capsys, tmp_p
     assert code == 0
     assert young.exists() and not old.exists()
     assert out.splitlines()[-1] == (
-        f"deleted 1 of 2 checkpoint file(s) older than 1 day(s) in {directory}"
+        f"deleted 1 of 2 checkpoint file(s) in {directory} (the application checkpoints older "
+        "than 1 day(s)); kept 1 not older than that"
     )
 
 
@@ -262,11 +263,35 @@ def test_prune_never_deletes_a_golden_of_the_plugin(capsys, tmp_path):
     code, out, _ = run(capsys, "prune", directory, "--older-than", "30")
     assert code == 0
     assert golden.exists() and conflict.exists() and not app.exists()
-    assert f"kept {golden}  (a golden of the pytest plugin)" in out.splitlines()
-    assert f"kept {conflict}  (not a readable checkpoint)" in out.splitlines()
+    # each file kept is named with its age and why: not "kept 2 golden or unreadable file(s)",
+    # which said neither that they are older than the days given nor why each stays
+    assert (
+        f"kept {golden}  (400.0 days old, but a golden of the pytest plugin: prune never "
+        "deletes one; pytest --clearstone-prune-unused deletes the goldens no test uses)"
+    ) in out.splitlines()
+    assert (
+        f"kept {conflict}  (400.0 days old, but not a readable checkpoint: prune deletes only "
+        "application checkpoints it can read)"
+    ) in out.splitlines()
     assert out.splitlines()[-1] == (
-        f"deleted 1 of 3 checkpoint file(s) older than 30 day(s) in {directory}; kept 2 golden "
-        f"or unreadable file(s)"
+        f"deleted 1 of 3 checkpoint file(s) in {directory} (the application checkpoints older "
+        "than 30 day(s)); kept 2 older than that: 1 golden(s) of the pytest plugin, 1 "
+        "unreadable"
+    )
+
+
+def test_prune_says_the_files_it_kept_are_not_older_than_the_days_given(capsys, tmp_path):
+    directory = tmp_path / "ckpts"
+    directory.mkdir()
+    manager, checkpoint = _record(tmp_path, ["a"])
+    _aged(manager.save_checkpoint(checkpoint, directory / "young.ckpt"), 2)
+    _aged(manager.save_checkpoint(checkpoint, directory / "old.ckpt"), 40)
+    _aged(Path(shutil.copy(EXAMPLE / "billing.ckpt", directory / "billing.ckpt")), 3)
+    code, out, _ = run(capsys, "prune", directory, "--older-than", "30")
+    assert code == 0
+    assert out.splitlines()[-1] == (
+        f"deleted 1 of 3 checkpoint file(s) in {directory} (the application checkpoints older "
+        "than 30 day(s)); kept 2 not older than that"
     )
 
 
@@ -275,12 +300,12 @@ def test_prune_deletes_only_what_it_can_tell_is_an_application_checkpoint(capsys
     directory.mkdir()
     fmt = '"format": "pytest-clearstone-checkpoint"'
     files = {  # name: (content, kept with this reason or deleted)
-        "deep.ckpt": ("[" * 100_000, "(not a readable checkpoint)"),  # (json's RecursionError)
-        "other.ckpt": ('{"hello": "world"}', "(not a readable checkpoint)"),
-        "list.ckpt": ("[1, 2]", "(not a readable checkpoint)"),
+        "deep.ckpt": ("[" * 100_000, "not a readable checkpoint"),  # (json's RecursionError)
+        "other.ckpt": ('{"hello": "world"}', "not a readable checkpoint"),
+        "list.ckpt": ("[1, 2]", "not a readable checkpoint"),
         "converted.ckpt": (
             "{" + fmt + ', "metadata": {"imported_from": "clearstone-sdk"}}',
-            "(converted from clearstone-sdk: a golden no run records again)",
+            "converted from clearstone-sdk: a golden no run records again",
         ),
         "bare.ckpt": ("{" + fmt + ', "metadata": null}', None),  # an application's: deleted
     }
@@ -292,7 +317,7 @@ def test_prune_deletes_only_what_it_can_tell_is_an_application_checkpoint(capsys
     for name, (_, kept) in files.items():
         assert (directory / name).exists() == (kept is not None), name
         if kept is not None:
-            assert f"kept {directory / name}  {kept}" in out.splitlines()
+            assert f"kept {directory / name}  (400.0 days old, but {kept}" in out, name
     assert out.splitlines()[-1].startswith("deleted 1 of 5 checkpoint file(s)")
 
 
@@ -353,7 +378,8 @@ def test_prune_directory_older_than_any_time_deletes_nothing(capsys, tmp_path):
     code, out, _ = run(capsys, "prune", tmp_path / "ckpts", "--older-than", "inf")
     assert (code, app.exists()) == (0, True)
     assert (
-        out == f"deleted 0 of 1 checkpoint file(s) older than inf day(s) in {tmp_path / 'ckpts'}\n"
+        out == f"deleted 0 of 1 checkpoint file(s) in {tmp_path / 'ckpts'} (the application "
+        "checkpoints older than inf day(s)); kept 1 not older than that\n"
     )
 
 

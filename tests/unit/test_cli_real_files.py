@@ -473,7 +473,7 @@ def test_prune_keeps_goldens_converted_from_clearstone_sdk(tmp_path, capsys, mon
         assert main(["prune", str(where), "--older-than", "30"]) == 0
         out = capsys.readouterr().out
         assert all(path.exists() for path in converted), out
-        assert f"kept {converted[0]}  (converted from clearstone-sdk" in out, out
+        assert f"kept {converted[0]}  (40.0 days old, but converted from clearstone-sdk" in out, out
     assert not saved.exists()
 
 

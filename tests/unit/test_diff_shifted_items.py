@@ -48,3 +48,15 @@ def test_a_message_replaced_and_one_added_elsewhere_is_compared_item_by_item() -
     after = [*HISTORY[:5], {"role": "user", "content": "x"}]
     lines = str(StateDelta(HISTORY[:5], after, width=100)).splitlines()
     assert lines == ["root[5]: added {'role': 'user', 'content': 'x'}"]
+
+
+def test_one_of_a_run_of_identical_texts_removed_is_named_at_the_end_of_the_run() -> None:
+    """A run of identical entries (``["retry", "retry", "retry", "done"]``) that lost one: every
+    place in the run holds the same value, and the delta names the last one, as it does for a
+    list of dicts or a run at the list's end. Before the fix deepdiff's alignment named the first
+    (``root['log'][0]: removed 'retry'``), which read as the list's first entry gone."""
+    for run in (["retry"], [1], [1.5], [None]):
+        before = {"log": [*run * 3, "done"]}
+        after = {"log": [*run * 2, "done"]}
+        assert str(StateDelta(before, after)) == f"root['log'][2]: removed {run[0]!r}"
+        assert str(StateDelta(after, before)) == f"root['log'][2]: added {run[0]!r}"

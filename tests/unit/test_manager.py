@@ -6,6 +6,7 @@ import importlib
 import os
 import random
 import signal
+import threading
 import time
 from pathlib import Path
 from types import ModuleType
@@ -215,6 +216,28 @@ def test_unserialisable_state_names_the_attribute_path(
     assert "implement get_state()/load_state()" in message
     assert info.value.path == path
     assert isinstance(info.value, TypeError)
+
+
+def test_a_state_only_a_pickle_could_store_names_the_file_it_was_saving_to(
+    agents: dict[str, ModuleType], recorded: Any, tmp_path: Path
+) -> None:
+    """``save_checkpoint`` refusing a pickle said what could not be stored, not where: a script
+    saving checkpoints of several agents could not tell which save failed. The message now names
+    the file and that nothing was written; the error keeps its type, its value path and the
+    file."""
+    agent = agents["cs_state"].StateAgent(lock=threading.Lock())
+    manager = CheckpointManager(tmp_path / "ckpts")
+    checkpoint = manager.create_checkpoint(agent, recorded.trace(), recorded.step_id)
+    target = tmp_path / "ckpts" / "before_refund.ckpt"
+    with pytest.raises(SerializationError) as info:
+        manager.save_checkpoint(checkpoint, "before_refund")
+    message = str(info.value)
+    assert message.startswith(
+        f"cannot save {target} (nothing was written): cannot serialise the agent state at "
+        "state['lock'] (a _thread.lock): only a pickle could store it"
+    )
+    assert info.value.path.endswith("state['lock']") and info.value.file == str(target)
+    assert not target.exists()
 
 
 def test_agent_without_state_is_refused(recorded: Any) -> None:
