@@ -267,6 +267,8 @@ MODEL_OUTPUT: tuple[tuple[str, str | None, frozenset[str]], ...] = (
     # anthropic extended thinking: opaque, and sent back to the API byte for byte
     ("type", "thinking", frozenset({"signature"})),
     ("type", "signature_delta", frozenset({"signature"})),
+    # (and the stream helper's event of it: messages.stream(...)'s SignatureEvent)
+    ("type", "signature", frozenset({"signature"})),
     ("type", "redacted_thinking", frozenset({"data"})),
     # pydantic-ai's ThinkingPart (and its streamed delta): the same signatures (anthropic's,
     # a redacted block's data), and the encrypted reasoning of other providers
