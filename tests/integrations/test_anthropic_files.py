@@ -52,18 +52,21 @@ def test_raw(client):
 """
 
 
+@pytest.mark.parametrize("pickles", [(), ("--clearstone-allow-pickle",)])
 def test_a_download_is_refused_as_a_binary_response_not_as_a_secret(
-    pytester: pytest.Pytester,
+    pytester: pytest.Pytester, pickles: tuple[str, ...]
 ) -> None:
     """The answer of ``beta.files.download`` (a ``BinaryAPIResponse``) and of a method called
-    through ``.with_raw_response`` hold the request, whose URL holds the file's id: the
-    recording was refused as holding "values that look like secrets" (``root._options.url``),
-    which sent the user to allow rules for a golden that could not replay anyway, instead of the
-    fix for an SDK response (a function of one's own that returns what the agent reads)."""
+    through ``.with_raw_response`` hold the request, with its URL and its headers: the recording
+    was refused as holding "values that look like secrets" (``root._options.url``, the file's id
+    in the URL), or with pickles allowed as holding "the token in the Authorization header"
+    (their pickle), which sent the user to redaction or allow rules for a golden that could not
+    replay anyway, instead of the fix for an SDK response (a function of one's own that returns
+    what the agent reads)."""
     pytester.makeconftest(CONFTEST)
     pytester.makeini("[pytest]\nfilterwarnings = error\n")
     pytester.makepyfile(test_files=TEST)
-    result = pytester.runpytest("--clearstone-record")
+    result = pytester.runpytest("--clearstone-record", *pickles)
     result.assert_outcomes(failed=2)
     files = "anthropic.resources.beta.files.Files"
     result.stdout.fnmatch_lines(
@@ -78,4 +81,5 @@ def test_a_download_is_refused_as_a_binary_response_not_as_a_secret(
         consecutive=False,
     )
     result.stdout.no_fnmatch_line("*look like secrets*")
+    result.stdout.no_fnmatch_line("*Authorization header*")
     assert not (pytester.path / "goldens").exists()
