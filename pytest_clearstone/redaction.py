@@ -267,6 +267,8 @@ MODEL_OUTPUT: tuple[tuple[str, str | None, frozenset[str]], ...] = (
     # anthropic extended thinking: opaque, and sent back to the API byte for byte
     ("type", "thinking", frozenset({"signature"})),
     ("type", "signature_delta", frozenset({"signature"})),
+    # (and the stream helper's event of it: messages.stream(...)'s SignatureEvent)
+    ("type", "signature", frozenset({"signature"})),
     ("type", "redacted_thinking", frozenset({"data"})),
     # pydantic-ai's ThinkingPart (and its streamed delta): the same signatures (anthropic's,
     # a redacted block's data), and the encrypted reasoning of other providers
@@ -389,8 +391,9 @@ _MIN_ENTROPY = 3.5  # bits per character
 _MAX_WORDLIKE = 0.6  # identifiers and paths are mostly pronounceable words; random tokens are not
 _WORDLIKE = re.compile(r"[A-Z]?[a-z]{3,}|[A-Z]{2,}(?![a-z])")
 _VOWEL = re.compile(r"[aeiouyAEIOUY]")
-# a part of a URL path that is no token: words (camel case too), short acronyms, numbers
-_PATH_WORD = re.compile(r"(?:[A-Z]?[a-z]+)+|[A-Z]{1,5}|[0-9]{1,4}")
+# a part of a URL path that is no token: words (camel case too), short acronyms, numbers, an
+# API's version (``v1``)
+_PATH_WORD = re.compile(r"(?:[A-Z]?[a-z]+)+|[A-Z]{1,5}|[0-9]{1,4}|v[0-9]{1,2}")
 _PATH_PUNCTUATION = re.compile(r"[\-_.=+]")
 _WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+")
 _QUERY_PARAMETER = re.compile(r"[?&](?P<name>[^\s=&#?\"'<>]+)=(?P<secret>[^\s&#\"'<>\\]+)")
@@ -820,14 +823,15 @@ def _high_entropy(s: str, known: Iterable[tuple[int, int]]) -> list[tuple[int, i
 def _path_of_words(token: str) -> bool:
     """Whether ``token`` is a URL path of three or more parts, each made of words, short
     acronyms and numbers (``org/en-US/docs/Web/HTTP/Status/404``, the link every
-    ``httpx.HTTPStatusError`` gives): no secret, however few of its letters are pronounceable.
-    A random token's slashes leave parts of mixed letters and digits."""
+    ``httpx.HTTPStatusError`` gives) or an API's id (:data:`_API_ID`: a message batch's
+    ``results_url``, ``v1/messages/batches/msgbatch_01.../results``): no secret, however few of
+    its letters are pronounceable. A random token's slashes leave parts of mixed letters and
+    digits."""
     parts = token.split("/")
     return len(parts) >= 3 and all(
-        _PATH_WORD.fullmatch(piece)
+        _API_ID.fullmatch(part)
+        or all(_PATH_WORD.fullmatch(piece) for piece in _PATH_PUNCTUATION.split(part) if piece)
         for part in parts
-        for piece in _PATH_PUNCTUATION.split(part)
-        if piece
     )
 
 

@@ -492,6 +492,8 @@ _BINARY_RESPONSE_TYPES = (
     "._response.StreamedBinaryAPIResponse",
     "._response.AsyncStreamedBinaryAPIResponse",
 )
+#: the SDKs' responses that hold the live HTTP exchange (raw and binary)
+_SDK_RESPONSE_TYPES = (*_RAW_RESPONSE_TYPES, *_BINARY_RESPONSE_TYPES)
 _OWN_FUNCTION = "Mock a function of your own that makes this call and returns what the agent reads"
 #: the raw response's fix under the OpenAI Agents SDK, whose Responses model streams through it
 _OPENAI_AGENTS_STREAM_FIX = (
@@ -804,8 +806,9 @@ _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 
 def screening_unreplayable_answers(transform: Transform | None) -> Transform:
     """``transform`` (the redaction of the recorded values), with a call's answer that is an SDK
-    helper's (:func:`helper_answer`), a page (:func:`is_page`) or a WebSocket connection
-    (:func:`is_websocket`) put as the placeholder of a
+    helper's (:func:`helper_answer`), an SDK's raw or binary response (whose request's URL, a
+    file's id in it, the secret scan would otherwise name first), a page (:func:`is_page`) or a
+    WebSocket connection (:func:`is_websocket`) put as the placeholder of a
     value stored as its repr, which the codec stores without a warning or a pickle (the answer
     of a function of one's own that returns it, for which :func:`refuse_unreplayable_target`
     cannot know it up front): :func:`refuse_unreplayable_outputs` then refuses the golden with
@@ -814,11 +817,12 @@ def screening_unreplayable_answers(transform: Transform | None) -> Transform:
 
     def screen(value: Any, where: str, target: str) -> Any:
         if where == "output" and (
-            helper_answer(describe(value)) is not None
+            helper_answer(type_name := describe(value)) is not None
+            or type_name.endswith(_SDK_RESPONSE_TYPES)
             or is_page(type(value))
             or is_websocket(type(value))
         ):
-            return StoredRepr(describe(value), _ADDRESS.sub("", repr(value)))
+            return StoredRepr(type_name, _ADDRESS.sub("", repr(value)))
         return value if transform is None else transform(value, where, target)
 
     return screen

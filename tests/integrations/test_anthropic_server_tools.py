@@ -30,7 +30,7 @@ def _opaque(prefix: str, size: int, seed: int) -> str:
 
 PAGE = _opaque("EqgfCioIARgBIiQ3YTAw", 1200, 1)  # a search result's encrypted_content
 INDEX = _opaque("Eo8BCioIAhgBIiQy", 96, 2)  # a citation's encrypted_index
-SIGNATURE = _opaque("ErUBCkYIBRgCIkB", 240, 3)  # a thinking block's signature
+SIGNATURE = _opaque("ErUBCkYIBRgCIkB", 96, 3)  # a thinking block's signature (a short one)
 REDACTED = _opaque("EmwKAhgBEgy3va3p", 400, 4)  # a redacted thinking block's data
 
 AGENT = f"""
@@ -319,6 +319,20 @@ def streamed_search(question):  # (mocked itself: the helper sends its request i
         return stream.get_final_message()
 
 
+def thinking_events(question):  # (mocked itself: the stream helper's events, as it read them)
+    c = client()
+    with c.messages.stream(model=MODEL, max_tokens=2048, tools=[TIDE_TABLE],
+                           thinking={{"type": "enabled", "budget_tokens": 1024}},
+                           messages=[{{"role": "user", "content": question}}]) as stream:
+        return list(stream)
+
+
+def thought_with_helper(question):
+    events = thinking_events(question)
+    kinds = [e.type for e in events if e.type in ("thinking", "signature", "input_json")]
+    return kinds, events[-1].message.content[0].signature == SIGNATURE
+
+
 def search_with_helper(question):
     final = streamed_search(question)
     pages = [r.url for b in final.content if b.type == "web_search_tool_result" for r in b.content]
@@ -372,6 +386,11 @@ CASES = {
         'app.search_with_helper("Tides?")',
         (["https://maree.shom.fr/BREST"], True),
         "server_tools_agent.streamed_search",
+    ),
+    "messages_stream_events_in_a_function": (
+        'app.thought_with_helper("Brest?")',
+        (["thinking", "signature", "input_json"], True),
+        "server_tools_agent.thinking_events",
     ),
     "cache_control": ('app.cached(["Brest?", "Roscoff?"])', [(1843, 0), (0, 1843)]),
     "cited_document": ('app.cited_document("When?")', [("Pleine mer 06:12,", 0, 17)]),

@@ -516,14 +516,32 @@ def test_the_ids_llm_apis_give_their_answers_are_not_suspects(api_id: str) -> No
     assert Redactor().find_secrets({"id": api_id, "text": f"see {api_id}"}) == []
 
 
+@pytest.mark.parametrize(
+    "url",
+    ["https://api.anthropic.com/v1/messages/batches/msgbatch_01HkcTjaV5uDC8jWR4ZsDV8d/results",
+     "https://api.anthropic.com/v1/files/file_011CNha8iCJcU1wXNR6q4V8w/content",
+     "https://api.openai.com/v1/files/file-BK7bzQj3FfZFXr7DbL6xJwfoQ2w3e/content"],
+)  # fmt: skip
+def test_a_url_path_through_an_api_id_is_not_a_suspect(url: str) -> None:
+    # Expected: a URL the API gives with an object's id in its path (a message batch's
+    # results_url, a file's download URL) is no more a credential than the id alone; a
+    # MessageBatch answer as anthropic's docs show it failed recording (root.results_url)
+    assert Redactor().find_secrets({"results_url": url}) == []
+
+
 def test_a_random_token_after_an_id_prefix_in_another_alphabet_is_still_a_suspect() -> None:
     token = "chatcmpl-" + RANDOM_TOKEN.replace("a", "+").replace("b", "/")
     assert Redactor().find_secrets({"id": token}) == ["root['id']"]
 
 
 def test_a_random_token_with_slashes_is_still_a_suspect() -> None:
-    # (a URL path of words is not one: a base64 secret's slashes do not make it a path)
-    for token in ("q8Vd3/Lr7TnX2wPb/Kc9Hs4Zm1Ya6Ue0/DfGj5", "Zx81/pQ/Lm3k/Tr9W/b7Yv2/Nc4Ha6Js5Ke0"):
+    # (a URL path of words is not one: a base64 secret's slashes do not make it a path, nor
+    # does a part of it in the form of an API's id)
+    for token in (
+        "q8Vd3/Lr7TnX2wPb/Kc9Hs4Zm1Ya6Ue0/DfGj5",
+        "Zx81/pQ/Lm3k/Tr9W/b7Yv2/Nc4Ha6Js5Ke0",
+        "v1/files/file_011CNha8iCJ/q8Vd3Lr7TnX2wPbKc9Hs4Zm1Ya6Ue0",
+    ):
         assert Redactor().find_secrets({"k": f"x {token} y"}) == ["root['k']"], token
 
 
