@@ -1031,3 +1031,16 @@ def test_a_span_whose_attributes_or_error_is_no_json_object_is_named_damaged(
         conn.execute(f"UPDATE spans SET {column} = '[\"boom\"]'")
     with pytest.raises(TraceStoreError, match=r"span 'root' .* is damaged \(the attributes or err"):
         TraceStore(db).get_trace("t")
+
+
+def test_deleting_from_a_read_only_store_says_it_was_opened_read_only(tmp_path: Path) -> None:
+    # Expected: as writing does. It answered how many traces and spans it deleted, and deleted
+    # none (what a dry run answers), so a caller believed the old traces gone.
+    db = tmp_path / "traces.db"
+    TraceStore(db).write_spans([_plain("root", None, 10)])
+    store = TraceStore(db, read_only=True)
+    assert store.delete_traces_before(20, dry_run=True) == (1, 1)
+    with pytest.raises(TraceStoreError, match=r"traces\.db' was opened read-only$"):
+        store.delete_traces_before(20)
+    store.close()
+    assert TraceStore(db).count_spans() == 1
