@@ -853,13 +853,16 @@ class TraceStore:
             ) from None
 
     # -- writing -------------------------------------------------------------------------------
+    def _opened_read_only(self) -> TraceStoreError:
+        return TraceStoreError(f"the trace store {self.db_path!r} was opened read-only")
+
     def write_spans(self, spans: Iterable[Span]) -> int:
         """Insert or update ``spans`` in one transaction; returns how many were written."""
         spans = list(spans)
         if not spans:
             return 0
         if self.read_only:
-            raise TraceStoreError(f"the trace store {self.db_path!r} was opened read-only")
+            raise self._opened_read_only()
         rows = [_row(s) for s in spans]
         try:
             return self._write_rows(rows)
@@ -1064,16 +1067,19 @@ class TraceStore:
         """Delete the traces whose every span started (and ended) before ``cutoff_ns``; returns
         ``(traces, spans)`` deleted, or that would be with ``dry_run``. Whole traces only. A
         cutoff past SQLite's integers (an infinity too) is taken as the bound it passes: before
-        every time a store can hold, nothing is deleted."""
+        every time a store can hold, nothing is deleted. A store opened read-only answers a
+        dry run only (a :class:`TraceStoreError` otherwise, as :meth:`write_spans`)."""
         cutoff_ns = _sqlite_int(cutoff_ns)
         old = (
             "SELECT trace_id FROM spans GROUP BY trace_id "
             "HAVING MAX(MAX(start_time_ns, COALESCE(end_time_ns, 0))) < ?"
         )
         counts = f"SELECT COUNT(DISTINCT trace_id), COUNT(*) FROM spans WHERE trace_id IN ({old})"
-        if dry_run or self.read_only:
+        if dry_run:
             rows = self._query(counts, (cutoff_ns,))
             return (int(rows[0][0]), int(rows[0][1])) if rows else (0, 0)
+        if self.read_only:
+            raise self._opened_read_only()
         if not self.is_memory and self._conn is None and not Path(self.db_path).exists():
             return 0, 0
         with self._lock:

@@ -102,6 +102,21 @@ def test_trace_never_unpickles_span_attributes(capsys, pickled_db):
     assert f"payload: <{__name__}.Trap: a pickle, not unpickled" in out
 
 
+def test_trace_never_unpickles_a_pickle_tag_spelt_with_an_escape(capsys, pickled_db):
+    # ("\\u0070ickle" is JSON's "pickle" too: a hostile writer's spelling is found as well)
+    conn = sqlite3.connect(pickled_db)
+    (text,) = conn.execute("SELECT attributes_json FROM spans").fetchone()
+    escaped = text.replace('"pickle"', '"\\u0070ickle"')
+    assert escaped != text
+    conn.execute("UPDATE spans SET attributes_json = ?", (escaped,))
+    conn.commit()
+    conn.close()
+    SPRUNG.clear()
+    code, out, _ = run(capsys, "trace", pickled_db, "t1", "-v", "--allow-pickle")
+    assert code == 0 and SPRUNG == []
+    assert f"payload: <{__name__}.Trap: a pickle, not unpickled" in out
+
+
 def test_trace_s_help_says_allow_pickle_decodes_nothing_there(capsys):
     code, out, _ = run(capsys, "trace", "--help")
     assert code == 0

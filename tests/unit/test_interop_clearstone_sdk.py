@@ -764,3 +764,81 @@ def test_a_lone_checkpoint_takes_the_traces_db_beside_it_before_the_one_above(
     written = clearstone_sdk.import_files(ckpt_path, tmp_path / "out", allow_pickle=True)
     traces = {Checkpoint.read(p, allow_pickle=True).trace.trace_id for p in written}
     assert traces == {MANIFEST["trace_id"]}
+
+
+_OF_A = "span a ('call')"
+
+
+@pytest.mark.parametrize(
+    ("columns", "why"),
+    [
+        ({"output_snapshot_json": "{not json"}, f"the output of {_OF_A}: the snapshot is not JSON"),
+        ({"input_snapshot_json": "[1]"}, f"the input of {_OF_A}: the snapshot is a list, not an"),
+        ({"output_snapshot_json": json.dumps({"captured": True, "data": "{cut"})},
+         f"the output of {_OF_A}: the snapshot data is not JSON"),
+        ({"attributes_json": "{cut"}, f"{_OF_A}: attributes are not JSON"),
+        ({"attributes_json": "[1, 2]"}, f"{_OF_A}: attributes are not an object"),
+    ],
+    ids=["snapshot", "snapshot_list", "snapshot_data", "attributes", "attributes_list"],
+)  # fmt: skip
+def test_a_span_row_whose_snapshot_or_attributes_cannot_be_read_is_refused_naming_it(
+    tmp_path: Path, columns: dict[str, str], why: str
+) -> None:
+    # (never read as "no input", "no output" or "no attributes": that would lose what it holds)
+    db = _sdk_store(tmp_path / "traces.db", [("a", "t", None, "call", 1, 2, "OK", None)])
+    with pytest.raises(TraceStoreError, match=f"^{re.escape(f'{db}: {why}')}"):
+        clearstone_sdk.read_trace(_set_columns(db, **columns), "t")
+
+
+def test_a_missing_trace_store_or_checkpoint_is_named_as_missing(tmp_path: Path) -> None:
+    missing = tmp_path / "traces.db"
+    for read in (clearstone_sdk.read_traces, lambda p: clearstone_sdk.read_trace(p, "t")):
+        with pytest.raises(TraceStoreError, match=f"^no clearstone-sdk trace store at {missing}$"):
+            read(missing)
+    with pytest.raises(CheckpointNotFoundError, match=re.escape(str(tmp_path / "run.ckpt"))):
+        clearstone_sdk.read_checkpoint(tmp_path / "run.ckpt")
+
+
+def test_a_checkpoint_without_its_agent_state_is_no_clearstone_sdk_checkpoint(
+    ckpt_path: Path,
+) -> None:
+    doc = json.loads(ckpt_path.read_text())
+    del doc["agent_state_pickle_b64"]
+    ckpt_path.write_text(json.dumps(doc))
+    with pytest.raises(CheckpointCorruptError, match="not a clearstone-sdk checkpoint"):
+        clearstone_sdk.read_checkpoint(ckpt_path, allow_pickle=True)
+
+
+def test_a_checkpoint_without_an_id_is_named_after_its_trace(
+    ckpt_path: Path, tmp_path: Path
+) -> None:
+    doc = json.loads(ckpt_path.read_text())
+    del doc["metadata"]["checkpoint_id"]
+    lone = tmp_path / "lone" / "run.ckpt"
+    lone.parent.mkdir()
+    lone.write_text(json.dumps(doc))
+    (path,) = clearstone_sdk.import_files(lone, tmp_path / "out", allow_pickle=True)
+    trace_id = MANIFEST["trace_id"]
+    assert path.name == f"{trace_id}_ckpt_{trace_id}.ckpt"
+    assert Checkpoint.read(path, allow_pickle=True).checkpoint_id == f"ckpt_{trace_id}"
+
+
+def test_a_directory_import_skips_whatever_its_dest_dir_inside_it_holds(
+    sdk: Path, ckpt_path: Path
+) -> None:
+    # (DEST_DIR is the import's output: a clearstone-sdk file copied into it is not converted)
+    out = sdk / "converted"
+    out.mkdir()
+    doc = json.loads(ckpt_path.read_text())
+    doc["metadata"]["checkpoint_id"] = "copied"
+    (out / "copied.ckpt").write_text(json.dumps(doc))
+    written = clearstone_sdk.import_files(sdk, out, allow_pickle=True)
+    assert [p.name for p in written] == [Path(MANIFEST["checkpoint_file"]).name]
+
+
+def test_a_trace_without_checkpoint_is_stamped_with_its_root_s_start(tmp_path: Path) -> None:
+    start = 1_767_225_600_123_456_789  # (2026-01-01 00:00:00.123456789 UTC)
+    db = _sdk_store(tmp_path / "traces.db", [("r", "t", None, "run", start, start + 9, "OK", None)])
+    (path,) = clearstone_sdk.import_files(db, tmp_path / "out")
+    stamp = Checkpoint.read(path).timestamp
+    assert stamp == dt.datetime(2026, 1, 1, 0, 0, 0, 123456, tzinfo=dt.timezone.utc)

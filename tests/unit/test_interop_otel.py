@@ -24,6 +24,7 @@ from opentelemetry.sdk.trace.export import (
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import Status, StatusCode
 
+from pytest_clearstone import codec
 from pytest_clearstone.debugging import CheckpointManager, ReplayEngine
 from pytest_clearstone.errors import DecodeError, ReplayExhaustedError, UntrustedCheckpointError
 from pytest_clearstone.interop import otel
@@ -701,6 +702,9 @@ def _one_span(attributes: dict[str, str]) -> Span:
         ({"gen_ai.operation.name": "rerank"}, "rerank"),
         ({"openinference.span.kind": "", "gen_ai.operation.name": "chat"}, "llm"),
         ({"traceloop.span.kind": "unknown", "llm.request.type": "chat"}, "llm"),
+        ({"gen_ai.operation.name": "generate_content"}, "llm"),  # (Gemini's operation)
+        ({"gen_ai.operation.name": "create_agent"}, "agent"),
+        ({"traceloop.span.kind": "workflow"}, "chain"),
     ],
 )
 def test_span_types_of_the_other_conventions(attributes: dict[str, str], span_type: str) -> None:
@@ -1111,3 +1115,68 @@ def test_the_content_events_of_the_earlier_genai_conventions_are_input_and_outpu
     events[0]["attributes"] = []
     (span,) = _one_trace(_raw(attributes=later, events=events))
     assert (span.input, span.output) == (None, ["later"])
+
+
+def test_an_otlp_span_without_a_status_is_unset_and_an_empty_status_message_is_none() -> None:
+    (span,) = _one_trace(_raw())
+    assert (span.status, span.status_message) == ("UNSET", None)
+    (span,) = _one_trace(_raw(status={"code": "STATUS_CODE_OK", "message": ""}))
+    assert (span.status, span.status_message) == ("OK", None)
+
+
+@pytest.mark.parametrize(
+    ("fields", "why"),
+    [
+        ({"kind": 6}, "unknown span_kind 6"),  # (one past the last kind, CONSUMER = 5)
+        ({"status": {"code": 3}}, "unknown status_code 3"),  # (one past ERROR = 2)
+        ({"attributes": [_attr("a", {"fooValue": 1})]}, "unknown AnyValue kind 'fooValue'"),
+    ],
+    ids=["kind", "status", "any_value"],
+)
+def test_an_otlp_enum_or_value_of_no_known_kind_is_a_decode_error_naming_it(
+    fields: dict[str, Any], why: str
+) -> None:
+    with pytest.raises(DecodeError, match=r"^<OTLP/JSON document> is not OTLP/JSON: " + why):
+        otel.traces_from_otlp_json(_doc(_raw(**fields)))
+
+
+def test_a_missing_otlp_json_file_is_named_as_such(tmp_path: Path) -> None:
+    path = tmp_path / "missing.json"
+    with pytest.raises(FileNotFoundError) as info:
+        otel.traces_from_otlp_json(path)
+    assert str(info.value) == f"no OTLP/JSON file at {path}"
+
+
+def test_a_pickled_value_in_otlp_json_needs_the_opt_in() -> None:
+    # (a file of unknown origin: its clearstone.output is not unpickled unless it is trusted)
+    pickled = codec.dumps(Recorded.of(slice(1, 2)).encoded)
+    raw = _raw(attributes=[_attr("clearstone.output", {"stringValue": pickled})])
+    with pytest.raises(UntrustedCheckpointError, match=r"clearstone\.output.*allow_pickle=True"):
+        otel.traces_from_otlp_json(_doc(raw))
+    (span,) = otel.traces_from_otlp_json(_doc(raw), allow_pickle=True)[0].spans
+    assert span.output == slice(1, 2)
+
+
+def test_a_parsed_otlp_document_nested_too_deeply_is_a_decode_error() -> None:
+    # (a document given already parsed: no JSON parser met the depth before the import did)
+    value: dict[str, Any] = {"stringValue": "x"}
+    for _ in range(sys.getrecursionlimit()):
+        value = {"arrayValue": {"values": [value]}}
+    raw = _raw(attributes=[_attr("deep", value)])
+    with pytest.raises(DecodeError, match=r"^<OTLP/JSON document> is not OTLP/JSON: .*too deeply"):
+        otel.traces_from_otlp_json(_doc(raw))
+
+
+def test_a_short_hex_id_is_exported_hashed_and_comes_back_as_it_was() -> None:
+    # ("7" reads as hex but is not OpenTelemetry's 16 digits: as 0x7 it came back "0...07")
+    spans = [_span_of("7", end_time_ns=20), _span_of("8" * 16, end_time_ns=20)]
+    spans[1].parent_span_id = "7"
+    back = otel.trace_from_otel_spans(_exported(Trace("1" * 32, spans)))
+    assert [(s.span_id, s.parent_span_id) for s in back.spans] == [("7", None), ("8" * 16, "7")]
+
+
+def test_an_attribute_whose_plain_form_is_text_is_exported_as_that_text() -> None:
+    # (a date as its ISO text, as the docs say, not that text quoted as JSON)
+    span = _span_of("1" * 16, end_time_ns=20, attributes={"day": dt.date(2026, 12, 7)})
+    (exported,) = _exported(Trace("1" * 32, [span]))
+    assert exported.attributes["day"] == "2026-12-07"

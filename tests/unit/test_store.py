@@ -981,3 +981,66 @@ def test_a_database_with_a_version_and_no_tables_is_not_taken_for_a_new_store(
         conn.execute("PRAGMA user_version = 1")
     with pytest.raises(TraceStoreError, match=r"\(tables: none; user_version 1\)"):
         TraceStore(db).write_spans([_plain("root", None, 10)])
+
+
+def test_a_listed_trace_s_duration_is_in_milliseconds(tmp_path: Path) -> None:
+    # (the `traces` command shows it: from its first span's start to its last span's end)
+    store = TraceStore(tmp_path / "traces.db")
+    spans = [
+        Span(trace_id="t", span_id="r", parent_span_id=None, name="run",
+             start_time_ns=1_000_000, end_time_ns=3_000_000),
+        Span(trace_id="t", span_id="c", parent_span_id="r", name="step",
+             start_time_ns=2_000_000, end_time_ns=3_500_000),
+    ]  # fmt: skip
+    store.write_spans(spans)
+    (summary,) = store.list_traces()
+    assert summary.duration_ms == 2.5
+    store.close()
+
+
+def test_rewriting_texts_writes_and_counts_only_the_spans_it_changes(tmp_path: Path) -> None:
+    store = TraceStore(tmp_path / "traces.db")
+    store.write_spans([
+        Span(trace_id="t", span_id="a", parent_span_id=None, name="key sk-1",
+             start_time_ns=1, end_time_ns=2),
+        Span(trace_id="t", span_id="b", parent_span_id="a", name="plain",
+             start_time_ns=2, end_time_ns=3),
+    ])  # fmt: skip
+    changed = store.rewrite_texts(["t"], lambda text, is_json: text.replace("sk-1", "[REDACTED]"))
+    assert changed == 1
+    assert [s.name for s in store.get_trace("t").spans] == ["key [REDACTED]", "plain"]
+    store.close()
+
+
+def test_a_store_not_made_yet_counts_no_spans_and_is_not_made(tmp_path: Path) -> None:
+    store = TraceStore(tmp_path / "traces.db")
+    assert store.count_spans() == 0
+    assert not (tmp_path / "traces.db").exists()
+    store.close()
+
+
+@pytest.mark.parametrize("column", ["attributes_json", "error_json"])
+def test_a_span_whose_attributes_or_error_is_no_json_object_is_named_damaged(
+    tmp_path: Path, column: str
+) -> None:
+    db = tmp_path / "traces.db"
+    store = TraceStore(db)
+    store.write_spans([_plain("root", None, 10)])
+    store.close()
+    with contextlib.closing(sqlite3.connect(db)) as conn, conn:
+        conn.execute(f"UPDATE spans SET {column} = '[\"boom\"]'")
+    with pytest.raises(TraceStoreError, match=r"span 'root' .* is damaged \(the attributes or err"):
+        TraceStore(db).get_trace("t")
+
+
+def test_deleting_from_a_read_only_store_says_it_was_opened_read_only(tmp_path: Path) -> None:
+    # Expected: as writing does. It answered how many traces and spans it deleted, and deleted
+    # none (what a dry run answers), so a caller believed the old traces gone.
+    db = tmp_path / "traces.db"
+    TraceStore(db).write_spans([_plain("root", None, 10)])
+    store = TraceStore(db, read_only=True)
+    assert store.delete_traces_before(20, dry_run=True) == (1, 1)
+    with pytest.raises(TraceStoreError, match=r"traces\.db' was opened read-only$"):
+        store.delete_traces_before(20)
+    store.close()
+    assert TraceStore(db).count_spans() == 1

@@ -1191,3 +1191,17 @@ def test_a_traced_call_is_readable_as_open_while_it_runs(
         return [(s.name, s.end_time_ns is None) for s in trace.spans]
 
     assert look() == [("look", True)]
+
+
+def test_a_span_opened_and_closed_in_steps_is_stored_ended(
+    provider: TracerProvider, tracer: Tracer
+) -> None:
+    # (open() and close() record a span without making it current: close() queues it ended)
+    step = tracer.span("step", span_type="tool")
+    step.open()
+    (stored,) = provider.trace_store.get_trace(step.trace_id).spans
+    assert stored.end_time_ns is None
+    step.close(ValueError("no answer"))
+    (stored,) = provider.trace_store.get_trace(step.trace_id).spans
+    assert stored.end_time_ns is not None and stored.status == "ERROR"
+    assert current_span() is None
