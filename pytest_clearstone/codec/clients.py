@@ -278,6 +278,8 @@ def is_stored_as(v: Any, tree: Any) -> bool | None:
             return stored_as
         if len(_found_as) >= _REBUILT_LIMIT:
             _found_as.clear()
+        elif not _found_as:
+            _forget_at_exit()
         _found_as[id(v)] = (v, tree, read)
     return stored_as
 
@@ -346,11 +348,24 @@ def remembered(key: Hashable, build: Callable[[], Any]) -> Any:
     if found is None:
         found = build()
         if not _rebuilt:
-            atexit.register(_rebuilt.clear)
+            _forget_at_exit()
         elif len(_rebuilt) >= _REBUILT_LIMIT:
             _rebuilt.clear()
         _rebuilt[key] = found
     return found
+
+
+def _forget_at_exit() -> None:
+    """Have the clients and resources this module keeps (:data:`_rebuilt`, :data:`_found_as`)
+    let go at exit, before interpreter shutdown tears their modules down (a client's
+    ``__del__`` run after httpx2's module globals are gone prints an ignored error); once."""
+    atexit.unregister(_forget_kept)  # (once: a registration made before is dropped)
+    atexit.register(_forget_kept)
+
+
+def _forget_kept() -> None:
+    _rebuilt.clear()
+    _found_as.clear()
 
 
 def forget_rebuilt() -> None:

@@ -1556,6 +1556,28 @@ def test_importing_the_codec_imports_no_client_library() -> None:
     assert out.stdout.strip() == "[]"
 
 
+def test_clients_a_replay_compared_are_let_go_at_exit_before_the_modules_are_torn_down() -> None:
+    """A replayed SDK call's ``self`` (a resource, with its client) is remembered by the codec
+    to compare it faster at the next call; kept to interpreter shutdown, the client's
+    ``__del__`` ran after httpx2's module globals were cleared and printed an ignored
+    ``AttributeError: 'NoneType' object has no attribute 'CLOSED'`` per client. The check,
+    registered before the codec's, runs after it at exit (``atexit`` runs handlers last in,
+    first out)."""
+    code = (
+        "import atexit, gc, weakref, openai\n"
+        "from pytest_clearstone.codec import encode\n"
+        "from pytest_clearstone.codec.clients import is_stored_as\n"
+        "client = openai.OpenAI(api_key='sk-test-0000')\n"
+        "resource = client.chat.completions\n"
+        "alive = weakref.ref(client)\n"
+        "atexit.register(lambda: (gc.collect(), print('kept' if alive() else 'let go')))\n"
+        "assert is_stored_as(resource, encode(resource)) is True\n"
+        "del client, resource\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "let go", out.stdout + out.stderr
+
+
 def test_a_session_start_forgets_a_copy_of_the_comparison_no_longer_imported(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
