@@ -1028,8 +1028,9 @@ def _unmocked_fix(span_type: str, target: str, called: str, sdk: str) -> str:
     """How to record the calls of ``called``, a method that made the request of the mock
     target ``target`` (of span type ``span_type``) live: a pydantic-ai model's through the SDK
     method it sends by, ``sdk`` (which records its other requests too); a stream helper's
-    through a function of the agent's own; another by mocking it too."""
-    from .aliases import is_stream_helper  # (only when one made its request live)
+    through a function of the agent's own; another by mocking it too (a LangChain model's
+    ``astream``: its ``_astream`` for ``astream_events``)."""
+    from .aliases import events_note, is_stream_helper  # (only when one made its request live)
 
     if sdk:
         return (
@@ -1041,7 +1042,9 @@ def _unmocked_fix(span_type: str, target: str, called: str, sdk: str) -> str:
             "Its answer (a stream helper) cannot be replayed: mock a function of your own that "
             "reads the stream and returns what the agent uses"
         )
-    return f"Mock it too (mock={{{span_type!r}: [{target!r}, {called!r}]}})"
+    fix = f"Mock it too (mock={{{span_type!r}: [{target!r}, {called!r}]}})"
+    note = events_note(called)  # (a LangChain model's astream, which astream_events calls)
+    return f"{fix}; {note}" if note else fix
 
 
 def restore_recorded_values(

@@ -298,6 +298,42 @@ def test_nothing_recorded_under_astream_events_names_the_private_stream_to_mock(
     pytester.runpytest().assert_outcomes(passed=1)
 
 
+TEST_BOTH = """
+import asyncio
+
+import pytest
+from langchain_core.messages import HumanMessage
+
+import lc_app
+
+
+async def both(question):
+    first = (await lc_app.llm.ainvoke([HumanMessage(question)])).content
+    return first, await lc_app.events(question)
+
+
+@pytest.mark.replay(mock={"llm": "langchain_openai.ChatOpenAI.ainvoke"})
+def test_it(replay):
+    assert asyncio.run(replay.run(both, "soup")) == ("Answer to soup", "Answer to soup")
+"""
+
+
+def test_a_live_call_under_astream_events_names_the_private_stream_to_mock(
+    pytester: pytest.Pytester,
+) -> None:
+    # ainvoke mocked, and the agent also reads the model's astream_events: the warning that
+    # astream made its request live said "Mock it too" with astream, whose mock gives the
+    # event handler no events; it names _astream for astream_events, as the hint does
+    _project(pytester, TEST_BOTH)
+    result = pytester.runpytest("--clearstone-record", "-W", "default")
+    result.stdout.fnmatch_lines(
+        [
+            "*UnmockedCallWarning*langchain_openai.ChatOpenAI.astream*Mock it too*; under "
+            "astream_events it streams by `langchain_openai.ChatOpenAI._astream`*",
+        ]
+    )
+
+
 @pytest.mark.parametrize(
     ("path", "others"),
     [
