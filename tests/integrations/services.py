@@ -32,6 +32,7 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
+import anyio.to_thread
 import httpx2
 
 SEALED_ENV = "CLEARSTONE_SERVICES_SEALED"
@@ -907,13 +908,20 @@ class VirtualDelays:
     them due, as real sleeps would order them on an idle machine, but on a loaded one too.
 
     ``await delays.wait(seconds)`` parks the request; a single releaser task lets the event loop
-    settle (every task that can run does, so the agent sends the requests its last answer led
-    to), then answers the request due first, advances the virtual clock to its due time, and
-    repeats. Nothing waits in real time, and the order depends only on the delays and on the
-    event loop's own (deterministic) scheduling, never on how fast the machine is.
+    settle (every task that can run does, and every call the agent handed to a worker thread
+    returns, so the agent sends the requests its last answer led to), then answers the request
+    due first, advances the virtual clock to its due time, and repeats. No answer waits for a
+    delay in real time, and the order depends only on the delays and on the event loop's own
+    (deterministic) scheduling, never on how fast the machine is.
+
+    The worker threads matter: the SDKs hand blocking calls to anyio's threads (the OpenAI
+    client's first request asks ``get_platform`` there), and on a loaded machine such a call can
+    outlast any number of event-loop turns, so a branch's request would be parked after an
+    answer due later than it had been released.
     """
 
-    #: event-loop turns given to the agent after each answer before the next is due
+    #: event-loop turns given to the agent after each answer (and after its last call in a worker
+    #: thread returned) before the next is due
     SETTLE_TURNS = 200
 
     def __init__(self) -> None:
@@ -936,11 +944,21 @@ class VirtualDelays:
 
     async def _release(self) -> None:
         while self._due:
-            for _ in range(self.SETTLE_TURNS):
-                await asyncio.sleep(0)
+            await self._settle()
             self._now, _, answered = heapq.heappop(self._due)
             if not answered.done():
                 answered.set_result(None)
+
+    async def _settle(self) -> None:
+        threads = anyio.to_thread.current_default_thread_limiter()
+        turns = 0
+        while turns < self.SETTLE_TURNS:
+            if threads.borrowed_tokens:  # a call in a worker thread has not returned yet
+                turns = 0
+                await asyncio.sleep(0.001)
+            else:
+                turns += 1
+                await asyncio.sleep(0)
 
 
 def delayed_transport(
