@@ -199,23 +199,32 @@ def layout_changes(a: Any, b: Any) -> list[tuple[tuple[str, ...], Any, Any]]:
         dtypes_a, dtypes_b = dict(a.dtypes.items()), dict(b.dtypes.items())
         differing = [c for c in dtypes_a if c in dtypes_b and dtypes_a[c] != dtypes_b[c]]
         if differing:
+            texts = [_dtype_texts(dtypes_a[c], dtypes_b[c]) for c in differing]
             changes.append(
                 (
                     ("dtypes",),
-                    {c: str(dtypes_a[c]) for c in differing},
-                    {c: str(dtypes_b[c]) for c in differing},
+                    {c: old for c, (old, _) in zip(differing, texts, strict=True)},
+                    {c: new for c, (_, new) in zip(differing, texts, strict=True)},
                 )
             )
         _reordered(("columns",), list(a.columns), list(b.columns), changes)
     else:  # (a series)
         if a.dtype != b.dtype:
-            changes.append((("dtype",), str(a.dtype), str(b.dtype)))
+            changes.append((("dtype",), *_dtype_texts(a.dtype, b.dtype)))
         if a.name != b.name:
             changes.append((("name",), a.name, b.name))
     _reordered(("index",), list(a.index), list(b.index), changes)
     if list(a.index.names) != list(b.index.names):
         changes.append((("index", "names"), list(a.index.names), list(b.index.names)))
     return changes
+
+
+def _dtype_texts(a: Any, b: Any) -> tuple[str, str]:
+    """Two unequal dtypes as a delta names them: by their names (``'datetime64[ns, UTC]'``),
+    or, where the names are one (a categorical's are ``'category'`` whatever its categories),
+    by their reprs, which hold the categories and whether they are ordered."""
+    old, new = str(a), str(b)
+    return (repr(a), repr(b)) if old == new else (old, new)
 
 
 def _reordered(

@@ -123,6 +123,18 @@ def _sales(pd: Any) -> Any:
             lambda f: f.assign(sku=f["sku"].astype(object)),
             "root['sales'].dtypes: {'sku': 'category'} -> {'sku': 'object'}",
         ),
+        (
+            lambda f: f.assign(sku=f["sku"].cat.add_categories(["c"])),
+            "root['sales'].dtypes: {'sku': \"CategoricalDtype(categories=['a', 'b'], "
+            "ordered=False, categories_dtype=str)\"} -> {'sku': \"CategoricalDtype(categories="
+            "['a', 'b', 'c'], ordered=False, categories_dtype=str)\"}",
+        ),
+        (
+            lambda f: f["sku"].cat.as_ordered(),
+            "root['sales'].dtype: \"CategoricalDtype(categories=['a', 'b'], ordered=False, "
+            "categories_dtype=str)\" -> \"CategoricalDtype(categories=['a', 'b'], ordered=True, "
+            "categories_dtype=str)\"",
+        ),
         (lambda f: f.sort_index(ascending=False), "root['sales'].index: [10, 11] -> [11, 10]"),
         (
             lambda f: f[["net", "day", "sku"]],
@@ -131,7 +143,16 @@ def _sales(pd: Any) -> Any:
         (lambda f: f.rename_axis("id"), "root['sales'].index.names: ['order'] -> ['id']"),
         (lambda f: f["net"].rename("gross"), "root['sales'].name: 'net' -> 'gross'"),
     ],
-    ids=["zone", "category", "row-order", "column-order", "index-name", "series-name"],
+    ids=[
+        "zone",
+        "category",
+        "categories",
+        "series-ordered",
+        "row-order",
+        "column-order",
+        "index-name",
+        "series-name",
+    ],
 )
 def test_a_frame_changed_where_its_cells_are_equal_names_what_changed(
     change: Any, line: str
@@ -141,7 +162,12 @@ def test_a_frame_changed_where_its_cells_are_equal_names_what_changed(
     from pytest_clearstone.diff import StateDelta
 
     sales = _sales(pd)
-    before = sales["net"] if "series" in line or ".name:" in line else sales
+    if ".dtype:" in line:
+        before = sales["sku"]
+    elif ".name:" in line:
+        before = sales["net"]
+    else:
+        before = sales
     assert StateDelta({"sales": before}, {"sales": change(sales)}, verbosity=2).lines == [line]
 
 
