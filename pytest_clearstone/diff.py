@@ -1065,8 +1065,8 @@ def _walk(a: Any, b: Any, path: _Path, found: _Found) -> None:
         found.changes.append((path, _change_of(view_a, view_b), view_a, view_b))
         return
     # (a pandas frame's dtypes and order, which its cells by column and label do not show)
-    for steps, old, new in layout_changes(a, b):
-        at = (*path, *(_Field(step) for step in steps))
+    for steps, keys, old, new in layout_changes(a, b):
+        at = (*path, *(_Field(step) for step in steps), *keys)
         found.changes.append((at, "values_changed", old, new))
     found.pairs.append((path, view_a, view_b))
 

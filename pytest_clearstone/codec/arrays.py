@@ -186,43 +186,46 @@ def cells_view(value: Any) -> dict[Any, Any] | None:
     return None
 
 
-def layout_changes(a: Any, b: Any) -> list[tuple[tuple[str, ...], Any, Any]]:
+def layout_changes(a: Any, b: Any) -> list[tuple[tuple[str, ...], tuple[Any, ...], Any, Any]]:
     """What differs between two pandas frames or series of one type besides their cells, which
-    :func:`cells_view` shows by column and label and so cannot tell: their column dtypes (only
-    the columns that differ, ``{'day': 'datetime64[ns, UTC]'}``) or a series' dtype, the order
-    of their columns or rows, the names of their index levels, a series' name. Each as the
-    attributes leading to it (``("index", "names")``) and both sides; none for other values."""
+    :func:`cells_view` shows by column and label and so cannot tell: the dtype of each column
+    that differs (``dtypes['day']: 'datetime64[ns, America/New_York]' -> 'datetime64[ns,
+    UTC]'``) or a series' dtype, the order of their columns or rows, the names of their index
+    levels, a series' name. Each as the attributes leading to it (``("index", "names")``), the
+    key under them (a column's label, or none) and both sides; none for other values."""
     if cells_view(a) is None or type(a) is not type(b):
         return []
-    changes: list[tuple[tuple[str, ...], Any, Any]] = []
+    changes: list[tuple[tuple[str, ...], tuple[Any, ...], Any, Any]] = []
     if hasattr(a, "columns"):  # (a frame)
         dtypes_a, dtypes_b = dict(a.dtypes.items()), dict(b.dtypes.items())
-        differing = [c for c in dtypes_a if c in dtypes_b and dtypes_a[c] != dtypes_b[c]]
-        if differing:
-            changes.append(
-                (
-                    ("dtypes",),
-                    {c: str(dtypes_a[c]) for c in differing},
-                    {c: str(dtypes_b[c]) for c in differing},
-                )
-            )
+        for column, dtype in dtypes_a.items():
+            if column in dtypes_b and dtype != dtypes_b[column]:
+                changes.append((("dtypes",), (column,), *_dtype_texts(dtype, dtypes_b[column])))
         _reordered(("columns",), list(a.columns), list(b.columns), changes)
     else:  # (a series)
         if a.dtype != b.dtype:
-            changes.append((("dtype",), str(a.dtype), str(b.dtype)))
+            changes.append((("dtype",), (), *_dtype_texts(a.dtype, b.dtype)))
         if a.name != b.name:
-            changes.append((("name",), a.name, b.name))
+            changes.append((("name",), (), a.name, b.name))
     _reordered(("index",), list(a.index), list(b.index), changes)
     if list(a.index.names) != list(b.index.names):
-        changes.append((("index", "names"), list(a.index.names), list(b.index.names)))
+        changes.append((("index", "names"), (), list(a.index.names), list(b.index.names)))
     return changes
+
+
+def _dtype_texts(a: Any, b: Any) -> tuple[str, str]:
+    """Two unequal dtypes as a delta names them: by their names (``'datetime64[ns, UTC]'``),
+    or, where the names are one (a categorical's are ``'category'`` whatever its categories),
+    by their reprs, which hold the categories and whether they are ordered."""
+    old, new = str(a), str(b)
+    return (repr(a), repr(b)) if old == new else (old, new)
 
 
 def _reordered(
     steps: tuple[str, ...],
     a: list[Any],
     b: list[Any],
-    changes: list[tuple[tuple[str, ...], Any, Any]],
+    changes: list[tuple[tuple[str, ...], tuple[Any, ...], Any, Any]],
 ) -> None:
     """The labels ``a`` and ``b`` in another order, added to ``changes`` (labels added or
     removed are the cells' to show)."""
@@ -231,4 +234,4 @@ def _reordered(
     except Exception:  # (labels whose == is ambiguous)
         return
     if reordered:
-        changes.append((steps, a, b))
+        changes.append((steps, (), a, b))

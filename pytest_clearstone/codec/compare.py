@@ -188,10 +188,27 @@ def _same(a: Any, b: Any, tree: Any) -> bool:
     custom = custom_form(a)
     if custom is not None:  # (what its encoder stores: not its other attributes)
         return same_tree(custom, stored_form(b) if tree is UNKNOWN else tree)
+    if isinstance(a, list):  # a list subclass (SQLAlchemy's InstrumentedList): items, attributes
+        return _same(list.copy(a), list.copy(b), UNKNOWN) and _same_attributes(a, b)
+    return _same_attributes(a, b, missing=False)
+
+
+def _same_attributes(a: Any, b: Any, *, missing: bool = True) -> bool:
+    """Whether two objects of one class hold the same attributes (``missing``: the answer when
+    either has no ``__dict__``), without what SQLAlchemy keeps there (:data:`_BOOKKEEPING`)."""
     state_a, state_b = getattr(a, "__dict__", None), getattr(b, "__dict__", None)
-    if state_a is not None and state_b is not None:
-        return _same(state_a, state_b, UNKNOWN)
-    return False
+    if state_a is None or state_b is None:
+        return missing
+    if not _BOOKKEEPING.isdisjoint(state_a) or not _BOOKKEEPING.isdisjoint(state_b):
+        state_a = {k: v for k, v in state_a.items() if k not in _BOOKKEEPING}
+        state_b = {k: v for k, v in state_b.items() if k not in _BOOKKEEPING}
+    return _same(state_a, state_b, UNKNOWN)
+
+
+#: what SQLAlchemy keeps in the ``__dict__`` of an ORM-mapped object (its session, identity
+#: and loading state) and of a relationship's list (its collection adapter): no data of theirs,
+#: and never the same in a live object and its recorded copy
+_BOOKKEEPING = frozenset({"_sa_instance_state", "_sa_adapter"})
 
 
 def custom_form(value: Any) -> Any:

@@ -56,7 +56,8 @@ def rebuild_exception(
     ``asyncio.CancelledError`` and ``SystemExit`` are ``BaseException`` s. An exception group
     is made from its message and its recorded exceptions, each rebuilt as this one. Its notes
     and the exception it was raised from (``cause``, up to
-    :data:`~pytest_clearstone.tracing.span.CAUSE_DEPTH` in all) come back with it.
+    :data:`~pytest_clearstone.tracing.span.CAUSE_DEPTH` in all) come back with it, that one
+    also as the attributes that held it (``cause_attributes``: SQLAlchemy's ``orig``).
 
     Its text is the recorded message (agents send ``f"tool error: {exc}"`` to the LLM): a sole
     argument stored as a placeholder is given as that text, and an exception that would still
@@ -98,6 +99,11 @@ def rebuild_exception(
     except Exception as exc:  # (a value edited by hand, or a type gone since the recording)
         why = f"its arguments or attributes could not be decoded: {exc}"
         return RecordedError(full, message, why=why)
+    cause: BaseException | None = None
+    recorded_cause = error.get("cause")
+    if type(recorded_cause) is dict and depth < CAUSE_DEPTH:
+        cause = rebuild_exception(recorded_cause, allow_pickle=allow_pickle, depth=depth + 1)
+        decoded = _with_cause(decoded, error.get("cause_attributes"), cause)
     members = error.get("exceptions")
     if type(members) is list and made is None:  # an exception group: (message, exceptions)
         rebuilt_members = [
@@ -126,10 +132,28 @@ def rebuild_exception(
     notes = error.get("notes")
     if type(notes) is list and notes:
         vars(rebuilt)["__notes__"] = [str(note) for note in notes]  # (add_note: 3.11+)
-    cause = error.get("cause")
-    if type(cause) is dict and depth < CAUSE_DEPTH:
-        rebuilt.__cause__ = rebuild_exception(cause, allow_pickle=allow_pickle, depth=depth + 1)
+    if cause is not None:
+        rebuilt.__cause__ = cause
     return rebuilt
+
+
+def _with_cause(decoded: Any, named: Any, cause: BaseException) -> Any:
+    """The decoded ``attributes`` with ``cause`` at each of the ``named`` ones (SQLAlchemy's
+    ``orig``: the driver's error it was raised from), and in place of a placeholder of it: a
+    golden recorded before ``cause_attributes`` stored that attribute as its repr."""
+    names = [name for name in named if type(name) is str] if type(named) is list else []
+    if type(decoded) is dict:
+        text, class_name = repr(cause), type(cause).__name__
+        names += [
+            name
+            for name, value in decoded.items()
+            if type(value) is codec.StoredRepr
+            and value.text == text
+            and value.type_name.rpartition(".")[2] == class_name
+        ]
+    if not names:
+        return decoded
+    return {**(decoded if type(decoded) is dict else {}), **dict.fromkeys(names, cause)}
 
 
 def not_raised_again(error: dict[str, Any]) -> str | None:

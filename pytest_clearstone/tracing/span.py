@@ -701,8 +701,10 @@ def exception_record(exc: BaseException, depth: int = 1) -> dict[str, Any]:
 
     ``{"type", "module", "message", "args"}`` and, when the exception has any,
     ``"attributes"``, ``"notes"`` (``add_note``) and ``"cause"`` (the record of the exception it
-    was raised from, up to :data:`CAUSE_DEPTH` in all), ``"base"`` (the type and module of its
-    nearest importable base class) when no import path reaches its class, for an exception
+    was raised from, up to :data:`CAUSE_DEPTH` in all) with ``"cause_attributes"``, the names
+    of the attributes holding that exception (left out of ``"attributes"``), ``"base"`` (the
+    type and module of its nearest importable base class) when no import path reaches its
+    class, for an exception
     group ``"exceptions"``
     (the records of the exceptions it holds; its ``args`` then hold its message only), and for
     pydantic's ``ValidationError``
@@ -741,6 +743,12 @@ def exception_record(exc: BaseException, depth: int = 1) -> dict[str, Any]:
         if isinstance(exc, base):
             attributes.update({k: getattr(exc, k) for k in fields if getattr(exc, k) is not None})
     attributes.update(_slot_values(exc))
+    cause = exc.__cause__ if depth < CAUSE_DEPTH else None
+    # (SQLAlchemy's DBAPIError keeps the driver's error it was raised from in ``orig``: named
+    # here, rebuilt as the cause, where only its repr could be stored)
+    cause_at = [k for k, v in attributes.items() if cause is not None and v is cause]
+    for name in cause_at:
+        del attributes[name]
     if attributes:  # e.g. an SDK error's status code: the agent may branch on it
         # (an SDK error's request and response: stored without the request headers naming
         # the machine and the SDK release, as a stream's are)
@@ -751,6 +759,8 @@ def exception_record(exc: BaseException, depth: int = 1) -> dict[str, Any]:
     notes = getattr(exc, "__notes__", None)
     if isinstance(notes, list) and notes:
         record["notes"] = [str(note) for note in notes]
-    if exc.__cause__ is not None and depth < CAUSE_DEPTH:  # (pydantic-ai: the SDK's error)
-        record["cause"] = exception_record(exc.__cause__, depth + 1)
+    if cause is not None:  # (pydantic-ai: the SDK's error)
+        record["cause"] = exception_record(cause, depth + 1)
+        if cause_at:
+            record["cause_attributes"] = cause_at
     return record

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import pytest
 
@@ -517,3 +518,63 @@ def test_a_dataclass_recorded_before_its_class_gained_a_field_is_the_same_at_its
     assert not same_stored_form(
         {"tools": [FunctionTool("get_weather", invoke, timeout_seconds=5.0)]}, recorded, tree
     )
+
+
+class Turns(list):  # type: ignore[type-arg]
+    """A list subclass of the agent's own, without __eq__ of its own."""
+
+
+def test_a_list_subclass_is_compared_by_its_items_and_its_attributes() -> None:
+    # (it was compared by its attributes alone: a changed item was the same)
+    assert same_stored_form(Turns([1, Handle(2)]), Turns([1, Handle(2)]))
+    assert not same_stored_form(Turns([1]), Turns([2]))
+    assert not same_stored_form(Turns([1]), Turns([1, 2]))
+    tagged, other = Turns([Handle(1)]), Turns([Handle(1)])
+    tagged.source = "db"  # type: ignore[attr-defined]
+    other.source = "cache"  # type: ignore[attr-defined]
+    assert not same_stored_form(tagged, other)
+
+
+def test_an_orm_object_is_compared_by_its_columns_and_loaded_relationships() -> None:
+    """A SQLAlchemy ORM object in an agent's state (stored as a pickle) compared with its
+    recorded copy by its ``__dict__``, where SQLAlchemy keeps its bookkeeping (the session,
+    identity and loading state, and a relationship's collection adapter): every replay of an
+    unchanged agent failed, `<pickled app.Customer sha256:b1c3...> -> <... sha256:9ea7...>`."""
+    sqlalchemy = pytest.importorskip("sqlalchemy")
+    from sqlalchemy import orm
+
+    class Base(orm.DeclarativeBase):
+        pass
+
+    class Customer(Base):
+        __tablename__ = "customers"
+        id = sqlalchemy.Column(sqlalchemy.Integer, primary_key=True)
+        name = sqlalchemy.Column(sqlalchemy.String)
+        orders = orm.relationship("Order")
+
+    class Order(Base):
+        __tablename__ = "orders"
+        id = sqlalchemy.Column(sqlalchemy.Integer, primary_key=True)
+        customer_id = sqlalchemy.Column(sqlalchemy.ForeignKey("customers.id"))
+        total = sqlalchemy.Column(sqlalchemy.Numeric(10, 2))
+
+    engine = sqlalchemy.create_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    with orm.Session(engine) as session:
+        session.add(Customer(id=1, name="Ann", orders=[Order(id=1, total=12.5)]))
+        session.commit()
+
+    def loaded() -> Any:
+        with orm.Session(engine) as session:
+            customer = session.get(Customer, 1)
+            assert customer is not None and len(customer.orders) == 1
+            return customer
+
+    recorded, live = loaded(), loaded()
+    assert same_stored_form(live, recorded)
+    live.name = "Annie"
+    assert not same_stored_form(live, recorded)
+    live = loaded()
+    live.orders[0].total = 13
+    assert not same_stored_form(live, recorded)
+    engine.dispose()

@@ -603,3 +603,56 @@ def test_an_exception_is_named_by_the_package_exporting_it_not_its_private_modul
         assert type(_replayed(exc)) is type(exc)
         old = {**json.loads(json.dumps(record)), "module": type(exc).__module__}
         assert type(rebuild_exception(old)) is type(exc)
+
+
+def test_an_attribute_holding_the_exception_raised_from_comes_back_as_that_cause() -> None:
+    """SQLAlchemy's ``IntegrityError`` keeps the driver's error both as its cause and in
+    ``orig`` (agents branch on ``exc.orig``); ``orig`` came back as a placeholder
+    (``StoredRepr: IntegrityError('UNIQUE constraint failed: t.id')``), so a replay of an
+    unchanged agent failed."""
+    sqlalchemy = pytest.importorskip("sqlalchemy")
+    import sqlite3
+
+    engine = sqlalchemy.create_engine("sqlite://")
+    with engine.begin() as conn:
+        conn.execute(sqlalchemy.text("CREATE TABLE t (id INTEGER PRIMARY KEY)"))
+        conn.execute(sqlalchemy.text("INSERT INTO t VALUES (1)"))
+        with pytest.raises(sqlalchemy.exc.IntegrityError) as raised:
+            conn.execute(sqlalchemy.text("INSERT INTO t VALUES (:i)"), {"i": 1})
+    engine.dispose()
+    rebuilt = _replayed(raised.value)
+    assert type(rebuilt) is sqlalchemy.exc.IntegrityError
+    assert type(rebuilt.orig) is sqlite3.IntegrityError  # type: ignore[attr-defined]
+    assert rebuilt.orig is rebuilt.__cause__  # type: ignore[attr-defined]
+    assert str(rebuilt.orig) == "UNIQUE constraint failed: t.id"  # type: ignore[attr-defined]
+    assert rebuilt.orig.sqlite_errorname == "SQLITE_CONSTRAINT_PRIMARYKEY"  # type: ignore[attr-defined]
+    assert rebuilt.params == (1,) and str(rebuilt) == str(raised.value)
+
+
+class _Wrapped(RuntimeError):
+    def __init__(self, message: str, orig: BaseException | None) -> None:
+        super().__init__(message)
+        self.orig = orig
+
+
+def test_an_attribute_holding_an_exception_not_raised_from_stays_a_placeholder() -> None:
+    inner = KeyError("k")
+    error = _Wrapped("tool failed", inner)
+    rebuilt = _replayed(error)
+    assert type(rebuilt) is _Wrapped and rebuilt.__cause__ is None
+    assert type(rebuilt.orig).__name__ == "StoredRepr"
+    error.__cause__ = inner
+    rebuilt = _replayed(error)
+    assert type(rebuilt.orig) is KeyError and rebuilt.orig is rebuilt.__cause__
+
+
+def test_a_placeholder_of_the_cause_recorded_before_cause_attributes_comes_back_as_it() -> None:
+    error = _Wrapped("tool failed", KeyError("k"))
+    error.__cause__ = error.orig
+    record = json.loads(json.dumps(exception_record(error)))
+    del record["cause_attributes"]  # (as recorded before: the attribute as a placeholder)
+    record["attributes"] = {"orig": {"__cs__": "repr", "type": "KeyError", "v": "KeyError('k')"}}
+    rebuilt = rebuild_exception(record)
+    assert type(rebuilt.orig) is KeyError and rebuilt.orig is rebuilt.__cause__  # type: ignore[attr-defined]
+    record["attributes"]["orig"]["v"] = "KeyError('other')"
+    assert type(rebuild_exception(record).orig).__name__ == "StoredRepr"  # type: ignore[attr-defined]

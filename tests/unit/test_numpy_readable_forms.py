@@ -116,12 +116,24 @@ def _sales(pd: Any) -> Any:
     [
         (
             lambda f: f.assign(day=f["day"].dt.tz_convert("UTC")),
-            "root['sales'].dtypes: {'day': 'datetime64[ns, America/New_York]'} -> "
-            "{'day': 'datetime64[ns, UTC]'}",
+            "root['sales'].dtypes['day']: 'datetime64[ns, America/New_York]' -> "
+            "'datetime64[ns, UTC]'",
         ),
         (
             lambda f: f.assign(sku=f["sku"].astype(object)),
-            "root['sales'].dtypes: {'sku': 'category'} -> {'sku': 'object'}",
+            "root['sales'].dtypes['sku']: 'category' -> 'object'",
+        ),
+        (
+            lambda f: f.assign(sku=f["sku"].cat.add_categories(["c"])),
+            "root['sales'].dtypes['sku']: \"CategoricalDtype(categories=['a', 'b'], "
+            'ordered=False, categories_dtype=str)" -> "CategoricalDtype(categories='
+            "['a', 'b', 'c'], ordered=False, categories_dtype=str)\"",
+        ),
+        (
+            lambda f: f["sku"].cat.as_ordered(),
+            "root['sales'].dtype: \"CategoricalDtype(categories=['a', 'b'], ordered=False, "
+            "categories_dtype=str)\" -> \"CategoricalDtype(categories=['a', 'b'], ordered=True, "
+            'categories_dtype=str)"',
         ),
         (lambda f: f.sort_index(ascending=False), "root['sales'].index: [10, 11] -> [11, 10]"),
         (
@@ -131,7 +143,16 @@ def _sales(pd: Any) -> Any:
         (lambda f: f.rename_axis("id"), "root['sales'].index.names: ['order'] -> ['id']"),
         (lambda f: f["net"].rename("gross"), "root['sales'].name: 'net' -> 'gross'"),
     ],
-    ids=["zone", "category", "row-order", "column-order", "index-name", "series-name"],
+    ids=[
+        "zone",
+        "category",
+        "categories",
+        "series-ordered",
+        "row-order",
+        "column-order",
+        "index-name",
+        "series-name",
+    ],
 )
 def test_a_frame_changed_where_its_cells_are_equal_names_what_changed(
     change: Any, line: str
@@ -141,8 +162,30 @@ def test_a_frame_changed_where_its_cells_are_equal_names_what_changed(
     from pytest_clearstone.diff import StateDelta
 
     sales = _sales(pd)
-    before = sales["net"] if "series" in line or ".name:" in line else sales
+    if ".dtype:" in line:
+        before = sales["sku"]
+    elif ".name:" in line:
+        before = sales["net"]
+    else:
+        before = sales
     assert StateDelta({"sales": before}, {"sales": change(sales)}, verbosity=2).lines == [line]
+
+
+def test_each_column_of_another_dtype_is_named_on_a_line_of_its_own() -> None:
+    """Two columns were one dict on one line, shortened at 80 characters by default: the
+    line ``...laced': 'datetime64[us, America/New_York]', 'prev': 'datetime64[us, America/New_...``
+    hid which columns had changed."""
+    pd = pytest.importorskip("pandas")
+    from pytest_clearstone.diff import StateDelta
+
+    sales = _sales(pd).assign(prev=lambda f: f["day"].shift(1))
+    moved = sales.assign(
+        day=sales["day"].dt.tz_convert("UTC"), prev=sales["prev"].dt.tz_convert("UTC")
+    )
+    assert StateDelta({"sales": sales}, {"sales": moved}).lines == [
+        "root['sales'].dtypes['day']: 'datetime64[ns, America/New_York]' -> 'datetime64[ns, UTC]'",
+        "root['sales'].dtypes['prev']: 'datetime64[ns, America/New_York]' -> 'datetime64[ns, UTC]'",
+    ]
 
 
 def test_a_series_of_another_dtype_names_both() -> None:
