@@ -276,6 +276,11 @@ def test_a_path_through_a_property_of_a_class_says_so_and_names_the_sdk_method(
             "cached_property",
             "openai.resources.chat.completions.Completions.create",
         ),
+        (  # (a resource with no create: the SDK's chat method, async for an async client)
+            "openai.AsyncOpenAI.chat",
+            "cached_property",
+            "openai.resources.chat.completions.AsyncCompletions.create",
+        ),
         (
             "anthropic.AsyncAnthropic.messages",
             "cached_property",
