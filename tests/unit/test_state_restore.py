@@ -436,3 +436,28 @@ def test_a_value_of_the_projects_own_class_keeps_the_state_advice() -> None:
     message = str(refused.value)
     assert message.startswith("cannot serialise state['handle'].pending")
     assert message.endswith(SerializationError.STATE_ADVICE)
+
+
+class DeepKeeper:
+    """An agent keeping an SDK's message (an installed package's object) whose extra field holds
+    a value nested deeper than a golden can hold."""
+
+    def __init__(self) -> None:
+        from openai.types.chat import ChatCompletionMessage
+
+        deep: dict[str, Any] = {}
+        level = deep
+        for _ in range(2100):
+            level["x"] = level = {}
+        self.reply = ChatCompletionMessage.model_construct(role="assistant", content=deep)
+
+
+def test_a_value_too_deep_inside_a_library_object_keeps_its_own_refusal() -> None:
+    # (the advice for a library object replaces the state advice only: a refusal with advice of
+    # its own, a value nested too deep, is kept as it is, its class too)
+    from pytest_clearstone.errors import NestingTooDeepError
+
+    with pytest.raises(NestingTooDeepError) as refused:
+        capture_state(DeepKeeper())
+    assert str(refused.value).startswith("cannot serialise state['reply'].content['x']")
+    assert str(refused.value).endswith(NestingTooDeepError.ADVICE)
