@@ -214,13 +214,19 @@ def _sdk_method(parts: list[str]) -> str:
     return f", for this SDK {resource_method(parts) or methods[is_async]!r}"
 
 
+#: a resource's views returning its raw or streamed HTTP response: their methods (made for each
+#: resource) call the resource's method of the same name, the one to mock
+RESPONSE_VIEWS = frozenset({"with_raw_response", "with_streaming_response"})
+
+
 def resource_method(parts: list[str]) -> str | None:
     """For a path into a known SDK written as the agent calls a client
     (``openai.OpenAI.responses.create``), the path of that method on the class of the resource
     the client makes for each instance (``openai.resources.responses.Responses.create``), each
     property followed to the class its return annotation names; a path ending at a resource
-    (``openai.OpenAI.responses``) gets that class's ``create``. ``None`` when a step is not
-    found or the resource has no such method."""
+    (``openai.OpenAI.responses``) gets that class's ``create``; a path through a resource's
+    :data:`RESPONSE_VIEWS` (``openai.OpenAI.embeddings.with_raw_response.create``) names the
+    resource's method. ``None`` when a step is not found or the resource has no such method."""
     obj: Any = None
     start = len(parts)
     while start > 0 and obj is None:
@@ -233,6 +239,8 @@ def resource_method(parts: list[str]) -> str | None:
         return None
     owner = obj
     for name in names:
+        if name in RESPONSE_VIEWS and isinstance(obj, type):
+            continue  # (its methods call the resource's: client.embeddings.with_raw_response)
         owner = obj
         obj = inspect.getattr_static(obj, name, None)
         if isinstance(obj, (property, functools.cached_property)):

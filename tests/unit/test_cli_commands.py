@@ -321,6 +321,28 @@ def test_prune_deletes_only_what_it_can_tell_is_an_application_checkpoint(capsys
     assert out.splitlines()[-1].startswith("deleted 1 of 5 checkpoint file(s)")
 
 
+def test_prune_counts_what_it_kept_of_each_kind_and_what_is_not_older(capsys, tmp_path):
+    directory = tmp_path / "ckpts"
+    directory.mkdir()
+    fmt = '"format": "pytest-clearstone-checkpoint"'
+    _aged(Path(shutil.copy(EXAMPLE / "billing.ckpt", directory / "a_golden.ckpt")), 400)
+    converted = directory / "b_converted.ckpt"
+    converted.write_text("{" + fmt + ', "metadata": {"imported_from": "clearstone-sdk"}}')
+    _aged(converted, 400)
+    _aged(Path(shutil.copy(converted, directory / "c_converted.ckpt")), 400)
+    (directory / "d_unreadable.ckpt").write_text("[1, 2]")
+    _aged(directory / "d_unreadable.ckpt", 400)
+    manager, checkpoint = _record(tmp_path, ["a"])
+    _aged(manager.save_checkpoint(checkpoint, directory / "e_young.ckpt"), 2)
+    code, out, _ = run(capsys, "prune", directory, "--older-than", "30")
+    assert code == 0
+    assert out.splitlines()[-1] == (
+        f"deleted 0 of 5 checkpoint file(s) in {directory} (the application checkpoints older "
+        "than 30 day(s)); kept 4 older than that: 1 golden(s) of the pytest plugin, 2 "
+        "converted from clearstone-sdk, 1 unreadable; and 1 not older than that"
+    )
+
+
 def test_prune_db_deletes_old_traces(capsys, tmp_path):
     path = tmp_path / "traces.db"
     store = TraceStore(path)

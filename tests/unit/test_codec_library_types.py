@@ -1578,6 +1578,24 @@ def test_clients_a_replay_compared_are_let_go_at_exit_before_the_modules_are_tor
     assert out.stdout.strip() == "let go", out.stdout + out.stderr
 
 
+def test_clients_a_golden_s_references_are_rebuilt_as_are_let_go_at_exit() -> None:
+    """A client rebuilt from a golden's reference (one for every decode of it) is let go at exit
+    too, before interpreter shutdown tears httpx2 down (its ``__del__`` then printed an ignored
+    ``AttributeError``). The check is registered first: it runs last."""
+    code = (
+        "import atexit, gc, weakref, openai\n"
+        "from pytest_clearstone.codec import decode, encode\n"
+        "tree = encode(openai.OpenAI(api_key='sk-test-0000'))\n"
+        "atexit.register(lambda: (gc.collect(), print('kept' if alive() else 'let go')))\n"
+        "client = decode(tree)\n"
+        "assert decode(tree) is client\n"
+        "alive = weakref.ref(client)\n"
+        "del client\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "let go", out.stdout + out.stderr
+
+
 def test_a_session_start_forgets_a_copy_of_the_comparison_no_longer_imported(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -433,3 +433,21 @@ def test_a_default_path_is_surely_unmatched_only_where_it_starts_at_an_argument_
         paths = IgnoreConfig(["config.callbacks", "meta.idz"], place).for_target("app.llm")
         paths.prune(call)
         assert paths.surely_unmatched(call.keys()) == told
+
+
+def test_a_path_starting_with_a_wildcard_is_never_surely_unmatched() -> None:
+    """A path that starts with ``*`` or ``**`` (``**.run_id``, meant for whatever holds one) well
+    matches nothing in a call that has none: a divergence names only a path that names its
+    start, where a typo is (``request_idd``)."""
+    call = {"request_id": "req-1", "prompt": "hi"}
+    paths = IgnorePaths(["**.run_idd", "*.trace", "request_idd"])
+    paths.prune(call)
+    assert paths.unmatched() == ["**.run_idd", "*.trace", "request_idd"]
+    assert paths.surely_unmatched(call.keys()) == ["request_idd"]
+
+
+def test_paths_applied_to_no_call_are_not_unmatched() -> None:
+    paths = IgnorePaths(["request_idd"])
+    assert paths.unmatched() == [] and paths.surely_unmatched() == []
+    paths.prune({"request_id": "req-1"})
+    assert paths.unmatched() == ["request_idd"]

@@ -240,6 +240,25 @@ def test_a_state_only_a_pickle_could_store_names_the_file_it_was_saving_to(
     assert not target.exists()
 
 
+def test_a_refusal_for_a_file_keeps_its_class_and_fields_and_leaves_the_first_as_it_was() -> None:
+    """(``SerializationError.saving``: a script catching ``NestingTooDeepError`` around
+    ``save_checkpoint`` still catches it, and reads its depth)"""
+    from pytest_clearstone.errors import NestingTooDeepError
+
+    error = NestingTooDeepError("the agent state at state['tree']", "dict", 300, 256)
+    saved = error.saving(Path("ckpts") / "deep.ckpt")
+    assert type(saved) is NestingTooDeepError
+    assert (saved.path, saved.value_type, saved.depth, saved.limit) == (
+        "the agent state at state['tree']",
+        "dict",
+        300,
+        256,
+    )
+    assert str(saved) == f"cannot save {Path('ckpts') / 'deep.ckpt'} (nothing was written): {error}"
+    assert saved.file == str(Path("ckpts") / "deep.ckpt") and error.file == ""
+    assert str(error).startswith("cannot serialise the agent state at state['tree'] (a dict)")
+
+
 def test_agent_without_state_is_refused(recorded: Any) -> None:
     with pytest.raises(SerializationError, match="no get_state\\(\\) and no __dict__"):
         CheckpointManager().create_checkpoint(42, recorded.trace(), recorded.step_id)

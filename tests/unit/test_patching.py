@@ -183,6 +183,26 @@ def test_a_module_refusing_the_patch_is_named_with_its_own_error(
             "anthropic.resources.messages.AsyncMessages.create",
         ),
         # the method named is the one the path names, on the class the client's resource is
+        # through a resource's raw or streaming response view: that resource's method (the view's
+        # create calls it), not the SDK's chat method
+        (
+            "openai.OpenAI.embeddings.with_raw_response.create",
+            "openai.OpenAI.embeddings",
+            "cached_property",
+            "openai.resources.embeddings.Embeddings.create",
+        ),
+        (
+            "openai.AsyncOpenAI.responses.with_streaming_response.create",
+            "openai.AsyncOpenAI.responses",
+            "cached_property",
+            "openai.resources.responses.AsyncResponses.create",
+        ),
+        (
+            "anthropic.Anthropic.beta.messages.with_raw_response.create",
+            "anthropic.Anthropic.beta",
+            "cached_property",
+            "anthropic.resources.beta.messages.Messages.create",
+        ),
         (
             "openai.OpenAI.responses.create",
             "openai.OpenAI.responses",
@@ -275,6 +295,11 @@ def test_a_path_through_a_property_of_a_class_says_so_and_names_the_sdk_method(
             "openai.OpenAI.chat",
             "cached_property",
             "openai.resources.chat.completions.Completions.create",
+        ),
+        (  # (a resource with no create: the SDK's chat method, async for an async client)
+            "openai.AsyncOpenAI.chat",
+            "cached_property",
+            "openai.resources.chat.completions.AsyncCompletions.create",
         ),
         (
             "anthropic.AsyncAnthropic.messages",

@@ -69,6 +69,14 @@ def test_inspection_shows_it_at_its_offset_without_importing_pydantic() -> None:
     assert out.split() == ["2026-01-01T09:30:00+05:30", "timezone", "False"]
 
 
+def test_inspection_shows_it_in_pydantics_zone_where_pydantic_is_imported() -> None:
+    from pytest_clearstone.codec.views import decoded_view
+
+    value = parsed("2026-01-01T09:30:00+05:30")
+    shown = decoded_view(encode(value), False, False)
+    assert repr(shown) == repr(value)
+
+
 @pytest.mark.parametrize(
     ("tree", "problem"),
     [

@@ -9,7 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from pytest_clearstone.commands import name_tests_in_commands, record_command, rename_command
+from pytest_clearstone.commands import (
+    name_tests_in_commands,
+    record_command,
+    rename_command,
+    review_hint,
+)
 
 
 def _git(where: Path, *args: str) -> None:
@@ -86,3 +91,24 @@ def test_the_record_command_repeats_the_runs_options_also_without_a_test() -> No
         )
     finally:
         restore()
+
+
+def test_the_review_hint_says_git_diff_where_a_checkout_above_or_a_worktree_holds_the_goldens(
+    tmp_path: Path,
+) -> None:
+    # a rootdir in a folder of a repository (a monorepo's service), or in a worktree or a
+    # submodule, whose .git is a file: git diff works there; nowhere else
+    if any((folder / ".git").exists() for folder in tmp_path.parents):
+        pytest.skip("the temporary directory is inside a git checkout")
+    service = tmp_path / "monorepo" / "services" / "billing"
+    service.mkdir(parents=True)
+    worktree = tmp_path / "worktree"
+    worktree.mkdir()
+    elsewhere = tmp_path / "unpacked"
+    elsewhere.mkdir()
+    (tmp_path / "monorepo" / ".git").mkdir()
+    (worktree / ".git").write_text("gitdir: /elsewhere/.git/worktrees/worktree\n")
+    assert review_hint(service) == review_hint(worktree) == "review with git diff"
+    assert review_hint(elsewhere) == (
+        "review what it lists as changed in each golden (no git checkout holds them)"
+    )

@@ -392,3 +392,72 @@ def test_a_library_object_held_by_the_agent_is_named_with_the_fix() -> None:
         "(and a load_state(state) setting it back)" in message
     )
     assert "JSON-friendly" not in message
+
+
+class StatedConcierge(Concierge):
+    """The same agent with a ``get_state()`` that returns the library object with the rest."""
+
+    def get_state(self) -> dict[str, Any]:
+        return {"agent": self.agent, "answers": self.answers}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        self.answers = list(state["answers"])
+
+
+def test_a_library_object_its_get_state_returns_is_to_be_left_out_of_get_state() -> None:
+    # (the agent has a get_state(): the fix is in it, not a get_state() to give)
+    pytest.importorskip("pydantic_ai")
+    with pytest.raises(SerializationError) as refused:
+        capture_state(StatedConcierge())
+    message = str(refused.value)
+    assert message.endswith(
+        "state['agent'] is a pydantic_ai.agent.Agent, an object of an installed package: leave "
+        "it out of get_state()."
+    )
+
+
+@dataclasses.dataclass
+class OwnHandle:
+    """A class of the project's own (stored by its fields) holding a value no checkpoint can
+    store."""
+
+    pending: Any = dataclasses.field(default_factory=lambda: (n for n in range(3)))
+
+
+class Keeper:
+    def __init__(self) -> None:
+        self.handle = OwnHandle()
+
+
+def test_a_value_of_the_projects_own_class_keeps_the_state_advice() -> None:
+    # (an object of the project's own, not of an installed package: the user can change it)
+    with pytest.raises(SerializationError) as refused:
+        capture_state(Keeper())
+    message = str(refused.value)
+    assert message.startswith("cannot serialise state['handle'].pending")
+    assert message.endswith(SerializationError.STATE_ADVICE)
+
+
+class DeepKeeper:
+    """An agent keeping an SDK's message (an installed package's object) whose extra field holds
+    a value nested deeper than a golden can hold."""
+
+    def __init__(self) -> None:
+        from openai.types.chat import ChatCompletionMessage
+
+        deep: dict[str, Any] = {}
+        level = deep
+        for _ in range(2100):
+            level["x"] = level = {}
+        self.reply = ChatCompletionMessage.model_construct(role="assistant", content=deep)
+
+
+def test_a_value_too_deep_inside_a_library_object_keeps_its_own_refusal() -> None:
+    # (the advice for a library object replaces the state advice only: a refusal with advice of
+    # its own, a value nested too deep, is kept as it is, its class too)
+    from pytest_clearstone.errors import NestingTooDeepError
+
+    with pytest.raises(NestingTooDeepError) as refused:
+        capture_state(DeepKeeper())
+    assert str(refused.value).startswith("cannot serialise state['reply'].content['x']")
+    assert str(refused.value).endswith(NestingTooDeepError.ADVICE)
