@@ -883,6 +883,8 @@ class TargetReplay:
         if expected[0] == self.target.path:
             queue.popleft()
             return
+        from .graph_cache import graph_cache_hint  # (only when a call comes out of its place)
+
         self._fail(
             ReplayDivergenceError(
                 self.target.path,
@@ -895,6 +897,7 @@ class TargetReplay:
                     f"{expected[3]} in this branch of execution)"
                 ),
                 node_id=self.node_id,
+                cause=graph_cache_hint(),
             ),
             arguments,
             recorded.span_id,
