@@ -1190,10 +1190,17 @@ def _in_state(fields: list[str]) -> list[str]:
     return [f"final_state.<where it is>{field[len('self') :]}" for field in fields]
 
 
+#: the ``note`` of a :class:`ReplayExhaustedError` whose responses are values listed by hand
+#: (``DeterministicExecutionContext``'s ``mock_targets``, the guide's "Direct Context Usage"):
+#: no recording is behind them, so it names their list and to add a value to it
+LISTED_BY_HAND = "mock_targets"
+
+
 class ReplayExhaustedError(ReplayError):
     """A target was called more often than it has recorded responses (``note``: why the
-    recording may hold too few, told instead of the usual advice; ``retried``: the error the
-    target's last recorded call raised, when the agent called it again after it: a retry)."""
+    recording may hold too few, told instead of the usual advice, or :data:`LISTED_BY_HAND`;
+    ``retried``: the error the target's last recorded call raised, when the agent called it
+    again after it: a retry)."""
 
     def __init__(
         self,
@@ -1230,9 +1237,14 @@ class ReplayExhaustedError(ReplayError):
                 f"running {printable(name)} there)"
             ]
         elif branch is None:
+            answers = (
+                f"{LISTED_BY_HAND} lists only {recorded} value(s)"
+                if note == LISTED_BY_HAND
+                else f"the recording has only {recorded} response(s)"
+            )
             lines = [
-                f"{target} was called {call_number} time(s) but the recording has only "
-                f"{recorded} response(s) for it (call #{call_number} has none)"
+                f"{target} was called {call_number} time(s) but {answers} for it (call "
+                f"#{call_number} has none)"
             ]
         else:
             lines = [
@@ -1254,6 +1266,12 @@ class ReplayExhaustedError(ReplayError):
                 f"  The recording holds no call to {target}; it holds {span_type} calls to a "
                 f"target this test does not mock: {others}. If the function was renamed or "
                 f"moved, {rerecord(node_id)}"
+            )
+        elif note == LISTED_BY_HAND:  # (values listed by hand: no recording to re-record)
+            lines.append(
+                f"  The agent now makes more calls than {LISTED_BY_HAND} lists values for "
+                f"{target}. If the change is intended, add a value to its list for each further "
+                "call"
             )
         elif note:  # (why the recording may hold too few calls)
             lines.append(f"  {note}")
