@@ -88,6 +88,12 @@ def ignore_fix(paths: object, place: str = "") -> str:
     return fix
 
 
+#: how a failure that gives a cause of left-out calls other than a change of the agent (a cache
+#: that answered them, a double in the mock's place) goes on to that change, which a re-record
+#: fixes: "{_OTHERWISE} them out, the agent now skips ..."
+_OTHERWISE = "If that is not what left"
+
+
 def rerecord_hint(node_id: str = "") -> str:
     """The last sentence of a replay failure: :func:`rerecord`, if the change is intended."""
     return f"If the change is intended, {rerecord(node_id)}"
@@ -961,7 +967,9 @@ class ReplayDivergenceError(ReplayError):
     recorded), or nothing cancelled an async call that was cancelled from outside when recorded
     (``not_cancelled``: the seconds it ran then, and the seconds the replay waited).
     ``cause``: what makes the arguments differ where an unchanged agent gives such a
-    difference (:data:`ORDER_ONLY`, :data:`IDS_ONLY`, :data:`TIMES_ONLY`; ``""``: none of them).
+    difference (:data:`ORDER_ONLY`, :data:`IDS_ONLY`, :data:`TIMES_ONLY`; ``""``: none of them),
+    or, of a call out of its place, what leaves out the call recorded there though the agent did
+    not change (a LangGraph node cache), and its fix.
     ``sequence``: the recorded call's place among all the recorded calls the replay answers, and
     their number (``call_number`` counts the calls to ``target`` only). ``node_id``: the test,
     whose re-recording the message gives (:func:`rerecord`). ``self_now``: the call's ``self``
@@ -1032,9 +1040,10 @@ class ReplayDivergenceError(ReplayError):
             ]
             # (when the call recorded here is never made, it was left out, not moved: which of
             # the two happened shows only later, so the message names both)
+            # (a cause, whose fix is not a re-record, comes first: a change of the agent second)
             tail = (
-                "The agent's calls changed order, or it left out the call recorded here (or "
-                "added this one)."
+                f"{f'{cause} {_OTHERWISE} it out, the' if cause else 'The'} agent's calls "
+                "changed order, or it left out the call recorded here (or added this one)."
             )
             super().__init__(told(head, None, tail))
             return
@@ -1181,10 +1190,17 @@ def _in_state(fields: list[str]) -> list[str]:
     return [f"final_state.<where it is>{field[len('self') :]}" for field in fields]
 
 
+#: the ``note`` of a :class:`ReplayExhaustedError` whose responses are values listed by hand
+#: (``DeterministicExecutionContext``'s ``mock_targets``, the guide's "Direct Context Usage"):
+#: no recording is behind them, so it names their list and to add a value to it
+LISTED_BY_HAND = "mock_targets"
+
+
 class ReplayExhaustedError(ReplayError):
     """A target was called more often than it has recorded responses (``note``: why the
-    recording may hold too few, told instead of the usual advice; ``retried``: the error the
-    target's last recorded call raised, when the agent called it again after it: a retry)."""
+    recording may hold too few, told instead of the usual advice, or :data:`LISTED_BY_HAND`;
+    ``retried``: the error the target's last recorded call raised, when the agent called it
+    again after it: a retry)."""
 
     def __init__(
         self,
@@ -1221,9 +1237,14 @@ class ReplayExhaustedError(ReplayError):
                 f"running {printable(name)} there)"
             ]
         elif branch is None:
+            answers = (
+                f"{LISTED_BY_HAND} lists only {recorded} value(s)"
+                if note == LISTED_BY_HAND
+                else f"the recording has only {recorded} response(s)"
+            )
             lines = [
-                f"{target} was called {call_number} time(s) but the recording has only "
-                f"{recorded} response(s) for it (call #{call_number} has none)"
+                f"{target} was called {call_number} time(s) but {answers} for it (call "
+                f"#{call_number} has none)"
             ]
         else:
             lines = [
@@ -1245,6 +1266,12 @@ class ReplayExhaustedError(ReplayError):
                 f"  The recording holds no call to {target}; it holds {span_type} calls to a "
                 f"target this test does not mock: {others}. If the function was renamed or "
                 f"moved, {rerecord(node_id)}"
+            )
+        elif note == LISTED_BY_HAND:  # (values listed by hand: no recording to re-record)
+            lines.append(
+                f"  The agent now makes more calls than {LISTED_BY_HAND} lists values for "
+                f"{target}. If the change is intended, add a value to its list for each further "
+                "call"
             )
         elif note:  # (why the recording may hold too few calls)
             lines.append(f"  {note}")
@@ -1372,8 +1399,10 @@ class UnusedResponsesError(ReplayError):
             lines.append(f"  {cause}")
         skipped = [target for target in unused if target not in self.aliases]
         mocked_in = mock_given_by or "the marker's mock="
+        # (after a cause, whose fix is not a re-record, a change of the agent comes second)
+        skips = f"{_OTHERWISE} them out, the" if cause else "The"
         advice = [
-            *(["The agent now skips calls it used to make."] if skipped else []),
+            *([f"{skips} agent now skips calls it used to make."] if skipped else []),
             *([f"Mock it again ({mocked_in})."] if self.unmocked else []),
         ]
         lines.append(f"  {' '.join(advice)} {rerecord_hint(node_id)}")

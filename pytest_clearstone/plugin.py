@@ -1723,6 +1723,8 @@ def _runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
                 _check_first_replay_error(replay, exc)
                 # or the recorded calls it no longer made after failing on a recorded answer
                 _check_calls_not_made(replay, exc)
+                # else the test's own failure: callbacks the replay did not call may explain it
+                _note_uncalled_callbacks(item, replay, exc)
             if replay is not None and recording:  # (and a call the recording refused)
                 _check_refusal(replay, exc)
             raise
@@ -1983,6 +1985,20 @@ def _check_calls_not_made(replay: Replay, failure: BaseException) -> None:
     error = replay.calls_not_made_before(failure)
     if error is not None:
         raise error
+
+
+def _note_uncalled_callbacks(item: pytest.Item, replay: Replay, failure: BaseException) -> None:
+    """The test failed with ``failure``, none of the replay's errors (those tell their own
+    causes): when the replayed calls were given callbacks the replay does not call (LangChain
+    handlers: ``astream_events`` gives no event of a mocked ``astream``), name them and the fix
+    beside the failure, which the test's own assertion (``assert ... in []``) does not tell."""
+    from .errors import ClearstoneError  # (only when a replayed test failed)
+
+    if isinstance(failure, (ClearstoneError, pytest.skip.Exception)):
+        return
+    hint = replay.uncalled_callbacks()
+    if hint:
+        item.add_report_section("call", "clearstone", f"{item.nodeid} failed in a replay. {hint}")
 
 
 def _raised_in_doctest(failure: BaseException) -> BaseException | None:

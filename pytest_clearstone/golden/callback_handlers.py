@@ -13,7 +13,8 @@ node), and those LangChain's context managers set for the runs started in their 
 ``get_openai_callback()``), kept in context variables LangChain registers
 (``langchain_core.tracers.context``'s configure hooks): the last two are noted with each
 replayed call (:func:`context_handlers`: a look at a few variables). When a replay's outcome
-differs, :func:`uncalled_handlers_hint` names them and the methods to mock to keep them called.
+differs, or the test fails on what they collect (its own assertion on ``astream_events``' events),
+:func:`uncalled_handlers_hint` names them and the methods to mock to keep them called.
 Nothing here imports LangChain: handlers and managers are told by their classes' paths.
 
 Any other function a replayed call was given as an argument (mcp's ``call_tool(...,
@@ -163,6 +164,14 @@ def uncalled_functions_hint(calls: Sequence[ReplayCall]) -> str:
                 "or leave that part of the state out with the marker's ignore_state."
             )
     return ""
+
+
+def uncalled_callbacks_hint(calls: Sequence[ReplayCall]) -> str:
+    """What to say about a replay that failed, or whose outcome differs, when ``calls`` (the
+    calls it answered from the golden) were given callbacks the replay does not call: LangChain
+    callback handlers (:func:`uncalled_handlers_hint`), else a function
+    (:func:`uncalled_functions_hint`); ``""``: none was."""
+    return uncalled_handlers_hint(calls) or uncalled_functions_hint(calls)
 
 
 def _handler_classes(callbacks: Any) -> list[str]:

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..errors import LISTED_BY_HAND
 from .ids import branch_stream, patch_id_generators
 from .ignore import IgnoreConfig
 from .library_clocks import patch_library_clocks
@@ -119,15 +120,6 @@ def _local_time_utc(stack: PatchStack) -> None:
         time.tzset()
 
     stack.push(restore)
-
-
-def _listed_note(path: str, values: Sequence[Any]) -> str:
-    """What an exhaustion of values listed by hand in ``mock_targets`` says in place of the
-    advice to re-record: there is no recording behind them."""
-    return (
-        f"mock_targets lists {len(values)} value(s) for {path}, one for each call: add a value "
-        "to its list for each further call"
-    )
 
 
 class DeterministicExecutionContext(Patches):
@@ -353,7 +345,7 @@ class DeterministicExecutionContext(Patches):
             transform=self.transform,
             ignore=self.ignore.for_target(target.path) if self.ignore else None,
             unmocked=spec.unmocked if isinstance(spec, Responses) else None,
-            note=spec.note if isinstance(spec, Responses) else _listed_note(target.path, spec),
+            note=spec.note if isinstance(spec, Responses) else LISTED_BY_HAND,
         )
         self.session.targets[target.path] = replay
         patch_with(target, replay, stack)

@@ -298,6 +298,14 @@ class Replay:
             return None
         return self._replaying.calls_not_made_before(failure)
 
+    def uncalled_callbacks(self) -> str:
+        """Replay mode, when the test failed with no replay error: the callbacks the replayed
+        calls were given and the replay did not call (the handler of ``astream_events``...),
+        and the fix; ``""``: none."""
+        if self._replaying is None:
+            return ""
+        return self._replaying.uncalled_callbacks()
+
     def unmatched_paths(self) -> tuple[dict[str, list[str]], list[str]]:
         """The ``ignore`` paths that matched nothing in the arguments of the calls they were
         applied to (``{path: [targets]}``), and the ``ignore_state`` paths that matched nothing

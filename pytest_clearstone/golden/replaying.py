@@ -186,6 +186,17 @@ class ReplayingRun:
             gave_up=gave_up,
         )
 
+    def uncalled_callbacks(self) -> str:
+        """(When the test failed on its own, with no replay error.) What the calls the replay
+        answered were given and it did not call (LangChain callback handlers: the events
+        ``astream_events`` gives; a function), and the fix, which the test's own assertion
+        on what they collect does not tell; ``""``: none."""
+        if self.context is None:
+            return ""
+        from .callback_handlers import uncalled_callbacks_hint  # (only when a test failed)
+
+        return uncalled_callbacks_hint(self.context.session.calls)
+
     # -- each replay.run() ---------------------------------------------------------------------
     def before_run(self, agent: Any) -> int:
         """Give the agent the recorded state before the run whose state the recording took:
@@ -315,13 +326,9 @@ class ReplayingRun:
         if not cause and agent is not None:
             cause = kept_attributes_hint(agent, self._kept, states)
         if not cause and self.context is not None:
-            from .callback_handlers import (  # (only when it differs)
-                uncalled_functions_hint,
-                uncalled_handlers_hint,
-            )
+            from .callback_handlers import uncalled_callbacks_hint  # (only when it differs)
 
-            calls = self.context.session.calls
-            cause = uncalled_handlers_hint(calls) or uncalled_functions_hint(calls)
+            cause = uncalled_callbacks_hint(self.context.session.calls)
         told = unmatched_paths(  # (a typo in a path: what it was meant to leave out differs)
             "ignore_state",
             self.spec.ignore_state.surely_unmatched(),

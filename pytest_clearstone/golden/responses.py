@@ -883,6 +883,8 @@ class TargetReplay:
         if expected[0] == self.target.path:
             queue.popleft()
             return
+        from .graph_cache import graph_cache_hint  # (only when a call comes out of its place)
+
         self._fail(
             ReplayDivergenceError(
                 self.target.path,
@@ -895,6 +897,7 @@ class TargetReplay:
                     f"{expected[3]} in this branch of execution)"
                 ),
                 node_id=self.node_id,
+                cause=graph_cache_hint(),
             ),
             arguments,
             recorded.span_id,
@@ -1035,6 +1038,9 @@ class TargetReplay:
         self._errors.append(error)
         error.kept = True
         call.error = error
+        from .graph_retries import refuse_graph_retries  # (only when a replay fails)
+
+        refuse_graph_retries()
         return error
 
     def _check(self, number: int, recorded: RecordedCall, arguments: dict[str, Any]) -> None:
@@ -1287,6 +1293,9 @@ class TargetReplay:
         )
         if isinstance(error, ReplayDivergenceError):  # (raised by the strict checks only)
             self._diverged.setdefault(current_branch(), error)
+        from .graph_retries import refuse_graph_retries  # (only when a replay fails)
+
+        refuse_graph_retries()
         session = self._session()
         damaged = None if session is None else session.damaged_golden()
         if damaged is not None:  # (the golden's fault, not the agent's)

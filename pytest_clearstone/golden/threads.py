@@ -60,6 +60,7 @@ __all__ = [
     "is_legacy_key",
     "job_name",
     "name_run",
+    "patch_until_run_ends",
     "running_branch",
 ]
 
@@ -505,6 +506,18 @@ class ContextPropagation(Patches):
 
 #: the active propagations (a stack: contexts may nest)
 _active: list[ContextPropagation] = []
+
+
+def patch_until_run_ends(owner: Any, name: str, value: Any) -> bool:
+    """Set ``owner``'s attribute ``name`` to ``value`` until the innermost active propagation
+    (the running golden run's) stops, which undoes it with the run's other patches; ``False``,
+    nothing set, where none is active. For a patch made only once something has happened (a
+    replay failed), which a run that passes never pays for."""
+    stack = _active[-1]._stack if _active else None
+    if stack is None:
+        return False
+    stack.setattr(owner, name, value)
+    return True
 
 
 def branch_running_loop() -> None:

@@ -259,6 +259,52 @@ def test_it(replay):
     stack.roundtrip()
 
 
+def test_a_test_failing_on_events_a_replayed_astream_did_not_give_names_the_method_to_mock(
+    stack: Stack,
+) -> None:
+    """The test reads the model's ``astream_events`` itself (no ``replay.run``, so no golden
+    outcome is compared) with ``astream`` mocked and the event handler ignored: the replayed
+    ``astream`` answers without LangChain's run machinery, so the stream gives no event and the
+    test's own assertion fails. Before the fix nothing more was said (``assert
+    'on_chat_model_stream' in []``, no hint at record time either); the failure now names the
+    handler the replayed call was given and the method to mock (``_astream``)."""
+    stack.write_test(
+        "astream_events",
+        HEADER
+        + """
+async def events(llm, question):
+    seen = []
+    async for event in llm.astream_events([("user", question)], version="v2"):
+        seen.append(event["event"])
+    return seen
+
+
+@pytest.mark.replay("goldens/events.ckpt", mock={"llm": "langchain_openai.ChatOpenAI.astream"},
+                    ignore=["config.callbacks"])
+def test_it():
+    seen = asyncio.run(events(app.make_llm(), "Pasta?"))
+    assert "on_chat_model_stream" in seen
+""",
+    )
+    stack.record()
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "E       AssertionError: assert 'on_chat_model_stream' in []",
+            "*Captured clearstone call*",
+            "test_astream_events.py::test_it failed in a replay. Call #1 to "
+            "langchain_openai.ChatOpenAI.astream was "
+            "given LangChain callback handlers "
+            "(langchain_core.tracers.event_stream._AstreamEventsCallbackHandler) in "
+            "config?'callbacks'?: a replay answers it without LangChain's run machinery, so "
+            "they get no events for it*mock the chat model's _generate (_agenerate for ainvoke; "
+            "_stream, _astream for stream, astream, astream_events) instead, with "
+            "ignore=?'**.run_manager'?*",
+        ]
+    )
+
+
 @pytest.mark.parametrize(
     ("ignore", "placeholder"),
     [

@@ -356,7 +356,7 @@ def test_exhaustion_names_target_count_and_call_number(tools: ModuleType) -> Non
     assert not isinstance(error, StopIteration)
     assert (error.target, error.recorded, error.call_number) == ("cs_tools.fetch", 1, 2)
     assert str(error).startswith(
-        "cs_tools.fetch was called 2 time(s) but the recording has only 1 response(s) for it "
+        "cs_tools.fetch was called 2 time(s) but mock_targets lists only 1 value(s) for it "
         "(call #2 has none)"
     )
     assert ctx.session.errors == [error]
@@ -368,15 +368,33 @@ def test_exhaustion_of_values_given_by_hand_names_their_list_not_a_re_record(
     # the guide's "Direct Context Usage": values listed in mock_targets, no recording behind
     # them; the error told to re-record with pytest --clearstone-record or to check the mock
     # config's span type, neither of which the user has
+    # (and its first line said "the recording has only 1 response(s)", of a recording there is
+    # not: it now reads as the marker's, of the values mock_targets lists)
     with DeterministicExecutionContext(WHEN, {"cs_tools.fetch": ["only"]}):
         tools.fetch("a")
         with pytest.raises(ReplayExhaustedError) as info:
             tools.fetch("b")
-    assert str(info.value).splitlines()[-1] == (
-        "  mock_targets lists 1 value(s) for cs_tools.fetch, one for each call: add a value to "
-        "its list for each further call"
+    lines = str(info.value).splitlines()
+    assert lines[0] == (
+        "cs_tools.fetch was called 2 time(s) but mock_targets lists only 1 value(s) for it "
+        "(call #2 has none)"
+    )
+    assert lines[-1] == (
+        "  The agent now makes more calls than mock_targets lists values for cs_tools.fetch. If "
+        "the change is intended, add a value to its list for each further call"
     )
     assert "re-record" not in str(info.value)
+    assert "recording" not in str(info.value)
+
+
+def test_exhaustion_of_an_empty_list_given_by_hand_names_the_list(tools: ModuleType) -> None:
+    context = DeterministicExecutionContext(WHEN, {"cs_tools.fetch": []})
+    with context, pytest.raises(ReplayExhaustedError) as info:
+        tools.fetch("a")
+    assert str(info.value).startswith(
+        "cs_tools.fetch was called 1 time(s) but mock_targets lists only 0 value(s) for it"
+    )
+    assert "recording" not in str(info.value)
 
 
 def test_exhaustion_of_calls_all_recorded_in_one_branch_is_told_of_the_target(

@@ -920,3 +920,15 @@ def test_a_propagation_started_again_sees_the_ends_of_its_jobs_again() -> None:
         with propagation, ThreadPoolExecutor(1) as pool:
             first = pool.submit(read).result()
             assert pool.submit(read).result() == first + 1
+
+
+def test_a_patch_made_while_a_run_is_on_is_undone_when_its_propagation_stops() -> None:
+    class Owner:
+        value = "original"
+
+    assert threads.patch_until_run_ends(Owner, "value", "patched") is False  # (no run: none)
+    assert Owner.value == "original"
+    with ContextPropagation():
+        assert threads.patch_until_run_ends(Owner, "value", "patched") is True
+        assert Owner.value == "patched"
+    assert Owner.value == "original"
