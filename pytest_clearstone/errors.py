@@ -1521,6 +1521,18 @@ SDK_NETWORK_HINT = (
     "or allow the host with the ini option clearstone_allow_hosts"
 )
 
+LANGCHAIN_NETWORK_HINT = (
+    "The call was made by {model}, which is not mocked: add it to mock= and record again (a "
+    "call to a method not mocked runs live when recording and is not recorded{sdk}), or allow "
+    "the host with the ini option clearstone_allow_hosts"
+)
+
+#: the part of :data:`LANGCHAIN_NETWORK_HINT` naming the SDK method under the LangChain model
+LANGCHAIN_SDK_CLAUSE = (
+    "; not the SDK method it sends by, {method}, whose raw response the model reads: that "
+    "cannot be recorded"
+)
+
 VCRPY_NETWORK_HINT = (
     "vcrpy let it through to the network: its cassette {cassette} does not hold this request, "
     "and its record mode sends such a one to the service (once with the cassette missing, "
@@ -1652,7 +1664,10 @@ class NetworkBlockedError(ReplayError):
     its name not seen), for the cache that avoids it. ``embeddings``: the LangChain embeddings
     class whose call it was (``"langchain_openai.OpenAIEmbeddings"``), whose methods are the
     ones to mock rather than the SDK's or tiktoken's. ``cassette``: the path of the vcrpy
-    cassette that lacked the request and let it through, for the run that records it."""
+    cassette that lacked the request and let it through, for the run that records it.
+    ``chat_model``: the method of the LangChain model whose request it was
+    (``"langchain_openai.ChatOpenAI.invoke"``), the one to mock rather than the SDK's under it
+    (whose raw response the model reads)."""
 
     def __init__(
         self,
@@ -1674,6 +1689,7 @@ class NetworkBlockedError(ReplayError):
         tiktoken: str = "",
         embeddings: str = "",
         cassette: str = "",
+        chat_model: str = "",
     ) -> None:
         self.host = host
         self.port = port
@@ -1688,6 +1704,7 @@ class NetworkBlockedError(ReplayError):
         self.tiktoken = tiktoken
         self.embeddings = embeddings
         self.cassette = cassette
+        self.chat_model = chat_model
         who = test if during is None else f"{test}: {during}"
         lines = [
             f"{who} tried to connect to {_host_and_port(host, port, name)} during the replay; "
@@ -1723,6 +1740,9 @@ class NetworkBlockedError(ReplayError):
                     embeddings=embeddings,
                     methods=_embeddings_methods(embeddings),
                 )
+        if chat_model and not proxy and not embeddings:
+            sdk = LANGCHAIN_SDK_CLAUSE.format(method=sdk_method) if sdk_method else ""
+            hint = LANGCHAIN_NETWORK_HINT.format(model=chat_model, sdk=sdk)
         if mcp and not proxy:
             hint = MCP_NETWORK_HINT.format(module=mcp)
         if tiktoken:
