@@ -555,6 +555,15 @@ MODULE_MISSING = (
     "it with: " + RECORD_COMMAND
 )
 
+#: what to do about a golden naming a class of the module of the test it was recorded from,
+#: which is no longer there (StoredClassError): ``{module}`` the module, ``{test}`` the node id
+#: of the recording (a test module renamed, its golden kept with the command the summary gives)
+TEST_MODULE_GONE = (
+    "The file is sound: {module!r} is the module of the test it was recorded from, {test}, "
+    "renamed or moved since: a class defined in a test module is stored by that module's name, "
+    "and the golden holds one. Re-record it with: " + RECORD_COMMAND
+)
+
 #: what to do about a golden naming a class of the standard library that this Python does not
 #: have as it was recorded (StoredClassError): ``{version}`` this Python's, ``{platform}`` its
 #: ``sys.platform``; no code of the project's changed, so there is no class to put back
@@ -899,13 +908,14 @@ class PickleImportError(DecodeError):
     imported = True
 
 
-def class_changed_fix(exc: StoredClassError) -> str:
+def class_changed_fix(exc: StoredClassError, test: str = "") -> str:
     """What to do about a golden naming a class that is no longer as it was recorded (``exc``):
     :data:`CODE_CHANGED` for a class of the project's code, :data:`LIBRARY_CHANGED` naming the
     installed release for a class of an installed library (an SDK upgraded since the
     recording, or a teammate's older lock file), :data:`PYTHON_CHANGED` naming this Python for
     a class of the standard library, :data:`MODULE_MISSING` naming the module for a class of a
-    module neither installed here nor the project's."""
+    module neither installed here nor the project's — :data:`TEST_MODULE_GONE` when that is
+    the module of ``test``, the node id the golden was recorded by."""
     # (only for a message: reads installed metadata)
     from .releases import library_release, missing_module, python_release
 
@@ -919,14 +929,17 @@ def class_changed_fix(exc: StoredClassError) -> str:
         return PYTHON_CHANGED.format(version=python, platform=sys.platform)
     module = missing_module(exc.class_path)
     if module is not None:
+        if test and exc.class_path.partition(":")[0] == Path(test.partition("::")[0]).stem:
+            return TEST_MODULE_GONE.format(module=module, test=test)
         return MODULE_MISSING.format(module=module)
     return CODE_CHANGED
 
 
-def decode_fix(exc: DecodeError) -> str:
-    """What to do about a golden one of whose stored values cannot be decoded (``exc``)."""
+def decode_fix(exc: DecodeError, test: str = "") -> str:
+    """What to do about a golden one of whose stored values cannot be decoded (``exc``;
+    ``test``: the node id the golden was recorded by, when known)."""
     if isinstance(exc, StoredClassError):
-        return class_changed_fix(exc)
+        return class_changed_fix(exc, test)
     if isinstance(exc, UnknownZoneError):
         return exc.fix
     return RESTORE_OR_RERECORD
