@@ -561,6 +561,15 @@ MODULE_MISSING = (
     "it with: " + RECORD_COMMAND
 )
 
+#: what to do about a golden naming a class of the module of the test it was recorded from,
+#: which is no longer there (StoredClassError): ``{module}`` the module, ``{test}`` the node id
+#: of the recording (a test module renamed, its golden kept with the command the summary gives)
+TEST_MODULE_GONE = (
+    "The file is sound: {module!r} is the module of the test it was recorded from, {test}, "
+    "renamed or moved since: a class defined in a test module is stored by that module's name, "
+    "and the golden holds one. Re-record it with: " + RECORD_COMMAND
+)
+
 #: what to do about a golden naming a class of the standard library that this Python does not
 #: have as it was recorded (StoredClassError): ``{version}`` this Python's, ``{platform}`` its
 #: ``sys.platform``; no code of the project's changed, so there is no class to put back
@@ -905,13 +914,14 @@ class PickleImportError(DecodeError):
     imported = True
 
 
-def class_changed_fix(exc: StoredClassError) -> str:
+def class_changed_fix(exc: StoredClassError, test: str = "") -> str:
     """What to do about a golden naming a class that is no longer as it was recorded (``exc``):
     :data:`CODE_CHANGED` for a class of the project's code, :data:`LIBRARY_CHANGED` naming the
     installed release for a class of an installed library (an SDK upgraded since the
     recording, or a teammate's older lock file), :data:`PYTHON_CHANGED` naming this Python for
     a class of the standard library, :data:`MODULE_MISSING` naming the module for a class of a
-    module neither installed here nor the project's."""
+    module neither installed here nor the project's — :data:`TEST_MODULE_GONE` when that is
+    the module of ``test``, the node id the golden was recorded by."""
     # (only for a message: reads installed metadata)
     from .releases import library_release, missing_module, python_release
 
@@ -925,14 +935,17 @@ def class_changed_fix(exc: StoredClassError) -> str:
         return PYTHON_CHANGED.format(version=python, platform=sys.platform)
     module = missing_module(exc.class_path)
     if module is not None:
+        if test and exc.class_path.partition(":")[0] == Path(test.partition("::")[0]).stem:
+            return TEST_MODULE_GONE.format(module=module, test=test)
         return MODULE_MISSING.format(module=module)
     return CODE_CHANGED
 
 
-def decode_fix(exc: DecodeError) -> str:
-    """What to do about a golden one of whose stored values cannot be decoded (``exc``)."""
+def decode_fix(exc: DecodeError, test: str = "") -> str:
+    """What to do about a golden one of whose stored values cannot be decoded (``exc``;
+    ``test``: the node id the golden was recorded by, when known)."""
     if isinstance(exc, StoredClassError):
-        return class_changed_fix(exc)
+        return class_changed_fix(exc, test)
     if isinstance(exc, UnknownZoneError):
         return exc.fix
     return RESTORE_OR_RERECORD
@@ -1550,6 +1563,18 @@ SDK_NETWORK_HINT = (
     "or allow the host with the ini option clearstone_allow_hosts"
 )
 
+LANGCHAIN_NETWORK_HINT = (
+    "The call was made by {model}, which is not mocked: add it to mock= and record again (a "
+    "call to a method not mocked runs live when recording and is not recorded{sdk}), or allow "
+    "the host with the ini option clearstone_allow_hosts"
+)
+
+#: the part of :data:`LANGCHAIN_NETWORK_HINT` naming the SDK method under the LangChain model
+LANGCHAIN_SDK_CLAUSE = (
+    "; not the SDK method it sends by, {method}, whose raw response the model reads: that "
+    "cannot be recorded"
+)
+
 VCRPY_NETWORK_HINT = (
     "vcrpy let it through to the network: its cassette {cassette} does not hold this request, "
     "and its record mode sends such a one to the service (once with the cassette missing, "
@@ -1681,7 +1706,10 @@ class NetworkBlockedError(ReplayError):
     its name not seen), for the cache that avoids it. ``embeddings``: the LangChain embeddings
     class whose call it was (``"langchain_openai.OpenAIEmbeddings"``), whose methods are the
     ones to mock rather than the SDK's or tiktoken's. ``cassette``: the path of the vcrpy
-    cassette that lacked the request and let it through, for the run that records it."""
+    cassette that lacked the request and let it through, for the run that records it.
+    ``chat_model``: the method of the LangChain model whose request it was
+    (``"langchain_openai.ChatOpenAI.invoke"``), the one to mock rather than the SDK's under it
+    (whose raw response the model reads)."""
 
     def __init__(
         self,
@@ -1703,6 +1731,7 @@ class NetworkBlockedError(ReplayError):
         tiktoken: str = "",
         embeddings: str = "",
         cassette: str = "",
+        chat_model: str = "",
     ) -> None:
         self.host = host
         self.port = port
@@ -1717,6 +1746,7 @@ class NetworkBlockedError(ReplayError):
         self.tiktoken = tiktoken
         self.embeddings = embeddings
         self.cassette = cassette
+        self.chat_model = chat_model
         who = test if during is None else f"{test}: {during}"
         lines = [
             f"{who} tried to connect to {_host_and_port(host, port, name)} during the replay; "
@@ -1752,6 +1782,9 @@ class NetworkBlockedError(ReplayError):
                     embeddings=embeddings,
                     methods=_embeddings_methods(embeddings),
                 )
+        if chat_model and not proxy and not embeddings:
+            sdk = LANGCHAIN_SDK_CLAUSE.format(method=sdk_method) if sdk_method else ""
+            hint = LANGCHAIN_NETWORK_HINT.format(model=chat_model, sdk=sdk)
         if mcp and not proxy:
             hint = MCP_NETWORK_HINT.format(module=mcp)
         if tiktoken:

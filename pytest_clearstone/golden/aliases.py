@@ -476,22 +476,28 @@ def is_stream_helper(path: str) -> bool:
 _LANGCHAIN_MODEL = ("langchain_core.language_models.base", "BaseLanguageModel")
 
 
+def _is_langchain_model(owner: Any) -> bool:
+    """Whether ``owner`` is a LangChain model class (a subclass of :data:`_LANGCHAIN_MODEL`,
+    looked up only where LangChain is loaded)."""
+    module, cls_name = _LANGCHAIN_MODEL
+    base = getattr(sys.modules.get(module), cls_name, None)
+    return isinstance(base, type) and isinstance(owner, type) and issubclass(owner, base)
+
+
 def events_stream_by(path: str) -> str:
     """For a LangChain model's ``astream`` at ``path``, the path of the ``_astream`` it streams
     by (``langchain_openai.ChatOpenAI._astream``), else ``""``: ``astream_events`` calls the
     model's ``astream``, and its events come from LangChain's run machinery around
     ``_astream``, which a mock of ``astream`` skips (langchain-core 1.8)."""
     head, _, name = path.rpartition(".")
-    module, cls_name = _LANGCHAIN_MODEL
-    base = getattr(sys.modules.get(module), cls_name, None)
-    if name != "astream" or not isinstance(base, type):
+    if name != "astream":
         return ""
     try:
         owner = resolve(path).owner
         resolve(f"{head}._astream")
     except ClearstoneError:
         return ""
-    return f"{head}._astream" if isinstance(owner, type) and issubclass(owner, base) else ""
+    return f"{head}._astream" if _is_langchain_model(owner) else ""
 
 
 def events_note(path: str) -> str:
@@ -510,8 +516,11 @@ def alternatives(path: str) -> list[str]:
     """Other methods of the owner of the method at ``path`` that make the same kind of request
     (``stream``, ``parse``, ``<name>_stream``; ``astream`` and so on for an ``a``-named async
     method; ``_stream``, ``_astream``... for a private one), by their paths: the third cause
-    of a recording with no calls, the agent calling one of them. Its twins (:func:`twins`)
-    are not among them."""
+    of a recording with no calls, the agent calling one of them. For a LangChain model's
+    ``stream`` (``astream``, ``_stream``, ``_astream``) also ``invoke`` (``ainvoke`` and
+    ``invoke``, ``_generate``...): a run that streams the model's answer, such as a LangGraph
+    agent's under ``stream_mode="messages"``, calls ``invoke``, which streams by ``_stream``
+    without calling ``stream``. Its twins (:func:`twins`) are not among them."""
     target = resolve(path)
     if not isinstance(target.owner, type):
         return []
@@ -520,6 +529,10 @@ def alternatives(path: str) -> list[str]:
     names = [*(private + other for other in _ALTERNATIVE_NAMES), f"{name}_stream"]
     if bare.startswith("a"):
         names = [f"{private}a{other}" for other in _ALTERNATIVE_NAMES] + names
+    if bare in ("stream", "astream") and _is_langchain_model(target.owner):
+        unstreamed = private + ("generate" if private else "invoke")
+        async_unstreamed = private + "a" + unstreamed.removeprefix(private)
+        names += [async_unstreamed, unstreamed] if bare == "astream" else [unstreamed]
     found = []
     skip = {target.function, *(resolve(twin).function for twin, _ in twins(path))}
     for other in names:

@@ -327,6 +327,9 @@ class BlockedConnection(NamedTuple):
     #: the path of the vcrpy cassette whose stub let the request through (see
     #: :func:`_vcrpy_cassette`), or ``""``
     cassette: str = ""
+    #: the method of the LangChain model whose request it was
+    #: (``langchain_openai.ChatOpenAI.invoke``, see :func:`_langchain_model_method`), or ``""``
+    chat_model: str = ""
 
     def describe(self) -> str:
         """``api.example.com (93.184.215.14) port 443``."""
@@ -551,6 +554,7 @@ class NetworkGuard(Patches):
             "" if background else _tiktoken_download(),
             "" if background else _embeddings(),
             "" if background else _vcrpy_cassette(),
+            "" if background else _langchain_model_method(),
         )
         if background:
             with self._lock:
@@ -577,6 +581,7 @@ class NetworkGuard(Patches):
             tiktoken=attempt.tiktoken,
             embeddings=attempt.embeddings,
             cassette=attempt.cassette,
+            chat_model=attempt.chat_model,
             loopback=_loopback_entry(attempt.host),
         )
         with self._lock:  # (the first attempt's error is the first attempt's, whatever thread)
@@ -709,6 +714,33 @@ def _embeddings() -> str:
                 return public_path(owner) or f"{owner.__module__}.{owner.__qualname__}"
         frame = frame.f_back
     return ""
+
+
+#: the modules of LangChain's model base classes (``BaseChatModel``, ``BaseLLM``), whose
+#: methods the agent calls: a model's method is the one to mock, not the SDK's under it
+_LANGCHAIN_MODELS = "langchain_core.language_models."
+
+
+def _langchain_model_method() -> str:
+    """The import path of the outermost method of a LangChain model (an object of a class
+    derived from a base of :data:`_LANGCHAIN_MODELS`: ``ChatOpenAI``, ``ChatAnthropic``) on
+    the current thread's stack, the one the agent called (``langchain_openai.ChatOpenAI.invoke``;
+    ``invoke`` too under a LangGraph agent's ``stream_mode="messages"``, which streams by
+    ``_stream``), else ``""``: asked only for a blocked connection."""
+    found = ""
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None:
+        if str(frame.f_globals.get("__name__", "")).startswith(_LANGCHAIN_MODELS):
+            owner = type(frame.f_locals.get("self"))
+            name = frame.f_code.co_name
+            bases = owner.__mro__[1:]
+            if any(str(k.__module__).startswith(_LANGCHAIN_MODELS) for k in bases) and callable(
+                getattr(owner, name, None)
+            ):
+                path = public_path(owner) or f"{owner.__module__}.{owner.__qualname__}"
+                found = f"{path}.{name}"
+        frame = frame.f_back
+    return found
 
 
 def _tiktoken_download() -> str:

@@ -16,6 +16,7 @@ CONVERSATIONS = "openai.resources.conversations.conversations.Conversations.crea
 RESPONSES = "openai.resources.responses.responses.Responses.create"
 COUNT = "anthropic.resources.messages.messages.Messages.count_tokens"
 MESSAGES = "anthropic.resources.messages.Messages.create"
+CHAT = "openai.resources.chat.completions.completions.Completions.create"
 
 # The services answer /v1/responses and /v1/messages; a conversation and a token count are
 # answered here, sealed and counted the same way.
@@ -247,4 +248,63 @@ def test_a_request_made_live_beside_the_mocked_method_warns_naming_it(
     stack.write_test("mixed", test.replace("MOCK", repr(mocked)))
     result = stack.try_record("-W", "error::pytest_clearstone.errors.UnmockedCallWarning")
     result.assert_outcomes(passed=1)
+    stack.replay_passes()
+
+
+LANGCHAIN_AGENT = """
+import os
+
+import httpx2
+import services
+from langchain_core.messages import HumanMessage
+from langchain_openai import ChatOpenAI
+
+
+def lookup(query):
+    return f"recipes for {query}"
+
+
+def ask(question):
+    # the real transport (blocked by the guard) once the golden is recorded
+    sealed = os.environ.get(services.SEALED_ENV)
+    transport = None if sealed else httpx2.MockTransport(services.OPENAI.handler)
+    llm = ChatOpenAI(model="gpt-4o-mini", max_retries=0,
+                     http_client=httpx2.Client(transport=transport))
+    return llm.invoke([HumanMessage(lookup(question))]).content
+"""
+
+LANGCHAIN_TEST = """
+import pytest
+
+import lc_unmocked as app
+
+
+@pytest.mark.replay(mock=MOCK)
+def test_it(replay):
+    assert replay.run(app.ask, "Tides?") == "Answer to 'recipes for Tides?'"
+"""
+
+
+def test_a_blocked_call_of_a_langchain_chat_model_names_its_method_not_the_sdks(
+    make_stack: object,
+) -> None:
+    # the test mocks the tool's backend and forgets the model: its request, made by the SDK's
+    # Completions.create under ChatOpenAI.invoke, was named by that SDK method, whose mock
+    # fails the recording under a chat model (it answers the SDK's raw response)
+    pytest.importorskip("langchain_openai")
+    stack: Stack = make_stack()  # type: ignore[operator]
+    (stack.path / "lc_unmocked.py").write_text(LANGCHAIN_AGENT)
+    stack.write_test("it", LANGCHAIN_TEST.replace("MOCK", repr({"tool": "lc_unmocked.lookup"})))
+    stack.record()
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    text = " ".join(result.stdout.str().split())
+    assert (
+        "The call was made by langchain_openai.ChatOpenAI.invoke, which is not mocked: add it to "
+        "mock= and record again" in text
+    ), text
+    assert f"not the SDK method it sends by, {CHAT}, whose raw response" in text, text
+    mock = {"tool": "lc_unmocked.lookup", "llm": "langchain_openai.ChatOpenAI.invoke"}
+    stack.write_test("it", LANGCHAIN_TEST.replace("MOCK", repr(mock)))
+    stack.record()
     stack.replay_passes()

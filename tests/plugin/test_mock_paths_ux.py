@@ -334,6 +334,49 @@ def test_a_live_call_under_astream_events_names_the_private_stream_to_mock(
     )
 
 
+TEST_STREAM_MOCKED = """
+import pytest
+from langchain_core.messages import HumanMessage
+
+import lc_app
+
+
+def ask_with_tool(question):
+    found = lc_app.lookup(question)
+    return lc_app.llm.invoke([HumanMessage(found)]).content
+
+
+@pytest.mark.replay(mock={"llm": "langchain_openai.ChatOpenAI.stream", "tool": "lc_app.lookup"})
+def test_it(replay):
+    assert replay.run(ask_with_tool, "soup") == "Answer to recipes for soup"
+"""
+
+
+def test_invoke_beside_a_mocked_stream_warns_that_it_ran_live(pytester: pytest.Pytester) -> None:
+    # the agent is streamed (a LangGraph agent's stream_mode="messages"), so the test mocks the
+    # model's stream; the agent's calls go by invoke: they ran live with no word, only the
+    # tool's call was recorded, and every replay made them live again
+    _project(pytester, TEST_STREAM_MOCKED)
+    result = pytester.runpytest("--clearstone-record", "-W", "default")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*UnmockedCallWarning: test_it.py::test_it: 'langchain_openai.ChatOpenAI.invoke' was "
+            "called while recording and ran live: it makes the same request as the mock target "
+            "'langchain_openai.ChatOpenAI.stream' without calling it*",
+        ]
+    )
+    text = " ".join(result.stdout.str().split())
+    fix = "['langchain_openai.ChatOpenAI.stream', 'langchain_openai.ChatOpenAI.invoke']"
+    assert f"Mock it too (mock={{'llm': {fix}}})" in text, text
+    # the fix it names records without the warning
+    pytester.makepyfile(
+        test_it=TEST_STREAM_MOCKED.replace('"langchain_openai.ChatOpenAI.stream"', fix)
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
 @pytest.mark.parametrize(
     ("path", "others"),
     [
@@ -354,7 +397,17 @@ def test_a_live_call_under_astream_events_names_the_private_stream_to_mock(
             "langchain_openai.ChatOpenAI.ainvoke",
             ["langchain_openai.ChatOpenAI.astream", "langchain_openai.ChatOpenAI.stream"],
         ),
-        ("langchain_openai.ChatOpenAI.stream", []),  # astream is its twin, not another way
+        # astream is its twin, not another way; invoke makes the request stream does, and a
+        # LangChain agent streamed (create_agent's stream_mode="messages") calls it, not stream
+        ("langchain_openai.ChatOpenAI.stream", ["langchain_openai.ChatOpenAI.invoke"]),
+        (
+            "langchain_openai.ChatOpenAI.astream",
+            ["langchain_openai.ChatOpenAI.ainvoke", "langchain_openai.ChatOpenAI.invoke"],
+        ),
+        (
+            "langchain_openai.ChatOpenAI._astream",
+            ["langchain_openai.ChatOpenAI._agenerate", "langchain_openai.ChatOpenAI._generate"],
+        ),
     ],
 )
 def test_the_other_ways_to_make_a_request_are_the_owners_stream_and_parse_methods(

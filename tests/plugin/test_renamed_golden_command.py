@@ -156,3 +156,50 @@ def test_a_test_module_moved_to_another_directory_is_given_the_command_that_move
         done = subprocess.run(command, shell=True, cwd=suite.path, check=False)
         assert done.returncode == 0, command
     _replays_without_a_live_call(suite, plain=1)
+
+
+LOCAL_CLASS = """
+import dataclasses
+
+import pytest
+
+import live
+
+
+@dataclasses.dataclass
+class Answer:
+    text: str
+
+
+def ask(prompt):
+    return Answer(live.complete(prompt))
+
+
+@pytest.mark.replay(mock={"llm": "live.complete"})
+def test_local(replay):
+    assert replay.run(ask, "one").text == "answer to one"
+"""
+
+
+def test_a_golden_kept_for_a_renamed_module_that_holds_its_class_names_the_old_module(
+    pytester: pytest.Pytester,
+) -> None:
+    # a test module renamed (test_out.py to test_output.py) whose test returns a class defined in
+    # it (a structured output's pydantic model): the golden kept with the command given names
+    # the class by the old module, and its replay blamed a library or package "installed
+    # nowhere" for it; it names the test module the golden was recorded from, and the fix
+    pytester.syspathinsert()
+    pytester.makepyfile(live=LIVE, test_out=LOCAL_CLASS)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    (pytester.path / "test_out.py").rename(pytester.path / "test_output.py")
+    _kept_with(pytester.runpytest(), pytester.path)
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    text = " ".join(result.stdout.str().split())
+    assert (
+        "'test_out' is the module of the test it was recorded from, test_out.py::test_local, "
+        "renamed or moved since: a class defined in a test module is stored by that module's "
+        "name, and the golden holds one. Re-record it with: pytest --clearstone-record "
+        "test_output.py::test_local"
+    ) in text, text
+    assert "installed here" not in text, text
