@@ -195,15 +195,34 @@ def test_async(replay):
         transport=services.OPENAI.transport()))
     answer = asyncio.run(replay.run(app.AsyncAgent(client).answer, "Trains to Porto?"))
     assert answer == "Answer to 'Trains to Porto?'"
+
+
+class SharedHttp:  # (keeps the SDK's HTTP client it shares in its state: no get_state())
+
+    def __init__(self):
+        self.http = openai.DefaultHttpxClient(transport=services.OPENAI.transport())
+        self.client = openai.OpenAI(max_retries=0, http_client=self.http)
+        self.answers = []
+
+    def ask(self, question):
+        self.answers.append(app.ask(self.client, question))
+        return self.answers[-1]
+
+
+@pytest.mark.replay("goldens/sdk_http_in_state.ckpt",
+                    mock={{"llm": "openai.resources.chat.completions.Completions.create"}})
+def test_in_state(replay):
+    assert replay.run(SharedHttp().ask, "Hikes near Oslo?") == "Answer to 'Hikes near Oslo?'"
 """
 
 
 def test_the_sdk_s_default_http_client_replays_at_send(stack: Stack) -> None:
     """``openai.DefaultHttpxClient`` (``DefaultAsyncHttpxClient``), the SDK's documented way to
-    give it a transport, is the ``self`` of ``send``: its class, written in a private module as
-    ``_DefaultHttpxClient`` and relabelled ``openai`` by the SDK, is stored under a path that
-    imports it again (it was stored as ``openai:_DefaultHttpxClient``, which no replay could
-    import)."""
+    give it a transport, is the ``self`` of ``send`` (or in an agent's state): its class,
+    written in a private module as ``_DefaultHttpxClient`` and relabelled ``openai`` by the SDK,
+    is stored under a path that imports it again (it was stored as
+    ``openai:_DefaultHttpxClient``, which no replay could import, and an agent keeping one
+    failed to record)."""
     stack.write_test("sdk_http", SDK_HTTP_CLIENT)
     stack.record()
     assert all("openai:_Default" not in g.read_text() for g in stack.goldens())
