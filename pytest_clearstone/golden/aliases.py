@@ -472,22 +472,29 @@ def is_stream_helper(path: str) -> bool:
     return path.endswith(".stream") and path.partition(".")[0] in ("openai", "anthropic")
 
 
+def resumed_through(helper: str) -> str:
+    """The path of the method through which openai's stream ``helper`` resumes a response by
+    its id (``responses.stream(response_id=...)``: ``...Responses.retrieve``), else ``""``.
+    openai's helpers send by ``create`` when entered, a resumed stream by ``retrieve``."""
+    if helper.partition(".")[0] != "openai" or not is_stream_helper(helper):
+        return ""
+    resumes = "response_id" in inspect.signature(resolve(helper).function).parameters
+    return f"{helper.rpartition('.')[0]}.retrieve" if resumes else ""
+
+
 def _stream_helper_hint(path: str, helper: str, targets: Collection[str]) -> str:
     """The hint of a recording with no calls to ``path`` for the SDK's stream ``helper`` beside
     it, or ``""``. openai's helpers send by ``create`` when entered: with it mocked, an agent
     streaming through them is recorded, so only a helper resuming a response by its id
-    (``responses.stream(response_id=...)``, through ``retrieve``) is asked about. anthropic's
-    sends its request itself."""
-    head, _, name = path.rpartition(".")
-    if helper.partition(".")[0] != "openai" or name != "create":
+    (:func:`resumed_through`) is asked about. anthropic's sends its request itself."""
+    if helper.partition(".")[0] != "openai" or not path.endswith(".create"):
         return (
             f"  does the agent call `{helper}`? (the stream helper: its answer cannot be "
             "replayed; mock a function of your own that reads the stream and returns what the "
             "agent uses)"
         )
-    retrieve = f"{head}.retrieve"
-    resumes = "response_id" in inspect.signature(resolve(helper).function).parameters
-    if not resumes or retrieve in targets:
+    retrieve = resumed_through(helper)
+    if not retrieve or retrieve in targets:
         return ""
     return (
         f"  does the agent call `{helper}` with response_id=? (it resumes a response through "
