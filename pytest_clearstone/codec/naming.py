@@ -163,7 +163,11 @@ def home_module(cls: type) -> str:
     else:
         return label
     top = home.partition(".")[0]
-    if top == label.partition(".")[0]:
+    if top == label.partition(".")[0] and (
+        home == label or _attribute_path(sys.modules.get(label), qualname) is cls
+    ):
+        # (relabelled by its own package, which may export it under another name:
+        # openai.DefaultHttpxClient is the _DefaultHttpxClient of openai._base_client)
         return label
     for candidate in (top, home):
         obj: Any = sys.modules.get(candidate)

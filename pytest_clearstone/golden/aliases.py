@@ -472,6 +472,36 @@ def is_stream_helper(path: str) -> bool:
     return path.endswith(".stream") and path.partition(".")[0] in ("openai", "anthropic")
 
 
+def resumed_through(helper: str) -> str:
+    """The path of the method through which openai's stream ``helper`` resumes a response by
+    its id (``responses.stream(response_id=...)``: ``...Responses.retrieve``), else ``""``.
+    openai's helpers send by ``create`` when entered, a resumed stream by ``retrieve``."""
+    if helper.partition(".")[0] != "openai" or not is_stream_helper(helper):
+        return ""
+    resumes = "response_id" in inspect.signature(resolve(helper).function).parameters
+    return f"{helper.rpartition('.')[0]}.retrieve" if resumes else ""
+
+
+def _stream_helper_hint(path: str, helper: str, targets: Collection[str]) -> str:
+    """The hint of a recording with no calls to ``path`` for the SDK's stream ``helper`` beside
+    it, or ``""``. openai's helpers send by ``create`` when entered: with it mocked, an agent
+    streaming through them is recorded, so only a helper resuming a response by its id
+    (:func:`resumed_through`) is asked about. anthropic's sends its request itself."""
+    if helper.partition(".")[0] != "openai" or not path.endswith(".create"):
+        return (
+            f"  does the agent call `{helper}`? (the stream helper: its answer cannot be "
+            "replayed; mock a function of your own that reads the stream and returns what the "
+            "agent uses)"
+        )
+    retrieve = resumed_through(helper)
+    if not retrieve or retrieve in targets:
+        return ""
+    return (
+        f"  does the agent call `{helper}` with response_id=? (it resumes a response through "
+        f"`{retrieve}`, which the patch of `{path}` does not reach: mock it too)"
+    )
+
+
 #: the base class of LangChain's models, whose public ``astream`` streams by ``_astream``
 _LANGCHAIN_MODEL = ("langchain_core.language_models.base", "BaseLanguageModel")
 
@@ -758,11 +788,13 @@ def nothing_recorded(
             if sibling not in targets
         ]
         hints += [
-            f"  does the agent call `{other}`? (the stream helper: its answer cannot be "
-            "replayed; mock a function of your own that reads the stream and returns what the "
-            "agent uses)"
-            if is_stream_helper(other)
-            else f"  does the agent call `{other}`? (another method of "
+            hint
+            for other in found_others
+            if other not in targets and is_stream_helper(other)
+            if (hint := _stream_helper_hint(path, other, targets))
+        ]
+        hints += [
+            f"  does the agent call `{other}`? (another method of "
             f"`{owner_name}` for the same request as `{name}`, streamed: its answer cannot be "
             f"replayed; mock the SDK method it sends by instead, `{sends_by}`, which records "
             "its requests, streamed or not)"
@@ -771,7 +803,7 @@ def nothing_recorded(
             f"`{owner_name}` for the same request as `{name}`: mock it too, or instead"
             f"{'; ' + note if (note := events_note(other)) else ''})"
             for other in found_others
-            if other not in targets
+            if other not in targets and not is_stream_helper(other)
         ]
         if found_holders:
             hints.append(

@@ -1027,15 +1027,26 @@ def _pydantic_ai_sdk_method(path: str) -> str:
 def _unmocked_fix(span_type: str, target: str, called: str, sdk: str) -> str:
     """How to record the calls of ``called``, a method that made the request of the mock
     target ``target`` (of span type ``span_type``) live: a pydantic-ai model's through the SDK
-    method it sends by, ``sdk`` (which records its other requests too); a stream helper's
+    method it sends by, ``sdk`` (which records its other requests too); openai's stream helper
+    resuming a response by its id through the method it resumes by; another stream helper's
     through a function of the agent's own; another by mocking it too (a LangChain model's
     ``astream``: its ``_astream`` for ``astream_events``)."""
-    from .aliases import events_note, is_stream_helper  # (only when one made its request live)
+    from .aliases import (  # (only when one made its request live)
+        events_note,
+        is_stream_helper,
+        resumed_through,
+    )
 
     if sdk:
         return (
             f"Mock {sdk!r} instead (mock={{{span_type!r}: {sdk!r}}}), the SDK method it sends "
             "its requests by: it records them all, streamed or not"
+        )
+    resumes = resumed_through(called)  # (entered, openai's sends by the target: not warned)
+    if resumes:
+        return (
+            f"It resumes a response by its id (response_id=) through {resumes!r}: mock it too "
+            f"(mock={{{span_type!r}: [{target!r}, {resumes!r}]}})"
         )
     if is_stream_helper(called):
         return (

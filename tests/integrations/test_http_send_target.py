@@ -167,3 +167,63 @@ def test_a_response_replays_with_its_history_http_version_and_reason(
     stack.try_record().assert_outcomes(passed=1)
     for _ in range(2):
         stack.replay().assert_outcomes(passed=1)
+
+
+# -- the SDK's own HTTP client ----------------------------------------------------------------
+
+SDK_HTTP_CLIENT = f"""
+import asyncio
+
+import openai
+import pytest
+
+import openai_agent as app
+import services
+
+
+@pytest.mark.replay("goldens/sdk_http.ckpt", mock={{"llm": "{SEND}"}})
+def test_sync(replay):
+    client = openai.OpenAI(max_retries=0, http_client=openai.DefaultHttpxClient(
+        transport=services.OPENAI.transport()))
+    answer = replay.run(app.ChatAgent(client).complete, "Flights to Lisbon?")
+    assert answer.choices[0].message.content == "Answer to 'Flights to Lisbon?'"
+
+
+@pytest.mark.replay("goldens/sdk_async_http.ckpt", mock={{"llm": "httpx2.AsyncClient.send"}})
+def test_async(replay):
+    client = openai.AsyncOpenAI(max_retries=0, http_client=openai.DefaultAsyncHttpxClient(
+        transport=services.OPENAI.transport()))
+    answer = asyncio.run(replay.run(app.AsyncAgent(client).answer, "Trains to Porto?"))
+    assert answer == "Answer to 'Trains to Porto?'"
+
+
+class SharedHttp:  # (keeps the SDK's HTTP client it shares in its state: no get_state())
+
+    def __init__(self):
+        self.http = openai.DefaultHttpxClient(transport=services.OPENAI.transport())
+        self.client = openai.OpenAI(max_retries=0, http_client=self.http)
+        self.answers = []
+
+    def ask(self, question):
+        self.answers.append(app.ask(self.client, question))
+        return self.answers[-1]
+
+
+@pytest.mark.replay("goldens/sdk_http_in_state.ckpt",
+                    mock={{"llm": "openai.resources.chat.completions.Completions.create"}})
+def test_in_state(replay):
+    assert replay.run(SharedHttp().ask, "Hikes near Oslo?") == "Answer to 'Hikes near Oslo?'"
+"""
+
+
+def test_the_sdk_s_default_http_client_replays_at_send(stack: Stack) -> None:
+    """``openai.DefaultHttpxClient`` (``DefaultAsyncHttpxClient``), the SDK's documented way to
+    give it a transport, is the ``self`` of ``send`` (or in an agent's state): its class,
+    written in a private module as ``_DefaultHttpxClient`` and relabelled ``openai`` by the SDK,
+    is stored under a path that imports it again (it was stored as
+    ``openai:_DefaultHttpxClient``, which no replay could import, and an agent keeping one
+    failed to record)."""
+    stack.write_test("sdk_http", SDK_HTTP_CLIENT)
+    stack.record()
+    assert all("openai:_Default" not in g.read_text() for g in stack.goldens())
+    stack.replay_passes()

@@ -122,5 +122,10 @@ def test_a_stream_resumed_by_id_is_refused_naming_retrieve_which_records(
     warned.stdout.fnmatch_lines(
         [f"*UnmockedCallWarning*'{RESPONSES}.stream' was called while recording and ran live*"]
     )
+    # its fix: mock retrieve too (it was "mock a function of your own", against the how-to)
+    warned.stdout.fnmatch_lines(
+        [f"*UnmockedCallWarning*resumes a response by its id*{RESPONSES}.retrieve*mock it too*"]
+    )
+    warned.stdout.no_fnmatch_line("*mock a function of your own*")
     _write(stack, f'["{RESPONSES}.create", "{RESPONSES}.retrieve"]', "resumed")
     stack.roundtrip()

@@ -411,3 +411,61 @@ def test_it(anthropic_client):
         ]
     )
     assert not stack.goldens()
+
+
+NOTHING_RECORDED = """
+import pytest
+
+import openai_agent as app
+
+
+@pytest.mark.replay("goldens/parse.ckpt", mock={{"llm": "{target}"}})
+def test_it(replay, openai_client):
+    replay.run(app.ChatAgent(openai_client).{call}, "Flights to Lisbon?")
+"""
+
+
+@pytest.mark.parametrize(
+    ("target", "helper", "call"),
+    [
+        ("openai.resources.responses.responses.Responses.create",
+         "openai.resources.responses.responses.Responses.stream", "parse_response"),
+        ("openai.resources.chat.completions.Completions.create",
+         "openai.resources.chat.completions.Completions.stream", "parse_chat"),
+    ],
+    ids=["responses", "chat"],
+)  # fmt: skip
+def test_nothing_recorded_under_create_does_not_ask_about_openai_s_stream_helper(
+    make_stack: Callable[..., Stack], target: str, helper: str, call: str
+) -> None:
+    """openai's stream helpers send by ``create`` when entered, so with ``create`` mocked and
+    nothing recorded the agent did not stream through them; the hint said it might have and to
+    mock a function of one's own, against docs/how-to/openai.md ("keep the helper and mock
+    create"). Only ``responses.stream(response_id=...)``, which resumes a response through
+    ``retrieve``, is asked about, naming ``retrieve``. The method the agent called, ``parse``,
+    is still named."""
+    stack = make_stack("openai_agent")
+    parse = helper.replace(".stream", ".parse")
+    (stack.path / "parsing.py").write_text(
+        "import openai_agent as app\n\n\n"
+        "def parse_response(self, q):\n"
+        "    return self.client.responses.parse(model=app.MODEL, input=q).output_text\n\n\n"
+        "def parse_chat(self, q):\n"
+        "    return self.client.chat.completions.parse(\n"
+        "        model=app.MODEL, messages=app.messages_for(q)).choices[0].message.content\n\n\n"
+        "app.ChatAgent.parse_response = parse_response\n"
+        "app.ChatAgent.parse_chat = parse_chat\n"
+    )
+    stack.write_test("nothing", "import parsing  # noqa: F401\n"
+                     + NOTHING_RECORDED.format(target=target, call=call))  # fmt: skip
+    result = stack.try_record()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*nothing was recorded*", f"*does the agent call `{parse}`?*"])
+    result.stdout.no_fnmatch_line("*the stream helper: its answer cannot be replayed*")
+    if "responses" in target:
+        retrieve = target.replace(".create", ".retrieve")
+        result.stdout.fnmatch_lines(
+            [f"*does the agent call `{helper}` with response_id=?*`{retrieve}`*mock it too*"]
+        )
+    else:
+        result.stdout.no_fnmatch_line(f"*`{helper}`*")
