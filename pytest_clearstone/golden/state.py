@@ -166,16 +166,24 @@ def capture_state(agent: Any, *, restored: bool = False) -> Recorded:
 
 
 def _held_at(state: Any, path: str) -> tuple[str, Any] | None:
-    """``(name, value)`` of the top-level entry of the agent's ``state`` (a dict) that the
-    ``path`` of a value inside it (``state['agent']._override_name``) goes through, when the
-    path goes deeper than that entry; else ``None``."""
-    if type(state) is not dict:
+    """``(name, value)`` of the value of the agent's ``state`` (a dict) that the ``path`` of a
+    value inside it (``state['agent']._override_name``) goes through: the first on the path
+    that is not a dict, list or tuple (``state['crew'][0]``, ``state['crew']['writer']``), when
+    the path goes deeper than it; else ``None``."""
+    if type(state) is not dict or not path.startswith("state"):
         return None
-    for name, value in state.items():
-        top = f"state[{name!r}]"
-        if path.startswith(top) and path[len(top) : len(top) + 1] in (".", "["):
-            return top, value
-    return None
+    name, value, rest = "state", state, path[len("state") :]
+    while type(value) in (dict, list, tuple):
+        items = value.items() if type(value) is dict else enumerate(value)
+        for key, item in items:
+            # (the steps the encoder names: a position, or the repr of a key)
+            step = f"[{key!r}]" if type(value) is dict else f"[{key}]"
+            if rest.startswith(step) and rest[len(step) : len(step) + 1] in (".", "["):
+                name, value, rest = name + step, item, rest[len(step) :]
+                break
+        else:
+            return None
+    return (name, value) if name != "state" else None
 
 
 #: the packages of the client classes :mod:`pytest_clearstone.codec.clients` knows (its

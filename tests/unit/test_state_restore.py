@@ -392,3 +392,40 @@ def test_a_library_object_held_by_the_agent_is_named_with_the_fix() -> None:
         "(and a load_state(state) setting it back)" in message
     )
     assert "JSON-friendly" not in message
+
+
+class Desk:
+    """An agent of the project's own keeping pydantic-ai ``Agent`` objects in a list and a dict."""
+
+    def __init__(self, where: str) -> None:
+        from pydantic_ai import Agent as LibraryAgent
+        from pydantic_ai.models.test import TestModel
+
+        agent = LibraryAgent(TestModel(), system_prompt="Desk.")
+        self.crew: Any = {"list": [agent], "dict": {"writer": agent}, "tuple": ("x", agent)}[where]
+
+
+@pytest.mark.parametrize(
+    ("where", "held"),
+    [
+        ("list", "state['crew'][0]"),
+        ("dict", "state['crew']['writer']"),
+        ("tuple", "state['crew'][1]"),
+    ],
+)
+def test_a_library_object_held_in_a_list_or_dict_is_named_with_the_fix(
+    where: str, held: str
+) -> None:
+    # (was: "cannot serialise state['crew'][0]._override_name (a _contextvars.ContextVar) ...
+    # Make the value JSON-friendly", where the same Agent kept directly was named with the fix)
+    pytest.importorskip("pydantic_ai")
+    with pytest.raises(SerializationError) as refused:
+        capture_state(Desk(where))
+    message = str(refused.value)
+    assert message.startswith(f"cannot serialise {held}._override_name")
+    assert (
+        f"{held} is a pydantic_ai.agent.Agent, an object of an installed package: leave it out "
+        "of the state: give Desk a get_state() returning what the agent decides (and a "
+        "load_state(state) setting it back)" in message
+    )
+    assert "JSON-friendly" not in message
