@@ -166,10 +166,10 @@ def capture_state(agent: Any, *, restored: bool = False) -> Recorded:
 
 
 def _held_at(state: Any, path: str) -> tuple[str, Any] | None:
-    """``(name, value)`` of the value of the agent's ``state`` (a dict) that the ``path`` of a
-    value inside it (``state['agent']._override_name``) goes through: the first on the path
-    that is not a dict, list or tuple (``state['crew'][0]``, ``state['crew']['writer']``), when
-    the path goes deeper than it; else ``None``."""
+    """``(name, value)`` of the value of the agent's ``state`` (a dict) at the ``path`` of a
+    value that cannot be stored, or that the path goes through (``state['agent']`` of
+    ``state['agent']._override_name``): the first on the path that is not a dict, list or tuple
+    (``state['crew'][0]``, ``state['crew']['writer']``); ``None`` when there is none."""
     if type(state) is not dict or not path.startswith("state"):
         return None
     name, value, rest = "state", state, path[len("state") :]
@@ -178,7 +178,7 @@ def _held_at(state: Any, path: str) -> tuple[str, Any] | None:
         for key, item in items:
             # (the steps the encoder names: a position, or the repr of a key)
             step = f"[{key!r}]" if type(value) is dict else f"[{key}]"
-            if rest.startswith(step) and rest[len(step) : len(step) + 1] in (".", "["):
+            if rest.startswith(step) and rest[len(step) : len(step) + 1] in ("", ".", "["):
                 name, value, rest = name + step, item, rest[len(step) :]
                 break
         else:
