@@ -16,8 +16,8 @@ from collections.abc import Sequence, Set
 from typing import TYPE_CHECKING, Any
 
 from ..codec import Encoder, decode, stored_as_reference
-from ..codec.naming import class_path
-from ..codec.tags import readable_path, tag_locations
+from ..codec.naming import class_path, loaded_class
+from ..codec.tags import EXCEPTION_KEPT, KEEP_WHAT_IS_CHECKED, readable_path, tag_locations
 from ..errors import (
     FOREIGN_AGENT,
     FOREIGN_AGENT_FIX,
@@ -240,13 +240,27 @@ def state_value(state: Recorded) -> Any:
                 decode(value, allow_pickle=True)
             except DecodeError as exc:
                 raise SerializationError(
-                    readable_path(tree, path, "state"),
-                    type_name,
-                    f"only a pickle could store it, and its pickle cannot be loaded back "
-                    f"({exc}), so allowing pickles would not help: store the type readably by "
-                    f"registering an encoder for it with pytest_clearstone.codec.register",
+                    readable_path(tree, path, "state"), type_name, _unloadable(type_name, exc)
                 ) from None
         raise
+
+
+def _unloadable(type_name: str, error: DecodeError) -> str:
+    """Why the pickle of a value of the class ``type_name`` that does not load back (``error``)
+    cannot be recorded, and the fix: for an exception kept as a value (an SDK error caught and
+    kept, ``openai.RateLimitError``), first the one that records it readably."""
+    encoder = "store the type readably by registering an encoder for it with "
+    encoder += "pytest_clearstone.codec.register"
+    cls = loaded_class(type_name)
+    if cls is not None and issubclass(cls, BaseException):
+        return (
+            f"{EXCEPTION_KEPT}, and its pickle cannot be loaded back ({error}), so allowing "
+            f"pickles would not help: {KEEP_WHAT_IS_CHECKED}; or {encoder}"
+        )
+    return (
+        f"only a pickle could store it, and its pickle cannot be loaded back ({error}), so "
+        f"allowing pickles would not help: {encoder}"
+    )
 
 
 #: how many pickled values of a state that does not load are tried, to name the one that fails
