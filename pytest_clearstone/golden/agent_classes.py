@@ -65,6 +65,23 @@ def library_agent_advice(agent: Any) -> str:
     return f"The agent is a {_class_name(agent)}, a class of an installed package: {OWN_FUNCTION}"
 
 
+def client_agent_problem(agent: Any, kind: str) -> str:
+    """Why an SDK's client or resource or an HTTP client (``kind``: ``"an SDK's resource"``)
+    cannot be the agent of ``replay.run()`` (given one of its methods:
+    ``replay.run(client.chat.completions.create, ...)``): its state would be the client's
+    settings and connection; and the fix, a function or an object of the project's own."""
+    name = _class_name(agent)
+    return (
+        f"the agent of replay.run() is {article(name)} {name}, {kind} (replay.run() was given "
+        "one of its methods), not an agent: its state would be the client's settings and "
+        "connection. The agent must be a function or an object of your own: give replay.run() "
+        "a function of your own that makes the call (def ask(client, question): return "
+        "client.chat.completions.create(...); then replay.run(ask, client, question)), or a "
+        "method of an agent class of your own that keeps the client, and mock the SDK's method "
+        "the call reaches"
+    )
+
+
 def held_library_object_advice(agent: Any, name: str, value: Any) -> str:
     """The advice of a state that cannot be stored at ``value`` or a value inside it, an object
     of an installed package the agent holds at ``name`` (``state['agent']``, a

@@ -137,7 +137,7 @@ def capture_state(agent: Any, *, restored: bool = False) -> Recorded:
     (:func:`load_state`); one it could not give back raises :class:`ClearstoneError` now,
     naming the fix, instead of failing every replay.
     """
-    _refuse_a_client_subclass(agent)
+    _refuse_a_client(agent)
     state = agent_state(agent)
     if restored:
         problem = unrestorable(agent, state)
@@ -192,18 +192,28 @@ def _held_at(state: Any, path: str) -> tuple[str, Any] | None:
 CLIENT_PACKAGES = frozenset({"openai", "anthropic", "httpx", "httpx2"})
 
 
-def _refuse_a_client_subclass(agent: Any) -> None:
-    """Refuse an agent of the project's own that is an SDK or HTTP client (a subclass of
-    ``openai.OpenAI`` with the agent's methods) and has no ``get_state()``: its ``__dict__`` is
-    the client's settings and connection, which would be refused at an attribute the SDK set
-    (``_configured_base_url``), naming no fix that works."""
+def _refuse_a_client(agent: Any) -> None:
+    """Refuse an agent that is an SDK's client or resource or an HTTP client: one of the
+    library's (``replay.run(client.chat.completions.create, ...)``), which is no agent; or one
+    of the project's own (a subclass of ``openai.OpenAI`` with the agent's methods) that has no
+    ``get_state()``: its ``__dict__`` is the client's settings and connection, which would be
+    refused at an attribute the SDK set (``_configured_base_url``), naming no fix that works."""
     cls = type(agent)
     if not any(c.__module__.partition(".")[0] in CLIENT_PACKAGES for c in cls.__mro__[1:]):
         return  # (no client class among its bases: the clients' codec is not imported)
-    from ..codec.clients import client_base, is_sdk_client
+    from ..codec.clients import client_base, is_resource, is_sdk_client
 
     base = client_base(cls)
-    if base is None or is_installed(cls) or state_method(agent, "get_state") is not None:
+    if is_installed(cls):  # (the library's own: its method was given to replay.run())
+        if is_resource(cls) or is_sdk_client(cls) or base is not None:
+            from .agent_classes import client_agent_problem
+
+            kind = "resource" if is_resource(cls) else "client" if is_sdk_client(cls) else ""
+            raise ClearstoneError(
+                client_agent_problem(agent, f"an SDK's {kind}" if kind else "an HTTP client")
+            )
+        return
+    if base is None or state_method(agent, "get_state") is not None:
         return
     name, client = cls.__qualname__, base.replace(":", ".")
     kind = "an SDK client" if is_sdk_client(cls) else "an HTTP client"
