@@ -117,11 +117,14 @@ _TAG_MARKER = '"__cs__"'
 #: used (a value stored as its repr is rare)
 ADDRESS = r" at 0x[0-9a-fA-F]+| id='[0-9]+'"
 _PICKLE_MARKER = '"__cs__": "pickle"'
+#: How to store a type only a pickle could store readably instead.
+ENCODER_FIX = (
+    "store the type readably by registering an encoder for it with pytest_clearstone.codec.register"
+)
 #: How to get past a refused pickle; ends every message about one.
 PICKLE_FIXES = (
     "allow pickles if you trust the file (ini clearstone_allow_pickle = true, "
-    "--clearstone-allow-pickle, or allow_pickle=True in the library API), or store the type "
-    "readably by registering an encoder for it with pytest_clearstone.codec.register"
+    f"--clearstone-allow-pickle, or allow_pickle=True in the library API), or {ENCODER_FIX}"
 )
 
 

@@ -17,7 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 from ..codec import Encoder, decode, stored_as_reference
 from ..codec.naming import class_path, loaded_class
-from ..codec.tags import EXCEPTION_KEPT, KEEP_WHAT_IS_CHECKED, readable_path, tag_locations
+from ..codec.tags import (
+    ENCODER_FIX,
+    EXCEPTION_KEPT,
+    KEEP_WHAT_IS_CHECKED,
+    readable_path,
+    tag_locations,
+)
 from ..errors import (
     FOREIGN_AGENT,
     FOREIGN_AGENT_FIX,
@@ -259,17 +265,15 @@ def _unloadable(type_name: str, error: DecodeError) -> str:
     """Why the pickle of a value of the class ``type_name`` that does not load back (``error``)
     cannot be recorded, and the fix: for an exception kept as a value (an SDK error caught and
     kept, ``openai.RateLimitError``), first the one that records it readably."""
-    encoder = "store the type readably by registering an encoder for it with "
-    encoder += "pytest_clearstone.codec.register"
     cls = loaded_class(type_name)
     if cls is not None and issubclass(cls, BaseException):
         return (
             f"{EXCEPTION_KEPT}, and its pickle cannot be loaded back ({error}), so allowing "
-            f"pickles would not help: {KEEP_WHAT_IS_CHECKED}; or {encoder}"
+            f"pickles would not help: {KEEP_WHAT_IS_CHECKED}; or {ENCODER_FIX}"
         )
     return (
         f"only a pickle could store it, and its pickle cannot be loaded back ({error}), so "
-        f"allowing pickles would not help: {encoder}"
+        f"allowing pickles would not help: {ENCODER_FIX}"
     )
 
 
