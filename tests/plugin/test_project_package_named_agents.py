@@ -7,6 +7,8 @@ installed SDK's classes only."""
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 TOOL = """
@@ -45,8 +47,10 @@ def test_it(replay):
 
 @pytest.mark.parametrize("package", ["agents", "crew"])
 def test_a_project_package_named_agents_is_warned_about_as_any_other(
-    pytester: pytest.Pytester, package: str
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, package: str
 ) -> None:
+    for name in [m for m in sys.modules if m == package or m.startswith(f"{package}.")]:
+        monkeypatch.delitem(sys.modules, name)  # (the SDK, imported by an earlier test here)
     pytester.syspathinsert()
     (pytester.path / package).mkdir()
     (pytester.path / package / "__init__.py").write_text("")
