@@ -38,6 +38,28 @@ def is_installed_file(file: str) -> bool:
     return any(where.is_relative_to(root) for root in installed_roots())
 
 
+def installed_by(distribution: str, package: str) -> bool:
+    """Whether the imported top-level package ``package`` is the one the installed distribution
+    ``distribution`` holds (``agents`` of ``openai-agents``), not a project's own package of that
+    name; ``False`` when it is not imported. Nothing is imported."""
+    file = getattr(sys.modules.get(package), "__file__", None)
+    return isinstance(file, str) and _holds(distribution, package, file)
+
+
+@functools.cache
+def _holds(distribution: str, package: str, file: str) -> bool:
+    """Whether ``file`` is the ``__init__.py`` of the package ``package`` that the installed
+    distribution ``distribution`` holds (once per process: its metadata is read)."""
+    try:
+        found = metadata.distribution(distribution)
+    except metadata.PackageNotFoundError:
+        return False
+    init = f"{package}/__init__.py"
+    if not any(entry.as_posix() == init for entry in found.files or ()):  # (its RECORD)
+        return False
+    return Path(str(found.locate_file(init))).resolve() == Path(file).resolve()
+
+
 def _top_module(class_path: str) -> str:
     """The top-level module of the class ``module:Qual`` (``openai`` for
     ``openai.types.chat:ChatCompletion``)."""

@@ -117,11 +117,14 @@ _TAG_MARKER = '"__cs__"'
 #: used (a value stored as its repr is rare)
 ADDRESS = r" at 0x[0-9a-fA-F]+| id='[0-9]+'"
 _PICKLE_MARKER = '"__cs__": "pickle"'
+#: How to store a type only a pickle could store readably instead.
+ENCODER_FIX = (
+    "store the type readably by registering an encoder for it with pytest_clearstone.codec.register"
+)
 #: How to get past a refused pickle; ends every message about one.
 PICKLE_FIXES = (
     "allow pickles if you trust the file (ini clearstone_allow_pickle = true, "
-    "--clearstone-allow-pickle, or allow_pickle=True in the library API), or store the type "
-    "readably by registering an encoder for it with pytest_clearstone.codec.register"
+    f"--clearstone-allow-pickle, or allow_pickle=True in the library API), or {ENCODER_FIX}"
 )
 
 
@@ -154,6 +157,18 @@ LOCAL_CLASS = (
 )
 
 
+#: Why an exception kept as a value (not raised by a mocked call, which is recorded readably)
+#: is stored by a pickle alone, said first, and the fix that records it readably
+EXCEPTION_KEPT = (
+    "it is an exception kept as a value (batch(..., return_exceptions=True), "
+    "asyncio.gather(..., return_exceptions=True), a structured output's parsing_error), "
+    "which only a pickle could store"
+)
+KEEP_WHAT_IS_CHECKED = (
+    'keep what the test checks of it where it is made, e.g. f"{type(exc).__name__}: {exc}"'
+)
+
+
 def pickle_refusal(cls: type | None, type_name: str = "") -> str:
     """Why a value of ``cls`` (``None``: not known; ``type_name``: its class's dotted name)
     that only a pickle could store is refused when pickles are not allowed, and the fixes
@@ -179,17 +194,13 @@ def pickle_refusal(cls: type | None, type_name: str = "") -> str:
             "hold its key: leave it out of what is stored, or store it readably by registering "
             "an encoder for it with pytest_clearstone.codec.register"
         )
-    reason = f"only a pickle could store it, and pickles are not allowed: {PICKLE_FIXES}"
     if cls is not None and issubclass(cls, BaseException):
-        # (an error a mocked call raises is recorded readably; one kept as a value is not, and
-        # an SDK error's pickle holds the request it failed, with its key)
+        # (an error a mocked call raises is recorded readably; one kept as a value is not)
         return (
-            "it is an exception kept as a value (batch(..., return_exceptions=True), "
-            "asyncio.gather(..., return_exceptions=True), a structured output's parsing_error), "
-            "which only a pickle could store (an SDK error's pickle would hold the request it "
-            "failed, with its API key): keep what the test checks of it where it is made, e.g. "
-            'f"{type(exc).__name__}: {exc}"; or ' + reason
+            f"{EXCEPTION_KEPT}, and pickles are not allowed: {KEEP_WHAT_IS_CHECKED}; or "
+            f"{PICKLE_FIXES}"
         )
+    reason = f"only a pickle could store it, and pickles are not allowed: {PICKLE_FIXES}"
     plain = "" if cls is None else plain_conversion(cls)
     return f"{reason}, or convert it with {plain} where it is made" if plain else reason
 

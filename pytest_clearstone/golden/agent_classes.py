@@ -15,7 +15,8 @@ import inspect
 import warnings
 from typing import Any
 
-from ..errors import CheckpointError, StateFieldsWarning
+from ..codec.naming import mro_paths
+from ..errors import CheckpointError, StateFieldsWarning, article
 
 #: the fix when the agent of ``replay.run()`` is not an agent of the project's own
 OWN_FUNCTION = (
@@ -64,11 +65,29 @@ def library_agent_advice(agent: Any) -> str:
     return f"The agent is a {_class_name(agent)}, a class of an installed package: {OWN_FUNCTION}"
 
 
+def client_agent_problem(agent: Any, kind: str) -> str:
+    """Why an SDK's client or resource or an HTTP client (``kind``: ``"an SDK's resource"``)
+    cannot be the agent of ``replay.run()`` (given one of its methods:
+    ``replay.run(client.chat.completions.create, ...)``): its state would be the client's
+    settings and connection; and the fix, a function or an object of the project's own."""
+    name = _class_name(agent)
+    return (
+        f"the agent of replay.run() is {article(name)} {name}, {kind} (replay.run() was given "
+        "one of its methods), not an agent: its state would be the client's settings and "
+        "connection. The agent must be a function or an object of your own: give replay.run() "
+        "a function of your own that makes the call (def ask(client, question): return "
+        "client.chat.completions.create(...); then replay.run(ask, client, question)), or a "
+        "method of an agent class of your own that keeps the client, and mock the SDK's method "
+        "the call reaches"
+    )
+
+
 def held_library_object_advice(agent: Any, name: str, value: Any) -> str:
-    """The advice of a state that cannot be stored at a value inside ``value``, an object of an
-    installed package the agent holds at ``name`` (``state['agent']``, a ``pydantic_ai.Agent``):
-    the path names that package's own attributes, which the user cannot change; the fix is to
-    leave the object out of the state."""
+    """The advice of a state that cannot be stored at ``value`` or a value inside it, an object
+    of an installed package the agent holds at ``name`` (``state['agent']``, a
+    ``pydantic_ai.Agent``): the path names that package's own attributes, which the user cannot
+    change; the fix is to leave the object out of the state (for an OpenAI Agents SDK session,
+    :data:`AGENTS_SDK_SESSION`: or to keep its items instead)."""
     own = type(agent).__qualname__
     where = (
         "leave it out of get_state()"
@@ -76,7 +95,19 @@ def held_library_object_advice(agent: Any, name: str, value: Any) -> str:
         else f"leave it out of the state: give {own} a get_state() returning what the agent "
         "decides (and a load_state(state) setting it back)"
     )
-    return f"{name} is a {_class_name(value)}, an object of an installed package: {where}."
+    held = _class_name(value)
+    if AGENTS_SDK_SESSION in mro_paths(type(value)):
+        return (
+            f"{name} is {article(held)} {held}, an OpenAI Agents SDK session (its items are "
+            f"kept in its database, not in the agent): {where}; to compare the conversation, "
+            "keep its items in an attribute of your own (self.items = await "
+            "session.get_items(), after each run) and have the state hold them."
+        )
+    return f"{name} is {article(held)} {held}, an object of an installed package: {where}."
+
+
+#: the base class of the OpenAI Agents SDK's sessions (``SQLiteSession``, ``RedisSession``...)
+AGENTS_SDK_SESSION = "agents.memory.session:SessionABC"
 
 
 def slotted_fields_advice(cls: type) -> str:

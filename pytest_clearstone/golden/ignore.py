@@ -37,6 +37,7 @@ from ..codec.naming import MESSAGE_TAGS, TAG
 from ..codec.nesting import retried
 from ..codec.tags import Encoder, pickle_locations, tag_locations
 from ..errors import UnencodableValueWarning, article, ignore_fix
+from ..releases import installed_by
 from .path_patterns import (
     ANY,
     DEEP,
@@ -371,13 +372,14 @@ _AGENTS_SDK_TOOL_MODULES = frozenset(
 def _in_agents_sdk_tool(tree: Any, where: Sequence[Any]) -> bool:
     """Whether the placeholder at ``where`` in ``tree`` is inside a stored tool, handoff, tool
     guardrail or output schema of the OpenAI Agents SDK (:data:`_AGENTS_SDK_TOOL_MODULES`): what
-    runs it, compared by its type with no warning."""
+    runs it, compared by its type with no warning. The package ``agents`` must be the installed
+    SDK's: a project's own package of that name is warned about as any other."""
     node = tree
     for key in where:
         if type(node) is dict and node.get(TAG) == "dataclass":
             cls = node.get("cls")
             if type(cls) is str and cls.partition(":")[0] in _AGENTS_SDK_TOOL_MODULES:
-                return True
+                return installed_by("openai-agents", "agents")
         node = node[key]
     return False
 

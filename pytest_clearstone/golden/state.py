@@ -16,8 +16,14 @@ from collections.abc import Sequence, Set
 from typing import TYPE_CHECKING, Any
 
 from ..codec import Encoder, decode, stored_as_reference
-from ..codec.naming import class_path
-from ..codec.tags import readable_path, tag_locations
+from ..codec.naming import class_path, loaded_class
+from ..codec.tags import (
+    ENCODER_FIX,
+    EXCEPTION_KEPT,
+    KEEP_WHAT_IS_CHECKED,
+    readable_path,
+    tag_locations,
+)
 from ..errors import (
     FOREIGN_AGENT,
     FOREIGN_AGENT_FIX,
@@ -137,7 +143,7 @@ def capture_state(agent: Any, *, restored: bool = False) -> Recorded:
     (:func:`load_state`); one it could not give back raises :class:`ClearstoneError` now,
     naming the fix, instead of failing every replay.
     """
-    _refuse_a_client_subclass(agent)
+    _refuse_a_client(agent)
     state = agent_state(agent)
     if restored:
         problem = unrestorable(agent, state)
@@ -166,16 +172,24 @@ def capture_state(agent: Any, *, restored: bool = False) -> Recorded:
 
 
 def _held_at(state: Any, path: str) -> tuple[str, Any] | None:
-    """``(name, value)`` of the top-level entry of the agent's ``state`` (a dict) that the
-    ``path`` of a value inside it (``state['agent']._override_name``) goes through, when the
-    path goes deeper than that entry; else ``None``."""
-    if type(state) is not dict:
+    """``(name, value)`` of the value of the agent's ``state`` (a dict) at the ``path`` of a
+    value that cannot be stored, or that the path goes through (``state['agent']`` of
+    ``state['agent']._override_name``): the first on the path that is not a dict, list or tuple
+    (``state['crew'][0]``, ``state['crew']['writer']``); ``None`` when there is none."""
+    if type(state) is not dict or not path.startswith("state"):
         return None
-    for name, value in state.items():
-        top = f"state[{name!r}]"
-        if path.startswith(top) and path[len(top) : len(top) + 1] in (".", "["):
-            return top, value
-    return None
+    name, value, rest = "state", state, path[len("state") :]
+    while type(value) in (dict, list, tuple):
+        items = value.items() if type(value) is dict else enumerate(value)
+        for key, item in items:
+            # (the steps the encoder names: a position, or the repr of a key)
+            step = f"[{key!r}]" if type(value) is dict else f"[{key}]"
+            if rest.startswith(step) and rest[len(step) : len(step) + 1] in ("", ".", "["):
+                name, value, rest = name + step, item, rest[len(step) :]
+                break
+        else:
+            return None
+    return (name, value) if name != "state" else None
 
 
 #: the packages of the client classes :mod:`pytest_clearstone.codec.clients` knows (its
@@ -184,18 +198,28 @@ def _held_at(state: Any, path: str) -> tuple[str, Any] | None:
 CLIENT_PACKAGES = frozenset({"openai", "anthropic", "httpx", "httpx2"})
 
 
-def _refuse_a_client_subclass(agent: Any) -> None:
-    """Refuse an agent of the project's own that is an SDK or HTTP client (a subclass of
-    ``openai.OpenAI`` with the agent's methods) and has no ``get_state()``: its ``__dict__`` is
-    the client's settings and connection, which would be refused at an attribute the SDK set
-    (``_configured_base_url``), naming no fix that works."""
+def _refuse_a_client(agent: Any) -> None:
+    """Refuse an agent that is an SDK's client or resource or an HTTP client: one of the
+    library's (``replay.run(client.chat.completions.create, ...)``), which is no agent; or one
+    of the project's own (a subclass of ``openai.OpenAI`` with the agent's methods) that has no
+    ``get_state()``: its ``__dict__`` is the client's settings and connection, which would be
+    refused at an attribute the SDK set (``_configured_base_url``), naming no fix that works."""
     cls = type(agent)
     if not any(c.__module__.partition(".")[0] in CLIENT_PACKAGES for c in cls.__mro__[1:]):
         return  # (no client class among its bases: the clients' codec is not imported)
-    from ..codec.clients import client_base, is_sdk_client
+    from ..codec.clients import client_base, is_resource, is_sdk_client
 
     base = client_base(cls)
-    if base is None or is_installed(cls) or state_method(agent, "get_state") is not None:
+    if is_installed(cls):  # (the library's own: its method was given to replay.run())
+        if is_resource(cls) or is_sdk_client(cls) or base is not None:
+            from .agent_classes import client_agent_problem
+
+            kind = "resource" if is_resource(cls) else "client" if is_sdk_client(cls) else ""
+            raise ClearstoneError(
+                client_agent_problem(agent, f"an SDK's {kind}" if kind else "an HTTP client")
+            )
+        return
+    if base is None or state_method(agent, "get_state") is not None:
         return
     name, client = cls.__qualname__, base.replace(":", ".")
     kind = "an SDK client" if is_sdk_client(cls) else "an HTTP client"
@@ -232,13 +256,25 @@ def state_value(state: Recorded) -> Any:
                 decode(value, allow_pickle=True)
             except DecodeError as exc:
                 raise SerializationError(
-                    readable_path(tree, path, "state"),
-                    type_name,
-                    f"only a pickle could store it, and its pickle cannot be loaded back "
-                    f"({exc}), so allowing pickles would not help: store the type readably by "
-                    f"registering an encoder for it with pytest_clearstone.codec.register",
+                    readable_path(tree, path, "state"), type_name, _unloadable(type_name, exc)
                 ) from None
         raise
+
+
+def _unloadable(type_name: str, error: DecodeError) -> str:
+    """Why the pickle of a value of the class ``type_name`` that does not load back (``error``)
+    cannot be recorded, and the fix: for an exception kept as a value (an SDK error caught and
+    kept, ``openai.RateLimitError``), first the one that records it readably."""
+    cls = loaded_class(type_name)
+    if cls is not None and issubclass(cls, BaseException):
+        return (
+            f"{EXCEPTION_KEPT}, and its pickle cannot be loaded back ({error}), so allowing "
+            f"pickles would not help: {KEEP_WHAT_IS_CHECKED}; or {ENCODER_FIX}"
+        )
+    return (
+        f"only a pickle could store it, and its pickle cannot be loaded back ({error}), so "
+        f"allowing pickles would not help: {ENCODER_FIX}"
+    )
 
 
 #: how many pickled values of a state that does not load are tried, to name the one that fails

@@ -956,10 +956,12 @@ class Keeper:
         result.stdout.fnmatch_lines(
             [
                 esc(
-                    "*cannot serialise state['last_error'] (an app.RateLimitError): only a "
-                    "pickle could store it, and its pickle cannot be loaded back (*TypeError: *"
-                    "allowing pickles would not help: store the type readably by registering an "
-                    "encoder for it with pytest_clearstone.codec.register*"
+                    "*cannot serialise state['last_error'] (an app.RateLimitError): it is an "
+                    "exception kept as a value (*), which only a pickle could store, and its "
+                    "pickle cannot be loaded back (*TypeError: *allowing pickles would not help: "
+                    "keep what the test checks of it where it is made, *; or store the type "
+                    "readably by registering an encoder for it with "
+                    "pytest_clearstone.codec.register*"
                 ),
             ]
         )

@@ -12,6 +12,7 @@ import pytest
 from langchain_core.messages import AIMessage
 
 from pytest_clearstone.releases import (
+    installed_by,
     is_installed_file,
     library_release,
     missing_module,
@@ -68,3 +69,21 @@ def test_a_module_found_but_not_imported_is_not_missing(
     monkeypatch.syspath_prepend(str(tmp_path))
     assert missing_module("cs_found_not_imported:Thing") is None
     assert "cs_found_not_imported" not in sys.modules  # (only looked up)
+
+
+def test_a_package_is_the_distribution_s_only_when_the_distribution_installed_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pytest.importorskip("agents")
+    assert installed_by("openai-agents", "agents")
+    # (another distribution's package beside it in site-packages, a distribution not installed)
+    assert not installed_by("openai-agents", "openai")
+    assert not installed_by("no-such-distribution", "agents")
+    # a project's own package of the same name, imported in its place
+    own = type(sys)("agents")
+    own.__file__ = str(Path(__file__).parent / "agents" / "__init__.py")
+    monkeypatch.setitem(sys.modules, "agents", own)
+    assert not installed_by("openai-agents", "agents")
+    monkeypatch.delitem(sys.modules, "agents")
+    assert not installed_by("openai-agents", "agents")  # (not imported: nothing is imported)
+    assert "agents" not in sys.modules

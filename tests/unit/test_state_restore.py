@@ -461,3 +461,91 @@ def test_a_value_too_deep_inside_a_library_object_keeps_its_own_refusal() -> Non
         capture_state(DeepKeeper())
     assert str(refused.value).startswith("cannot serialise state['reply'].content['x']")
     assert str(refused.value).endswith(NestingTooDeepError.ADVICE)
+
+
+class Desk:
+    """An agent of the project's own keeping pydantic-ai ``Agent`` objects in a list and a dict."""
+
+    def __init__(self, where: str) -> None:
+        from pydantic_ai import Agent as LibraryAgent
+        from pydantic_ai.models.test import TestModel
+
+        agent = LibraryAgent(TestModel(), system_prompt="Desk.")
+        self.crew: Any = {"list": [agent], "dict": {"writer": agent}, "tuple": ("x", agent)}[where]
+
+
+@pytest.mark.parametrize(
+    ("where", "held"),
+    [
+        ("list", "state['crew'][0]"),
+        ("dict", "state['crew']['writer']"),
+        ("tuple", "state['crew'][1]"),
+    ],
+)
+def test_a_library_object_held_in_a_list_or_dict_is_named_with_the_fix(
+    where: str, held: str
+) -> None:
+    # (was: "cannot serialise state['crew'][0]._override_name (a _contextvars.ContextVar) ...
+    # Make the value JSON-friendly", where the same Agent kept directly was named with the fix)
+    pytest.importorskip("pydantic_ai")
+    with pytest.raises(SerializationError) as refused:
+        capture_state(Desk(where))
+    message = str(refused.value)
+    assert message.startswith(f"cannot serialise {held}._override_name")
+    assert (
+        f"{held} is a pydantic_ai.agent.Agent, an object of an installed package: leave it out "
+        "of the state: give Desk a get_state() returning what the agent decides (and a "
+        "load_state(state) setting it back)" in message
+    )
+    assert "JSON-friendly" not in message
+
+
+class Chat:
+    """An agent of the project's own keeping an OpenAI Agents SDK session (its conversation)."""
+
+    def __init__(self, nested: bool) -> None:
+        from agents import SQLiteSession
+
+        session = SQLiteSession("chat-1")
+        self.session: Any = [session] if nested else session
+
+
+class ChatWithState(Chat):
+    def get_state(self) -> dict[str, Any]:
+        return {"session": self.session}
+
+
+@pytest.mark.parametrize(
+    ("agent", "held"),
+    [
+        (lambda: Chat(nested=False), "state['session']"),
+        (lambda: Chat(nested=True), "state['session'][0]"),
+        (lambda: ChatWithState(nested=False), "state['session']"),
+    ],
+    ids=["kept", "in a list", "in get_state()"],
+)
+def test_an_agents_sdk_session_in_the_state_is_named_with_what_to_do_with_it(
+    agent: Any, held: str
+) -> None:
+    # (was: "cannot serialise state['session'] (an agents.memory.sqlite_session.SQLiteSession):
+    # dill cannot pickle it (...). Make the value JSON-friendly, exclude it from get_state(), or
+    # implement get_state()/load_state() on the agent")
+    pytest.importorskip("agents")
+    made = agent()
+    with pytest.raises(SerializationError) as refused:
+        capture_state(made)
+    message = str(refused.value)
+    assert message.startswith(f"cannot serialise {held} (an agents.memory.sqlite_session.")
+    leave = (
+        "leave it out of get_state()"
+        if isinstance(made, ChatWithState)
+        else "leave it out of the state: give Chat a get_state() returning what the agent "
+        "decides (and a load_state(state) setting it back)"
+    )
+    assert (
+        f"{held} is an agents.memory.sqlite_session.SQLiteSession, an OpenAI Agents SDK session "
+        f"(its items are kept in its database, not in the agent): {leave}; to compare the "
+        "conversation, keep its items in an attribute of your own (self.items = await "
+        "session.get_items(), after each run) and have the state hold them." in message
+    )
+    assert "JSON-friendly" not in message
