@@ -165,9 +165,11 @@ class _RunState:
         #: provider keys given a placeholder by the plugin, set while tests replay (see
         #: _set_placeholder_keys), and the value each had then (None: unset; "": set empty)
         self.placeholders: dict[str, str | None] = {}
-        #: goldens recorded by tests whose mock= the clearstone_config fixture gave (known at
-        #: set-up only): case-folded path -> the test recording it and its path
-        self.fixture_writers: dict[str, tuple[pytest.Item, Path]] = {}
+        #: (recording) goldens a test records: those of the tests whose marker or the ini gives
+        #: mock= (collection knows them), and those of the tests set up so far whose mock= the
+        #: clearstone_config fixture gave (known at set-up only): case-folded path -> the test
+        #: recording it and its path
+        self.golden_writers: dict[str, tuple[pytest.Item, str]] = {}
         #: a marked test outside the rootdir (``-c cfg/ci.ini`` makes ``cfg`` the rootdir),
         #: whose node id pytest makes relative to the argument it was collected under (its
         #: path then names no file from the rootdir) -> its file
@@ -1609,19 +1611,26 @@ def _apply_config_fixture(item: pytest.Item, value: Any) -> None:
 
 
 def _check_fixture_writer(item: pytest.Item) -> None:
-    """Fail the set-up of a test that would record a golden another test of the run records,
-    both given mock= by the ``clearstone_config`` fixture: collection, which cannot know a
-    fixture's value, let them both through (:func:`_report_shared_goldens`); the first keeps
-    its recording."""
+    """Fail the set-up of a test given mock= by the ``clearstone_config`` fixture that would
+    record a golden another test of the run records: one also given mock= by the fixture (the
+    first keeps its recording), or one whose marker gives it (collection, which cannot know a
+    fixture's value, let them both through: :func:`_report_shared_goldens`; that test records,
+    before or after this one)."""
     replay = item.stash[_REPLAY]
     if not replay.recording or item.config.stash[_SETTINGS].ini_options.get("mock") is not None:
         return  # (with the ini's mock=, collection told the clash already)
     if _repetition(item):  # pytest-repeat's 2nd, 3rd...: recorded once, as collection does
         pytest.skip(_RECORDED_ONCE)
-    writers = item.config.stash[_STATE].fixture_writers
-    first, golden = writers.setdefault(_written_as(str(replay.path), {}), (item, replay.path))
+    writers = item.config.stash[_STATE].golden_writers
+    path = str(replay.path)
+    first, golden = writers.setdefault(_written_as(path, {}), (item, path))
     if first.nodeid != item.nodeid:
         markers = [_marker(first), _marker(item)]
+        first_marker = markers[0]
+        if first_marker is not None and "mock" in first_marker.keywords:
+            given = f"gives {item.nodeid} mock=, its marker {first.nodeid}"
+        else:
+            given = "gives them mock="
         if all(marker is not None and marker.path is None for marker in markers):
             fix = _default_paths_fix([first, item])  # (leaving the path out is no fix)
         else:
@@ -1631,7 +1640,7 @@ def _check_fixture_writer(item: pytest.Item) -> None:
             )
         pytest.fail(
             f"{first.nodeid} and {item.nodeid} would both record the golden {golden} (the "
-            f"clearstone_config fixture gives them mock=): {fix}",
+            f"clearstone_config fixture {given}): {fix}",
             pytrace=False,
         )
 
@@ -2710,6 +2719,10 @@ def _note_collected(
     shared = [(golden, tests) for golden, tests in writers.values() if len(tests) > 1]
     if shared and recording:
         _report_shared_goldens(session, items, shared)
+    if recording:  # (a test given mock= by the fixture is checked against these at set-up)
+        state.golden_writers.update(
+            (key, (tests[0], golden)) for key, (golden, tests) in writers.items() if len(tests) == 1
+        )
     if readers and writers:
         items[:] = _readers_after_writers(items, readers, writers)
     if not used and not config.pluginmanager.has_plugin(_TRACEBACKS):

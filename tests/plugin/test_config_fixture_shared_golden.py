@@ -180,3 +180,54 @@ def test_ask(replay, q):
         ]
     )
     result.stdout.no_fnmatch_line("*leave the path out*")
+
+
+MIXED = """
+import pytest
+import live
+
+
+@pytest.mark.replay("goldens/shared.ckpt", mock={"llm": "live.complete"})
+def test_{first}(replay):
+    replay.run(live.complete, "{first}")
+
+
+@pytest.mark.replay("goldens/shared.ckpt")
+def test_{second}(replay):
+    replay.run(live.complete, "{second}")
+"""
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "marked", "given"),
+    [("marked", "given", "marked", "given"), ("given", "marked", "marked", "given")],
+    ids=["marker-first", "fixture-first"],
+)
+def test_a_test_given_mock_by_the_fixture_does_not_record_the_golden_a_marker_records(
+    pytester: pytest.Pytester, first: str, second: str, marked: str, given: str
+) -> None:
+    # one test's mock= came from its marker (collection knows it records), the other's from the
+    # fixture (its set-up knows): both recorded, the second overwriting the first's golden
+    pytester.syspathinsert()
+    source = MIXED.replace("{first}", first).replace("{second}", second)
+    if first == "given":  # (the marker's mock= on the second test)
+        source = source.replace(
+            '"goldens/shared.ckpt", mock={"llm": "live.complete"})\ndef test_given',
+            '"goldens/shared.ckpt")\ndef test_given',
+        ).replace(
+            '"goldens/shared.ckpt")\ndef test_marked',
+            '"goldens/shared.ckpt", mock={"llm": "live.complete"})\ndef test_marked',
+        )
+    pytester.makepyfile(live=LIVE, test_mixed=source)
+    pytester.makeconftest(CONFTEST)
+    result = pytester.runpytest("--clearstone-record", "-p", "no:randomly")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            f"*test_mixed.py::test_{marked} and test_mixed.py::test_{given} would both record "
+            f"the golden *shared.ckpt (the clearstone_config fixture gives "
+            f"test_mixed.py::test_{given} mock=, its marker test_mixed.py::test_{marked}): "
+            "give each test its own path*",
+        ]
+    )
+    assert _recorded_test(pytester) == f"test_mixed.py::test_{marked}"
