@@ -2675,6 +2675,10 @@ def _note_collected(
     # (replaying, tests may share a golden: only a run that records would write it twice)
     recording = config.stash[_SETTINGS].mode is not Mode.REPLAY
     readers: dict[pytest.Item, str] = {}  # (recording) a test that only reads -> its golden
+    # (recording) a golden -> the tests that may record it, with mock= from a clearstone_config
+    # fixture of their own (known at set-up only); and the places such fixtures are defined
+    may_write: dict[str, list[pytest.Item]] = {}
+    overrides: tuple[str, ...] | None = None
     root = os.path.join(str(config.rootpath), "")
     real_dirs: dict[str, str] = {}  # (recording) a golden's directory -> where it leads
     # (an xdist worker that records: the controller names a test whose worker crashed)
@@ -2710,7 +2714,16 @@ def _note_collected(
                     else:
                         tests.append(item)
                 elif recording:
-                    readers[item] = _written_as(golden, real_dirs)
+                    key = _written_as(golden, real_dirs)
+                    if "mock" in marker.keywords:
+                        readers[item] = key
+                    else:  # (its mock= may come from a clearstone_config fixture)
+                        if overrides is None:
+                            overrides = _config_overrides(config)
+                        if _may_be_configured(item, overrides):
+                            may_write.setdefault(key, []).append(item)
+                        else:
+                            readers[item] = key
         used = (
             used
             or marker is not None
@@ -2723,7 +2736,12 @@ def _note_collected(
         state.golden_writers.update(
             (key, (tests[0], golden)) for key, (golden, tests) in writers.items() if len(tests) == 1
         )
-    if readers and writers:
+    if readers and (writers or may_write):
+        if may_write:
+            writers = dict(writers)
+            for key, tests in may_write.items():
+                golden, known = writers.get(key, ("", []))
+                writers[key] = (golden, [*known, *tests])
         items[:] = _readers_after_writers(items, readers, writers)
     if not used and not config.pluginmanager.has_plugin(_TRACEBACKS):
         config.pluginmanager.register(_Tracebacks(), _TRACEBACKS)
@@ -2747,6 +2765,39 @@ def _written_as(golden: str, real_dirs: dict[str, str]) -> str:
     if real is None:
         real = real_dirs[directory] = os.path.realpath(directory)
     return os.path.join(real, name).casefold()
+
+
+def _config_overrides(config: pytest.Config) -> tuple[str, ...]:
+    """The directories (ending in a separator) of the conftests that define a
+    ``clearstone_config`` fixture, and ``""`` for a plugin module that does (it applies to every
+    test)."""
+    places: list[str] = []
+    for plugin in config.pluginmanager.get_plugins():
+        if (
+            not inspect.ismodule(plugin)
+            or plugin is sys.modules[__name__]
+            or getattr(plugin, "clearstone_config", None) is None
+        ):
+            continue
+        file = getattr(plugin, "__file__", None)
+        if isinstance(file, str) and os.path.basename(file) == "conftest.py":
+            places.append(os.path.join(os.path.dirname(file), ""))
+        else:
+            places.append("")
+    return tuple(places)
+
+
+def _may_be_configured(item: pytest.Item, overrides: tuple[str, ...]) -> bool:
+    """Whether ``item`` may get its keywords from a ``clearstone_config`` fixture other than
+    the plugin's empty one: defined in a conftest above it (``overrides``), in its module or
+    class, or the plugin's parametrized indirectly."""
+    if "clearstone_config" in getattr(getattr(item, "callspec", None), "params", {}):
+        return True
+    where = (getattr(item, "module", None), getattr(item, "cls", None))
+    if any(getattr(owner, "clearstone_config", None) is not None for owner in where):
+        return True
+    path = str(item.path)
+    return any(path.startswith(place) for place in overrides)
 
 
 def _readers_after_writers(

@@ -231,3 +231,56 @@ def test_a_test_given_mock_by_the_fixture_does_not_record_the_golden_a_marker_re
         ]
     )
     assert _recorded_test(pytester) == f"test_mixed.py::test_{marked}"
+
+
+READER_FIRST = """
+import pytest
+import live
+
+pytestmark = pytest.mark.replay
+
+
+@pytest.mark.replay("goldens/test_rw/test_writer.ckpt", mock=None)
+def test_reader(checkpoint):
+    assert checkpoint.outcome["result"] == "answer to hi"
+
+
+def test_writer(replay):
+    replay.run(live.complete, "hi")
+"""
+
+
+@pytest.mark.parametrize("where", ["conftest", "module"])
+def test_a_reader_runs_after_the_test_the_fixture_gives_mock_to_record_its_golden(
+    pytester: pytest.Pytester, where: str
+) -> None:
+    # a test that only reads a golden runs after the test that records it in the run (marker
+    # page); when that test's mock= came from the fixture, collection took it for a reader too:
+    # the reader ran first, "checkpoint not found ... record it with the test that mocks its
+    # calls", which the run then did
+    pytester.syspathinsert()
+    if where == "conftest":
+        pytester.makeconftest(CONFTEST)
+        pytester.makepyfile(live=LIVE, test_rw=READER_FIRST)
+    else:
+        pytester.makepyfile(live=LIVE, test_rw=READER_FIRST + CONFTEST.replace("import pytest", ""))
+    result = pytester.runpytest("--clearstone-record", "-p", "no:randomly", "-v")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*test_writer PASSED*", "*test_reader PASSED*"])
+    # replaying, the order is left as it was collected
+    result = pytester.runpytest("-p", "no:randomly", "-v")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*test_reader PASSED*", "*test_writer PASSED*"])
+
+
+def test_a_reader_elsewhere_keeps_its_place_before_a_test_without_mock(
+    pytester: pytest.Pytester,
+) -> None:
+    # (the fixture overridden for another directory gives these tests no mock=: both only read)
+    pytester.syspathinsert()
+    pytester.makepyfile(live=LIVE, test_rw=READER_FIRST)
+    sub = pytester.mkpydir("other")
+    (sub / "conftest.py").write_text(CONFTEST)
+    (pytester.path / "goldens" / "test_rw").mkdir(parents=True)
+    result = pytester.runpytest("--clearstone-record", "-p", "no:randomly", "-v", "test_rw.py")
+    result.stdout.fnmatch_lines(["*test_reader ERROR*", "*test_writer*"])
