@@ -683,6 +683,7 @@ def _configuration_options(config: pytest.Config) -> str:
         if isinstance(override, str) and override in given:
             options.append(f"-o {shlex.quote(override)}")
     options.extend(_doctest_options(config.invocation_params.args))
+    options.extend(_collection_options(config.invocation_params.args))
     return " ".join(options)
 
 
@@ -771,6 +772,22 @@ def _doctest_options(args: Sequence[object]) -> list[str]:
     options += [
         f"--doctest-glob={shlex.quote(value)}"
         for _, value, _ in _valued_options(args, ("--doctest-glob",))
+    ]
+    return options
+
+
+def _collection_options(args: Sequence[object]) -> list[str]:
+    """The options given on the command line that choose how test modules are imported and
+    which conftests load (``--import-mode=importlib``, ``--confcutdir``, ``--noconftest``): a
+    command run without them collects otherwise (test modules of one name in two folders fail
+    to import: "import file mismatch"), so a command repeats them, as they were given (those
+    of the ini's ``addopts`` apply to a command run again anyway)."""
+    import shlex
+
+    options = ["--noconftest"] if "--noconftest" in args else []
+    options += [
+        f"{name}={shlex.quote(value)}"
+        for name, value, _ in _valued_options(args, ("--import-mode", "--confcutdir"))
     ]
     return options
 
