@@ -2245,11 +2245,22 @@ def _set_up_failed(item: pytest.Item, exc: BaseException) -> None:
         return  # (not marked, or skipped, or xfailed)
     if any(str(name) in _ATTEMPT_NOTES for name, _ in item.user_properties):
         return  # (the marker's own problem, already noted; not record-diverged's re-run note)
-    if replay.mode == "record":
+    # (a test without mock= on its marker whose clearstone_config fixture was not set up: that
+    # fixture may have given it mock=, so it is not known to only read its golden)
+    unknown = (
+        replay.reads_only
+        and not item.stash.get(_CONFIGURED, False)
+        and _may_be_configured(item, _config_overrides(item.config))
+    )
+    mode = item.config.stash[_SETTINGS].mode
+    missing = not os.path.exists(replay.path)  # (False for a path too long to be a file's)
+    if replay.mode == "record" or (
+        unknown and (mode is Mode.RECORD or (missing and mode is not Mode.REPLAY))
+    ):
         _outcome(item, "failed")
         _not_written(item, f"its set-up failed while recording ({type(exc).__name__})")
-    elif not os.path.exists(replay.path):  # (False for a path too long to be a file's)
-        _missing(item, replay)
+    elif missing:
+        _missing(item, replay, reader_known=not unknown)
 
 
 def _withhold_from_store(item: pytest.Item, trace_id: str) -> None:
@@ -2309,13 +2320,13 @@ def _outcome(item: pytest.Item, outcome: str) -> None:
     item.user_properties[:] = [*props, ("clearstone", outcome)]
 
 
-def _missing(item: pytest.Item, replay: Replay) -> None:
+def _missing(item: pytest.Item, replay: Replay, *, reader_known: bool = True) -> None:
     """Note that the test's golden is missing, and where it was looked for (the summary names
     an unused golden that may be it under its old path: :func:`_renamed`), and
-    :func:`_note_reader`."""
+    :func:`_note_reader` (unless whether the test only reads it is not known)."""
     _outcome(item, "missing")
     item.user_properties.append(("clearstone-missing", str(replay.path)))
-    _note_reader(item, replay)
+    _note_reader(item, replay if reader_known else None)
 
 
 _READS_ONLY_NOTE = ("clearstone-reads-only", True)
