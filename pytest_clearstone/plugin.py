@@ -3247,6 +3247,7 @@ class _SetUpHooks:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, None, None]:
+        __tracebackhide__ = True  # (an error a hook raised in a fixture's set-up passes here)
         try:
             yield from _fixtures_guarded(item)  # (the fixtures' set-up)
         # (pytest.fail() and sys.exit() in a fixture are no Exception, and fail the set-up too)
