@@ -2704,7 +2704,8 @@ def _note_collected(
     recording = config.stash[_SETTINGS].mode is not Mode.REPLAY
     readers: dict[pytest.Item, str] = {}  # (recording) a test that only reads -> its golden
     # (recording) a golden -> the tests that may record it, with mock= from a clearstone_config
-    # fixture of their own (known at set-up only); and the places such fixtures are defined
+    # fixture of their own (known at set-up only; or only read it, given none); and the places
+    # such fixtures are defined
     may_write: dict[str, list[pytest.Item]] = {}
     overrides: tuple[str, ...] | None = None
     root = os.path.join(str(config.rootpath), "")
@@ -2743,15 +2744,12 @@ def _note_collected(
                         tests.append(item)
                 elif recording:
                     key = _written_as(golden, real_dirs)
-                    if "mock" in marker.keywords:
+                    if "mock" not in marker.keywords and overrides is None:
+                        overrides = _config_overrides(config)
+                    if "mock" not in marker.keywords and _may_be_configured(item, overrides or ()):
+                        may_write.setdefault(key, []).append(item)
+                    else:
                         readers[item] = key
-                    else:  # (its mock= may come from a clearstone_config fixture)
-                        if overrides is None:
-                            overrides = _config_overrides(config)
-                        if _may_be_configured(item, overrides):
-                            may_write.setdefault(key, []).append(item)
-                        else:
-                            readers[item] = key
         used = (
             used
             or marker is not None
@@ -2764,6 +2762,9 @@ def _note_collected(
         state.golden_writers.update(
             (key, (tests[0], golden)) for key, (golden, tests) in writers.items() if len(tests) == 1
         )
+    if may_write and writers:  # (each may only read: after the tests known to record)
+        may_read = {test: key for key, tests in may_write.items() for test in tests}
+        items[:] = _readers_after_writers(items, may_read, writers)
     if readers and (writers or may_write):
         if may_write:
             writers = dict(writers)

@@ -284,3 +284,36 @@ def test_a_reader_elsewhere_keeps_its_place_before_a_test_without_mock(
     (pytester.path / "goldens" / "test_rw").mkdir(parents=True)
     result = pytester.runpytest("--clearstone-record", "-p", "no:randomly", "-v", "test_rw.py")
     result.stdout.fnmatch_lines(["*test_reader ERROR*", "*test_writer*"])
+
+
+READER_FIRST_MARKED_WRITER = """
+import pytest
+import live
+
+
+@pytest.mark.replay("goldens/test_rw/test_writer.ckpt")
+def test_reader(checkpoint):
+    assert checkpoint.outcome["result"] == "answer to hi"
+
+
+@pytest.mark.replay(mock={"llm": "live.complete"})
+def test_writer(replay):
+    replay.run(live.complete, "hi")
+"""
+
+
+def test_a_reader_the_fixture_gives_no_mock_still_runs_after_the_test_recording_its_golden(
+    pytester: pytest.Pytester,
+) -> None:
+    # (a test without mock= where a clearstone_config fixture is defined may record, or, given
+    # no mock= by it, only read: it runs after the tests whose marker gives mock= that record
+    # its golden)
+    pytester.syspathinsert()
+    pytester.makeconftest(
+        "import pytest\n\n\n@pytest.fixture\ndef clearstone_config():\n"
+        "    return {'strict': True}\n"
+    )
+    pytester.makepyfile(live=LIVE, test_rw=READER_FIRST_MARKED_WRITER)
+    result = pytester.runpytest("--clearstone-record", "-p", "no:randomly", "-v")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*test_writer PASSED*", "*test_reader PASSED*"])
