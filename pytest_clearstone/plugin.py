@@ -165,9 +165,11 @@ class _RunState:
         #: provider keys given a placeholder by the plugin, set while tests replay (see
         #: _set_placeholder_keys), and the value each had then (None: unset; "": set empty)
         self.placeholders: dict[str, str | None] = {}
-        #: goldens recorded by tests whose mock= the clearstone_config fixture gave (known at
-        #: set-up only): case-folded path -> the test recording it and its path
-        self.fixture_writers: dict[str, tuple[pytest.Item, Path]] = {}
+        #: (recording) goldens a test records: those of the tests whose marker or the ini gives
+        #: mock= (collection knows them), and those of the tests set up so far whose mock= the
+        #: clearstone_config fixture gave (known at set-up only): case-folded path -> the test
+        #: recording it and its path
+        self.golden_writers: dict[str, tuple[pytest.Item, str]] = {}
         #: a marked test outside the rootdir (``-c cfg/ci.ini`` makes ``cfg`` the rootdir),
         #: whose node id pytest makes relative to the argument it was collected under (its
         #: path then names no file from the rootdir) -> its file
@@ -681,6 +683,7 @@ def _configuration_options(config: pytest.Config) -> str:
         if isinstance(override, str) and override in given:
             options.append(f"-o {shlex.quote(override)}")
     options.extend(_doctest_options(config.invocation_params.args))
+    options.extend(_collection_options(config.invocation_params.args))
     return " ".join(options)
 
 
@@ -769,6 +772,22 @@ def _doctest_options(args: Sequence[object]) -> list[str]:
     options += [
         f"--doctest-glob={shlex.quote(value)}"
         for _, value, _ in _valued_options(args, ("--doctest-glob",))
+    ]
+    return options
+
+
+def _collection_options(args: Sequence[object]) -> list[str]:
+    """The options given on the command line that choose how test modules are imported and
+    which conftests load (``--import-mode=importlib``, ``--confcutdir``, ``--noconftest``): a
+    command run without them collects otherwise (test modules of one name in two folders fail
+    to import: "import file mismatch"), so a command repeats them, as they were given (those
+    of the ini's ``addopts`` apply to a command run again anyway)."""
+    import shlex
+
+    options = ["--noconftest"] if "--noconftest" in args else []
+    options += [
+        f"{name}={shlex.quote(value)}"
+        for name, value, _ in _valued_options(args, ("--import-mode", "--confcutdir"))
     ]
     return options
 
@@ -1609,19 +1628,26 @@ def _apply_config_fixture(item: pytest.Item, value: Any) -> None:
 
 
 def _check_fixture_writer(item: pytest.Item) -> None:
-    """Fail the set-up of a test that would record a golden another test of the run records,
-    both given mock= by the ``clearstone_config`` fixture: collection, which cannot know a
-    fixture's value, let them both through (:func:`_report_shared_goldens`); the first keeps
-    its recording."""
+    """Fail the set-up of a test given mock= by the ``clearstone_config`` fixture that would
+    record a golden another test of the run records: one also given mock= by the fixture (the
+    first keeps its recording), or one whose marker gives it (collection, which cannot know a
+    fixture's value, let them both through: :func:`_report_shared_goldens`; that test records,
+    before or after this one)."""
     replay = item.stash[_REPLAY]
     if not replay.recording or item.config.stash[_SETTINGS].ini_options.get("mock") is not None:
         return  # (with the ini's mock=, collection told the clash already)
     if _repetition(item):  # pytest-repeat's 2nd, 3rd...: recorded once, as collection does
         pytest.skip(_RECORDED_ONCE)
-    writers = item.config.stash[_STATE].fixture_writers
-    first, golden = writers.setdefault(_written_as(str(replay.path), {}), (item, replay.path))
+    writers = item.config.stash[_STATE].golden_writers
+    path = str(replay.path)
+    first, golden = writers.setdefault(_written_as(path, {}), (item, path))
     if first.nodeid != item.nodeid:
         markers = [_marker(first), _marker(item)]
+        first_marker = markers[0]
+        if first_marker is not None and "mock" in first_marker.keywords:
+            given = f"gives {item.nodeid} mock=, its marker {first.nodeid}"
+        else:
+            given = "gives them mock="
         if all(marker is not None and marker.path is None for marker in markers):
             fix = _default_paths_fix([first, item])  # (leaving the path out is no fix)
         else:
@@ -1631,7 +1657,7 @@ def _check_fixture_writer(item: pytest.Item) -> None:
             )
         pytest.fail(
             f"{first.nodeid} and {item.nodeid} would both record the golden {golden} (the "
-            f"clearstone_config fixture gives them mock=): {fix}",
+            f"clearstone_config fixture {given}): {fix}",
             pytrace=False,
         )
 
@@ -2235,11 +2261,22 @@ def _set_up_failed(item: pytest.Item, exc: BaseException) -> None:
         return  # (not marked, or skipped, or xfailed)
     if any(str(name) in _ATTEMPT_NOTES for name, _ in item.user_properties):
         return  # (the marker's own problem, already noted; not record-diverged's re-run note)
-    if replay.mode == "record":
+    # (a test without mock= on its marker whose clearstone_config fixture was not set up: that
+    # fixture may have given it mock=, so it is not known to only read its golden)
+    unknown = (
+        replay.reads_only
+        and not item.stash.get(_CONFIGURED, False)
+        and _may_be_configured(item, _config_overrides(item.config))
+    )
+    mode = item.config.stash[_SETTINGS].mode
+    missing = not os.path.exists(replay.path)  # (False for a path too long to be a file's)
+    if replay.mode == "record" or (
+        unknown and (mode is Mode.RECORD or (missing and mode is not Mode.REPLAY))
+    ):
         _outcome(item, "failed")
         _not_written(item, f"its set-up failed while recording ({type(exc).__name__})")
-    elif not os.path.exists(replay.path):  # (False for a path too long to be a file's)
-        _missing(item, replay)
+    elif missing:
+        _missing(item, replay, reader_known=not unknown)
 
 
 def _withhold_from_store(item: pytest.Item, trace_id: str) -> None:
@@ -2299,13 +2336,13 @@ def _outcome(item: pytest.Item, outcome: str) -> None:
     item.user_properties[:] = [*props, ("clearstone", outcome)]
 
 
-def _missing(item: pytest.Item, replay: Replay) -> None:
+def _missing(item: pytest.Item, replay: Replay, *, reader_known: bool = True) -> None:
     """Note that the test's golden is missing, and where it was looked for (the summary names
     an unused golden that may be it under its old path: :func:`_renamed`), and
-    :func:`_note_reader`."""
+    :func:`_note_reader` (unless whether the test only reads it is not known)."""
     _outcome(item, "missing")
     item.user_properties.append(("clearstone-missing", str(replay.path)))
-    _note_reader(item, replay)
+    _note_reader(item, replay if reader_known else None)
 
 
 _READS_ONLY_NOTE = ("clearstone-reads-only", True)
@@ -2682,6 +2719,11 @@ def _note_collected(
     # (replaying, tests may share a golden: only a run that records would write it twice)
     recording = config.stash[_SETTINGS].mode is not Mode.REPLAY
     readers: dict[pytest.Item, str] = {}  # (recording) a test that only reads -> its golden
+    # (recording) a golden -> the tests that may record it, with mock= from a clearstone_config
+    # fixture of their own (known at set-up only; or only read it, given none); and the places
+    # such fixtures are defined
+    may_write: dict[str, list[pytest.Item]] = {}
+    overrides: tuple[str, ...] | None = None
     root = os.path.join(str(config.rootpath), "")
     real_dirs: dict[str, str] = {}  # (recording) a golden's directory -> where it leads
     # (an xdist worker that records: the controller names a test whose worker crashed)
@@ -2717,7 +2759,13 @@ def _note_collected(
                     else:
                         tests.append(item)
                 elif recording:
-                    readers[item] = _written_as(golden, real_dirs)
+                    key = _written_as(golden, real_dirs)
+                    if "mock" not in marker.keywords and overrides is None:
+                        overrides = _config_overrides(config)
+                    if "mock" not in marker.keywords and _may_be_configured(item, overrides or ()):
+                        may_write.setdefault(key, []).append(item)
+                    else:
+                        readers[item] = key
         used = (
             used
             or marker is not None
@@ -2726,7 +2774,19 @@ def _note_collected(
     shared = [(golden, tests) for golden, tests in writers.values() if len(tests) > 1]
     if shared and recording:
         _report_shared_goldens(session, items, shared)
-    if readers and writers:
+    if recording:  # (a test given mock= by the fixture is checked against these at set-up)
+        state.golden_writers.update(
+            (key, (tests[0], golden)) for key, (golden, tests) in writers.items() if len(tests) == 1
+        )
+    if may_write and writers:  # (each may only read: after the tests known to record)
+        may_read = {test: key for key, tests in may_write.items() for test in tests}
+        items[:] = _readers_after_writers(items, may_read, writers)
+    if readers and (writers or may_write):
+        if may_write:
+            writers = dict(writers)
+            for key, tests in may_write.items():
+                golden, known = writers.get(key, ("", []))
+                writers[key] = (golden, [*known, *tests])
         items[:] = _readers_after_writers(items, readers, writers)
     if not used and not config.pluginmanager.has_plugin(_TRACEBACKS):
         config.pluginmanager.register(_Tracebacks(), _TRACEBACKS)
@@ -2750,6 +2810,39 @@ def _written_as(golden: str, real_dirs: dict[str, str]) -> str:
     if real is None:
         real = real_dirs[directory] = os.path.realpath(directory)
     return os.path.join(real, name).casefold()
+
+
+def _config_overrides(config: pytest.Config) -> tuple[str, ...]:
+    """The directories (ending in a separator) of the conftests that define a
+    ``clearstone_config`` fixture, and ``""`` for a plugin module that does (it applies to every
+    test)."""
+    places: list[str] = []
+    for plugin in config.pluginmanager.get_plugins():
+        if (
+            not inspect.ismodule(plugin)
+            or plugin is sys.modules[__name__]
+            or getattr(plugin, "clearstone_config", None) is None
+        ):
+            continue
+        file = getattr(plugin, "__file__", None)
+        if isinstance(file, str) and os.path.basename(file) == "conftest.py":
+            places.append(os.path.join(os.path.dirname(file), ""))
+        else:
+            places.append("")
+    return tuple(places)
+
+
+def _may_be_configured(item: pytest.Item, overrides: tuple[str, ...]) -> bool:
+    """Whether ``item`` may get its keywords from a ``clearstone_config`` fixture other than
+    the plugin's empty one: defined in a conftest above it (``overrides``), in its module or
+    class, or the plugin's parametrized indirectly."""
+    if "clearstone_config" in getattr(getattr(item, "callspec", None), "params", {}):
+        return True
+    where = (getattr(item, "module", None), getattr(item, "cls", None))
+    if any(getattr(owner, "clearstone_config", None) is not None for owner in where):
+        return True
+    path = str(item.path)
+    return any(path.startswith(place) for place in overrides)
 
 
 def _readers_after_writers(
@@ -3171,6 +3264,7 @@ class _SetUpHooks:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, None, None]:
+        __tracebackhide__ = True  # (an error a hook raised in a fixture's set-up passes here)
         try:
             yield from _fixtures_guarded(item)  # (the fixtures' set-up)
         # (pytest.fail() and sys.exit() in a fixture are no Exception, and fail the set-up too)

@@ -241,3 +241,44 @@ def test_a_run_from_above_the_rootdir_an_ini_file_gives_is_the_whole_suite(
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["deleted unused golden */tests/goldens/stale.ckpt"])
     assert not stale.exists()
+
+
+SAME_NAME = """
+import pytest
+
+import app
+
+
+@pytest.mark.replay(mock={{"llm": "app.llm"}})
+def test_x():
+    assert app.llm("{word}")
+"""
+
+
+@pytest.mark.parametrize("given", [["--import-mode=importlib"], ["--import-mode", "importlib"]])
+def test_the_commands_of_a_run_given_its_import_mode_name_it(
+    pytester: pytest.Pytester, given: list[str]
+) -> None:
+    # Expected: test modules of one name in two folders without __init__.py collect only with
+    # --import-mode=importlib; the commands gave `pytest --clearstone-mode=record-diverged`
+    # without it, and that command failed at collection ("import file mismatch")
+    pytester.syspathinsert()
+    pytester.makepyfile(app=APP)
+    for folder in ("a", "b"):
+        pytester.mkdir(folder)
+        pytester.path.joinpath(folder, "test_x.py").write_text(SAME_NAME.format(word=folder))
+    pytester.runpytest(*given, "--clearstone-record").assert_outcomes(passed=2)
+    pytester.path.joinpath("a", "test_x.py").write_text(SAME_NAME.format(word="a!"))
+    result = pytester.runpytest(*given)
+    result.assert_outcomes(failed=1, passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*re-record with: pytest --import-mode=importlib --clearstone-record "
+            "a/test_x.py::test_x",
+            "hint: * pytest --import-mode=importlib --clearstone-mode=record-diverged;*",
+        ]
+    )
+    # the command given records it
+    command = "pytest --import-mode=importlib --clearstone-mode=record-diverged"
+    pytester.runpytest(*shlex.split(command)[1:]).assert_outcomes(passed=2)
+    pytester.runpytest(*given).assert_outcomes(passed=2)

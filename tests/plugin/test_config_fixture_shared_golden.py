@@ -180,3 +180,140 @@ def test_ask(replay, q):
         ]
     )
     result.stdout.no_fnmatch_line("*leave the path out*")
+
+
+MIXED = """
+import pytest
+import live
+
+
+@pytest.mark.replay("goldens/shared.ckpt", mock={"llm": "live.complete"})
+def test_{first}(replay):
+    replay.run(live.complete, "{first}")
+
+
+@pytest.mark.replay("goldens/shared.ckpt")
+def test_{second}(replay):
+    replay.run(live.complete, "{second}")
+"""
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "marked", "given"),
+    [("marked", "given", "marked", "given"), ("given", "marked", "marked", "given")],
+    ids=["marker-first", "fixture-first"],
+)
+def test_a_test_given_mock_by_the_fixture_does_not_record_the_golden_a_marker_records(
+    pytester: pytest.Pytester, first: str, second: str, marked: str, given: str
+) -> None:
+    # one test's mock= came from its marker (collection knows it records), the other's from the
+    # fixture (its set-up knows): both recorded, the second overwriting the first's golden
+    pytester.syspathinsert()
+    source = MIXED.replace("{first}", first).replace("{second}", second)
+    if first == "given":  # (the marker's mock= on the second test)
+        source = source.replace(
+            '"goldens/shared.ckpt", mock={"llm": "live.complete"})\ndef test_given',
+            '"goldens/shared.ckpt")\ndef test_given',
+        ).replace(
+            '"goldens/shared.ckpt")\ndef test_marked',
+            '"goldens/shared.ckpt", mock={"llm": "live.complete"})\ndef test_marked',
+        )
+    pytester.makepyfile(live=LIVE, test_mixed=source)
+    pytester.makeconftest(CONFTEST)
+    result = pytester.runpytest("--clearstone-record", "-p", "no:randomly")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            f"*test_mixed.py::test_{marked} and test_mixed.py::test_{given} would both record "
+            f"the golden *shared.ckpt (the clearstone_config fixture gives "
+            f"test_mixed.py::test_{given} mock=, its marker test_mixed.py::test_{marked}): "
+            "give each test its own path*",
+        ]
+    )
+    assert _recorded_test(pytester) == f"test_mixed.py::test_{marked}"
+
+
+READER_FIRST = """
+import pytest
+import live
+
+pytestmark = pytest.mark.replay
+
+
+@pytest.mark.replay("goldens/test_rw/test_writer.ckpt", mock=None)
+def test_reader(checkpoint):
+    assert checkpoint.outcome["result"] == "answer to hi"
+
+
+def test_writer(replay):
+    replay.run(live.complete, "hi")
+"""
+
+
+@pytest.mark.parametrize("where", ["conftest", "module"])
+def test_a_reader_runs_after_the_test_the_fixture_gives_mock_to_record_its_golden(
+    pytester: pytest.Pytester, where: str
+) -> None:
+    # a test that only reads a golden runs after the test that records it in the run (marker
+    # page); when that test's mock= came from the fixture, collection took it for a reader too:
+    # the reader ran first, "checkpoint not found ... record it with the test that mocks its
+    # calls", which the run then did
+    pytester.syspathinsert()
+    if where == "conftest":
+        pytester.makeconftest(CONFTEST)
+        pytester.makepyfile(live=LIVE, test_rw=READER_FIRST)
+    else:
+        pytester.makepyfile(live=LIVE, test_rw=READER_FIRST + CONFTEST.replace("import pytest", ""))
+    result = pytester.runpytest("--clearstone-record", "-p", "no:randomly", "-v")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*test_writer PASSED*", "*test_reader PASSED*"])
+    # replaying, the order is left as it was collected
+    result = pytester.runpytest("-p", "no:randomly", "-v")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*test_reader PASSED*", "*test_writer PASSED*"])
+
+
+def test_a_reader_elsewhere_keeps_its_place_before_a_test_without_mock(
+    pytester: pytest.Pytester,
+) -> None:
+    # (the fixture overridden for another directory gives these tests no mock=: both only read)
+    pytester.syspathinsert()
+    pytester.makepyfile(live=LIVE, test_rw=READER_FIRST)
+    sub = pytester.mkpydir("other")
+    (sub / "conftest.py").write_text(CONFTEST)
+    (pytester.path / "goldens" / "test_rw").mkdir(parents=True)
+    result = pytester.runpytest("--clearstone-record", "-p", "no:randomly", "-v", "test_rw.py")
+    result.stdout.fnmatch_lines(["*test_reader ERROR*", "*test_writer*"])
+
+
+READER_FIRST_MARKED_WRITER = """
+import pytest
+import live
+
+
+@pytest.mark.replay("goldens/test_rw/test_writer.ckpt")
+def test_reader(checkpoint):
+    assert checkpoint.outcome["result"] == "answer to hi"
+
+
+@pytest.mark.replay(mock={"llm": "live.complete"})
+def test_writer(replay):
+    replay.run(live.complete, "hi")
+"""
+
+
+def test_a_reader_the_fixture_gives_no_mock_still_runs_after_the_test_recording_its_golden(
+    pytester: pytest.Pytester,
+) -> None:
+    # (a test without mock= where a clearstone_config fixture is defined may record, or, given
+    # no mock= by it, only read: it runs after the tests whose marker gives mock= that record
+    # its golden)
+    pytester.syspathinsert()
+    pytester.makeconftest(
+        "import pytest\n\n\n@pytest.fixture\ndef clearstone_config():\n"
+        "    return {'strict': True}\n"
+    )
+    pytester.makepyfile(live=LIVE, test_rw=READER_FIRST_MARKED_WRITER)
+    result = pytester.runpytest("--clearstone-record", "-p", "no:randomly", "-v")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*test_writer PASSED*", "*test_reader PASSED*"])

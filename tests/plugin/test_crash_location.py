@@ -145,3 +145,41 @@ def test_an_error_a_live_call_raises_while_recording_shows_no_frame_of_the_plugi
     result.assert_outcomes(failed=2)
     result.stdout.fnmatch_lines(["*ValueError: unknown field: colour", "*page 2 of colour*"])
     result.stdout.no_fnmatch_line("*pytest_clearstone*")
+
+
+def test_an_error_a_hook_raises_in_a_fixtures_set_up_shows_no_plugin_frame(pytester):
+    """A conftest's (or a plugin's) ``pytest_fixture_setup`` wrapper that raises, as a warning
+    filtered as an error does there (pytest's deprecation of a class-scoped fixture written as
+    a method, under ``filterwarnings = error``): the set-up error of a marked test began with
+    the plugin's own set-up wrapper (``_SetUpHooks.pytest_runtest_setup``, its source and
+    ``plugin.py:NNN``) before the frame that raised."""
+    pytester.makeconftest(
+        """
+        import pytest
+
+        @pytest.hookimpl(wrapper=True)
+        def pytest_fixture_setup(fixturedef, request):
+            result = yield
+            if fixturedef.argname == "service":
+                raise RuntimeError("hook boom")
+            return result
+        """
+    )
+    pytester.makepyfile(
+        test_hook="""
+        import pytest
+
+        @pytest.fixture
+        def service():
+            return 1
+
+        @pytest.mark.replay("goldens/h.ckpt")
+        def test_a(service):
+            pass
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*RuntimeError: hook boom"])
+    result.stdout.no_fnmatch_line("*pytest_clearstone*")
+    result.stdout.no_fnmatch_line("*_SetUpHooks*")

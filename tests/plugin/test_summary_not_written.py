@@ -222,6 +222,64 @@ def test_a_test_whose_set_up_failed_is_listed_as_not_written_and_counted_missing
     replayed.stdout.fnmatch_lines(["1 checkpoint(s) replayed, 0 recorded, 0 diverged, 1 missing"])
 
 
+SETUP_FAILS_BEFORE_CONFIG = """
+import pytest
+import app
+
+pytestmark = pytest.mark.replay
+
+
+@pytest.fixture
+def service():
+    raise RuntimeError("fixture boom")
+
+
+def test_a(service, replay):
+    assert replay.run(app.complete, "hello")
+"""
+
+CONFIG_CONFTEST = """
+import pytest
+
+
+@pytest.fixture
+def clearstone_config():
+    return {"mock": {"llm": "app.complete"}}
+"""
+
+
+def test_a_test_whose_set_up_failed_before_the_config_fixture_is_not_called_a_reader(
+    pytester: pytest.Pytester,
+) -> None:
+    # Expected: a test whose mock= comes from the clearstone_config fixture, whose other fixture
+    # failed before that one was set up, is listed as a recording whose set-up failed; the
+    # summary took it for a test that only reads its golden ("tests that only read their golden
+    # (no mock=): ... add mock= to their marker"), the run recording nothing for it
+    pytester.syspathinsert()
+    pytester.makepyfile(app=textwrap.dedent(APP), test_it=SETUP_FAILS_BEFORE_CONFIG)
+    pytester.makeconftest(CONFIG_CONFTEST)
+    recorded = pytester.runpytest("--clearstone-record")
+    recorded.assert_outcomes(errors=1)
+    recorded.stdout.fnmatch_lines(
+        [
+            "0 checkpoint(s) replayed, 0 recorded, 0 diverged",
+            "goldens not written (the old file, if any, stays):",
+            "  test_it.py::test_a: its set-up failed while recording (RuntimeError)",
+        ]
+    )
+    recorded.stdout.no_fnmatch_line("*only read*")
+    replayed = pytester.runpytest()
+    replayed.assert_outcomes(errors=1)
+    replayed.stdout.fnmatch_lines(
+        [
+            "0 checkpoint(s) replayed, 0 recorded, 0 diverged, 1 missing",
+            "hint: record the missing goldens with: *",
+            "  test_it.py::test_a",
+        ]
+    )
+    replayed.stdout.no_fnmatch_line("*only read*")
+
+
 LIVE_SET_UP_FAILS = """
 import os
 import pytest
