@@ -17,14 +17,17 @@ from ..codec.naming import class_path
 
 
 def graph_caches() -> list[str]:
-    """The class paths of the LangGraph caches alive now (none when the agent loaded no
-    LangGraph)."""
+    """The class paths of the LangGraph caches alive now, garbage collected first (none when
+    the agent loaded no LangGraph)."""
     found = sys.modules.get("langgraph.cache.base")
     base = getattr(found, "BaseCache", None)
     if not isinstance(base, type):
         return []
     import gc  # (only when a failure is explained: the walk is over every live object)
 
+    # (collected first: a cache an earlier test left in a reference cycle, a graph compiled
+    # in a module that is gone, is no cache in use)
+    gc.collect()
     classes = {type(value) for value in gc.get_objects() if isinstance(value, base)}
     return sorted(class_path(cls).replace(":", ".") for cls in classes)
 

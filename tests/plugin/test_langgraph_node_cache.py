@@ -1,6 +1,10 @@
 """LangGraph's node cache (a node's ``CachePolicy``, the graph compiled with ``cache=``) kept
 between runs: the node the cache answers makes none of its calls, so the replay leaves them
-unused whatever the agent does, and re-recording does not help. The failure says so."""
+unused whatever the agent does, and re-recording does not help. The failure says so.
+
+The runs are subprocesses: a cache alive in this process (an in-process run's graph, kept by
+its records) would be named in the failures of unrelated tests run after these on the worker.
+"""
 
 from __future__ import annotations
 
@@ -70,8 +74,8 @@ def test_a_node_answered_by_a_cache_kept_between_runs_is_named_as_the_cause(
     pytest.importorskip("langgraph.cache.sqlite")
     pytester.syspathinsert()
     pytester.makepyfile(app=APP, test_planner=TEST)
-    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
-    result = pytester.runpytest()
+    pytester.runpytest_subprocess("--clearstone-record").assert_outcomes(passed=1)
+    result = pytester.runpytest_subprocess()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
@@ -96,8 +100,8 @@ def test_a_re_record_the_cache_answers_names_it_with_nothing_recorded(
     pytest.importorskip("langgraph.cache.sqlite")
     pytester.syspathinsert()
     pytester.makepyfile(app=APP, test_planner=TEST)
-    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
-    result = pytester.runpytest("--clearstone-record")
+    pytester.runpytest_subprocess("--clearstone-record").assert_outcomes(passed=1)
+    result = pytester.runpytest_subprocess("--clearstone-record")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
@@ -182,9 +186,9 @@ def test_a_node_an_earlier_test_cached_names_the_cache_where_the_next_call_comes
     pytester.syspathinsert()
     pytester.makepyfile(app=SHARED_APP, test_planner=SHARED_TESTS)
     for name in ("test_lisbon", "test_lisbon_again"):  # (each alone: each its own cache)
-        recorded = pytester.runpytest("--clearstone-record", f"test_planner.py::{name}")
+        recorded = pytester.runpytest_subprocess("--clearstone-record", f"test_planner.py::{name}")
         recorded.assert_outcomes(passed=1)
-    result = pytester.runpytest("-p", "no:randomly")
+    result = pytester.runpytest_subprocess("-p", "no:randomly")
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(
         [
