@@ -684,14 +684,29 @@ def _sdk_method() -> str:
     """The import path of the outermost method of an SDK resource (:data:`_SDK_RESOURCES`) on
     the current thread's stack, the one the agent called (``responses.parse``, not the
     ``create`` it calls), else ``""``: asked only for a blocked connection."""
-    found = ""
-    frame: FrameType | None = sys._getframe(1)
+    found = _outermost_method(
+        _SDK_RESOURCES, lambda owner: str(owner.__module__).startswith(_SDK_RESOURCES)
+    )
+    if found is None:
+        return ""
+    owner, name = found
+    return f"{owner.__module__}.{owner.__qualname__}.{name}"
+
+
+def _outermost_method(
+    modules: str | tuple[str, ...], accepts: Callable[[type], bool]
+) -> tuple[type, str] | None:
+    """The class and name of the outermost method on the current thread's stack running in
+    one of ``modules`` (a prefix of their names) on an object of a class ``accepts``, one of
+    that class's methods; ``None`` when none is."""
+    found = None
+    frame: FrameType | None = sys._getframe(2)
     while frame is not None:
-        if str(frame.f_globals.get("__name__", "")).startswith(_SDK_RESOURCES):
+        if str(frame.f_globals.get("__name__", "")).startswith(modules):
             owner = type(frame.f_locals.get("self"))
             name = frame.f_code.co_name
-            if owner.__module__.startswith(_SDK_RESOURCES) and callable(getattr(owner, name, None)):
-                found = f"{owner.__module__}.{owner.__qualname__}.{name}"
+            if accepts(owner) and callable(getattr(owner, name, None)):
+                found = (owner, name)
         frame = frame.f_back
     return found
 
@@ -727,20 +742,16 @@ def _langchain_model_method() -> str:
     the current thread's stack, the one the agent called (``langchain_openai.ChatOpenAI.invoke``;
     ``invoke`` too under a LangGraph agent's ``stream_mode="messages"``, which streams by
     ``_stream``), else ``""``: asked only for a blocked connection."""
-    found = ""
-    frame: FrameType | None = sys._getframe(1)
-    while frame is not None:
-        if str(frame.f_globals.get("__name__", "")).startswith(_LANGCHAIN_MODELS):
-            owner = type(frame.f_locals.get("self"))
-            name = frame.f_code.co_name
-            bases = owner.__mro__[1:]
-            if any(str(k.__module__).startswith(_LANGCHAIN_MODELS) for k in bases) and callable(
-                getattr(owner, name, None)
-            ):
-                path = public_path(owner) or f"{owner.__module__}.{owner.__qualname__}"
-                found = f"{path}.{name}"
-        frame = frame.f_back
-    return found
+    found = _outermost_method(
+        _LANGCHAIN_MODELS,
+        lambda owner: any(
+            str(k.__module__).startswith(_LANGCHAIN_MODELS) for k in owner.__mro__[1:]
+        ),
+    )
+    if found is None:
+        return ""
+    owner, name = found
+    return f"{public_path(owner) or f'{owner.__module__}.{owner.__qualname__}'}.{name}"
 
 
 def _tiktoken_download() -> str:
