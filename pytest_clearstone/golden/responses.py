@@ -456,7 +456,10 @@ class ReplaySession:
                     None,
                     [
                         llm_cache_hint(unused),
-                        graph_cache_hint() if unused else "",
+                        # (told by the calls it answered; none: nothing to tell by)
+                        graph_cache_hint([c.in_context for c in self.calls] or None)
+                        if unused
+                        else "",
                         *self._displaced(unused),
                     ],
                 )
@@ -897,7 +900,13 @@ class TargetReplay:
                     f"{expected[3]} in this branch of execution)"
                 ),
                 node_id=self.node_id,
-                cause=graph_cache_hint(),
+                # (told by the calls made in a LangGraph node: this one, or an earlier one)
+                cause=graph_cache_hint(
+                    [
+                        context_handlers() if LANGCHAIN in sys.modules else None,
+                        *(call.in_context for call in self._calls),
+                    ]
+                ),
             ),
             arguments,
             recorded.span_id,
