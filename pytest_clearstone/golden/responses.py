@@ -926,6 +926,8 @@ class TargetReplay:
         arguments = self.shape.bind_call(args, kwargs)
         index = self._next_response()
         if index is None:
+            from .graph_cache import cached_node_note  # (only when the answers ran out)
+
             return self._fail(
                 ReplayExhaustedError(
                     self.target.path,
@@ -934,7 +936,7 @@ class TargetReplay:
                     checkpoint=self.checkpoint,
                     arguments=_shown_arguments(self._for_message(arguments)),
                     unmocked=self.unmocked,
-                    note=self.note,
+                    note=self.note or cached_node_note(self.node_id) or None,
                     branch=self._exhausted_branch(),
                     extra_job=self._extra_job(current_branch()),
                     node_id=self.node_id,
