@@ -99,6 +99,12 @@ def rerecord_hint(node_id: str = "") -> str:
     return f"If the change is intended, {rerecord(node_id)}"
 
 
+#: how a failure that gives a cause of its difference other than a change of the agent (items
+#: in another order, a callback handler a replay does not call), whose fix is not a re-record,
+#: goes on to that change: "{cause} {OTHERWISE_CHANGED} If the change is intended, re-record ..."
+OTHERWISE_CHANGED = "If that is not what makes it differ, the agent changed."
+
+
 #: what a replay failure says when only the order of items differs (:func:`~.diff.unstable_cause`)
 ORDER_ONLY = (
     "Only the order of the items differs. If they come from a set (its order of strings changes "
@@ -1087,8 +1093,8 @@ class ReplayDivergenceError(ReplayError):
                 f"leave them out of its final state too: ignore_state={_in_state(fields)!r}. "
                 f"{rerecord_hint(node_id)}"
             )
-        elif cause:
-            lines.append(f"  {cause} {rerecord_hint(node_id)}")
+        elif cause:  # (its fix is not a re-record: one comes only for a change of the agent)
+            lines.append(f"  {cause} {OTHERWISE_CHANGED} {rerecord_hint(node_id)}")
         elif closest is not None:
             lines.append(f"  {CALLS_REORDERED} {rerecord_hint(node_id)}")
         else:
@@ -1471,12 +1477,14 @@ class GoldenMismatchError(ReplayError):
             lines.extend(_mismatch_lines(other, other_delta, then=True))
         if checkpoint:
             lines.append(f"  checkpoint: {checkpoint}")
+        # (a cause, whose fix is not a re-record, comes first: a change of the agent second)
+        otherwise = f"{OTHERWISE_CHANGED} " if cause else ""
         if cause:  # (what gives the difference without a change of the agent, and the fix)
             lines.append(f"  {cause}")
         if reader_hint:  # (the test only reads its golden: recording it writes nothing)
-            lines.append(f"  If the change is intended: {reader_hint}")
+            lines.append(f"  {otherwise}If the change is intended: {reader_hint}")
         else:
-            lines.append(f"  {rerecord_hint(node_id)}")
+            lines.append(f"  {otherwise}{rerecord_hint(node_id)}")
         super().__init__("\n".join(lines))
 
 

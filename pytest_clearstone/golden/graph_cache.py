@@ -4,7 +4,13 @@ A graph compiled with ``cache=`` (an ``InMemoryCache``, a ``SqliteCache``) looks
 each node with a ``CachePolicy`` up before running it: a node the cache holds makes none of its
 calls. A cache kept between runs (a ``SqliteCache`` on a file) or filled by an earlier test (a
 graph compiled at import) leaves them out: a replay leaves their recorded answers unused, and a
-re-record, answered by the same cache, records nothing. :func:`graph_cache_hint` says so.
+re-record, answered by the same cache, records nothing. :func:`graph_cache_hint` says so, when
+the failing run went through a LangGraph graph: a call of it was made in a node, as the
+LangChain callbacks noted with each replayed call tell (a cache alive in the process, a graph
+some module compiled at import, is no cause of a plain agent's failure). The other way round,
+a re-record the cache answered leaves the node's calls out of the golden, and a replay on an
+empty cache runs the node: :func:`cached_node_note` names the cache in the error of its call
+beyond the recorded ones.
 Nothing here imports LangGraph: its caches are looked for among the live objects, only when
 ``langgraph.cache.base`` is loaded and a failure is being explained.
 """
@@ -12,8 +18,21 @@ Nothing here imports LangGraph: its caches are looked for among the live objects
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from ..codec.naming import class_path
+from ..errors import rerecord
+
+if TYPE_CHECKING:
+    from .callback_handlers import InContext
+
+#: the key LangGraph puts in the metadata of the run each node runs in
+_NODE_KEY = "langgraph_node"
+#: LangGraph's module whose functions run a node's task (``run_with_retry``,
+#: ``arun_with_retry``: their local ``task``), and the class of that task
+_RUNNER = "langgraph.pregel._retry"
+_TASK = "PregelExecutableTask"
 
 
 def graph_caches() -> list[str]:
@@ -32,9 +51,22 @@ def graph_caches() -> list[str]:
     return sorted(class_path(cls).replace(":", ".") for cls in classes)
 
 
-def graph_cache_hint() -> str:
+def ran_in_graph(in_context: InContext | None) -> bool:
+    """Whether a call made with the LangChain callbacks ``in_context`` (those noted with each
+    replayed call) ran in a LangGraph node: the callback manager of the run it was made in
+    carries LangGraph's node metadata."""
+    inherited = in_context.inherited if in_context is not None else None
+    metadata = getattr(inherited, "metadata", None)
+    return isinstance(metadata, dict) and _NODE_KEY in metadata
+
+
+def graph_cache_hint(ran: Iterable[InContext | None] | None = None) -> str:
     """What to say when mocked calls were left out while a LangGraph cache is alive (``""``:
-    none is)."""
+    none is). ``ran``: the LangChain callbacks in force where the failing run's calls were made
+    (:func:`ran_in_graph`): nothing is said unless one of them ran in a LangGraph node;
+    ``None``: the run made no call to tell by (a recording that recorded none)."""
+    if ran is not None and not any(ran_in_graph(in_context) for in_context in ran):
+        return ""
     caches = graph_caches()
     if not caches:
         return ""
@@ -45,4 +77,76 @@ def graph_cache_hint() -> str:
         "node's calls out, and re-recording does not help. Give each test an empty cache (an "
         "autouse fixture calling the compiled graph's cache.clear()), or compile the graph "
         "with a new InMemoryCache in the test."
+    )
+
+
+def cached_node() -> str:
+    """The name of the LangGraph node with a ``CachePolicy`` that runs the code calling this, or
+    ``""``: none does. Its task is found up the stack, in its runner's frame; an async node,
+    run in an asyncio task of its own, by the name in its run's callbacks, among the nodes of
+    the graphs compiled with a cache."""
+    if _RUNNER not in sys.modules:
+        return ""
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_globals.get("__name__") == _RUNNER:
+            task = frame.f_locals.get("task")
+            if type(task).__name__ == _TASK:
+                name = getattr(task, "name", "")
+                cached = getattr(task, "cache_key", None) is not None
+                return name if cached and isinstance(name, str) else ""
+        frame = frame.f_back  # type: ignore[assignment]
+    from .callback_handlers import context_handlers
+
+    in_context = context_handlers()
+    metadata = getattr(in_context.inherited if in_context else None, "metadata", None)
+    name = metadata.get(_NODE_KEY) if isinstance(metadata, dict) else None
+    if not isinstance(name, str):
+        return ""
+    return name if any(_has_cache_policy(graph, name) for graph in _cached_graphs()) else ""
+
+
+def _cached_graphs() -> list[object]:
+    """The compiled LangGraph graphs alive now that were compiled with a cache."""
+    found = sys.modules.get("langgraph.pregel.main")
+    pregel = getattr(found, "Pregel", None)
+    if not isinstance(pregel, type):
+        return []
+    import gc  # (only when a failure is explained)
+
+    return [
+        value
+        for value in gc.get_objects()
+        if isinstance(value, pregel) and getattr(value, "cache", None) is not None
+    ]
+
+
+def _has_cache_policy(graph: object, name: str) -> bool:
+    """Whether ``graph``'s node ``name`` has a ``CachePolicy`` (its own or the graph's)."""
+    nodes = getattr(graph, "nodes", None)
+    node = nodes.get(name) if isinstance(nodes, dict) else None
+    if node is None:
+        return False
+    policy = getattr(node, "cache_policy", None) or getattr(graph, "cache_policy", None)
+    return policy is not None
+
+
+def cached_node_note(node_id: str = "") -> str:
+    """(A call beyond the recorded ones.) When the call is made in a LangGraph node with a
+    ``CachePolicy`` while a LangGraph cache is alive, that the cache may have answered the
+    node when the golden was recorded, leaving its calls out, and the fix (the test
+    ``node_id``'s re-record on an empty cache); ``""`` otherwise."""
+    node = cached_node()
+    caches = graph_caches() if node else []
+    if not caches:
+        return ""
+    return (
+        f"This call is made in LangGraph node {node!r}, which has a CachePolicy, while "
+        f"LangGraph's node cache is in use ({', '.join(caches)}): a cache that held the node's "
+        "input when the golden was recorded (a cache kept between runs, a SqliteCache on a "
+        "file, or filled by an earlier test) answered the node without running it, so its "
+        "calls were not recorded; this replay's cache did not hold it, and the node ran. Give "
+        "each test an empty cache (an autouse fixture calling the compiled graph's "
+        f"cache.clear()) and {rerecord(node_id)}. If the cache is not what left it out, the "
+        "agent now makes more calls than when it was recorded."
     )

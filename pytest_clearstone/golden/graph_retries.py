@@ -5,8 +5,10 @@ The default (LangGraph's ``default_retry_on``) accepts any but a few built-in ki
 ``AssertionError``, which a replay error is. A replay error is no transient failure: the node
 run again meets it again (a divergence is raised anew in its branch of execution, the calls
 stay exhausted), after a real ``time.sleep`` of the policy's backoff, and the failure carries
-LangGraph's "During task" note once per attempt. Once a replay error is raised, LangGraph's
-retry decision refuses replay errors, whatever the policy, until the replay ends.
+LangGraph's "During task" note once per attempt. So is a connection the network guard blocked
+(a ``NetworkBlockedError``, a replay error too: the unmocked call is blocked again). Once a
+replay error is raised (or a connection blocked), LangGraph's retry decision refuses replay
+errors, whatever the policy, until the replay ends.
 Nothing here imports LangGraph: its retry module is looked for when a replay error is raised.
 """
 

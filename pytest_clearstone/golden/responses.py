@@ -456,7 +456,10 @@ class ReplaySession:
                     None,
                     [
                         llm_cache_hint(unused),
-                        graph_cache_hint() if unused else "",
+                        # (told by the calls it answered; none: nothing to tell by)
+                        graph_cache_hint([c.in_context for c in self.calls] or None)
+                        if unused
+                        else "",
                         *self._displaced(unused),
                     ],
                 )
@@ -897,7 +900,13 @@ class TargetReplay:
                     f"{expected[3]} in this branch of execution)"
                 ),
                 node_id=self.node_id,
-                cause=graph_cache_hint(),
+                # (told by the calls made in a LangGraph node: this one, or an earlier one)
+                cause=graph_cache_hint(
+                    [
+                        context_handlers() if LANGCHAIN in sys.modules else None,
+                        *(call.in_context for call in self._calls),
+                    ]
+                ),
             ),
             arguments,
             recorded.span_id,
@@ -917,6 +926,8 @@ class TargetReplay:
         arguments = self.shape.bind_call(args, kwargs)
         index = self._next_response()
         if index is None:
+            from .graph_cache import cached_node_note  # (only when the answers ran out)
+
             return self._fail(
                 ReplayExhaustedError(
                     self.target.path,
@@ -925,7 +936,7 @@ class TargetReplay:
                     checkpoint=self.checkpoint,
                     arguments=_shown_arguments(self._for_message(arguments)),
                     unmocked=self.unmocked,
-                    note=self.note,
+                    note=self.note or cached_node_note(self.node_id) or None,
                     branch=self._exhausted_branch(),
                     extra_job=self._extra_job(current_branch()),
                     node_id=self.node_id,

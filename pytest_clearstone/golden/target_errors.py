@@ -1,7 +1,8 @@
 """Why a mock target's import path is refused when it is resolved, with the fix: a name its
-object lacks, a function defined inside another (``<locals>``), a path through a property (its
-value is made for each instance), a property of a class given as the target; for a path into a
-known SDK, the method it names on the class of the client's resource, or the SDK's chat method.
+object lacks (and the closest name it has: a typo), a function defined inside another
+(``<locals>``), a path through a property (its value is made for each instance), a property of
+a class given as the target; for a path into a known SDK, the method it names (or the closest
+one) on the class of the client's resource, or the SDK's chat method.
 
 Imported when a path is refused (and by the hints of a recording's answers that name the SDK
 method): a passing replay does not load it.
@@ -81,6 +82,12 @@ def no_attribute(
                 fix=f"Mock the method of its class instead: mock {send!r}",
             )
         moved = _moved_in_sdk(parts)
+        meant = closest_name(owner, parts[i]) if moved is None else None
+        if meant is not None:  # (a typo: ``Completions.craete``)
+            reason += f" (did you mean {meant!r}?)"
+            last = i == len(parts) - 1  # (else the path may go on through what is no module)
+            fix = f"Mock {'.'.join([*parts[:i], meant])!r}" if last else ""
+            return MockTargetError(path, reason, fix=fix)
         if moved is None:
             return MockTargetError(path, reason)
         fix = f"The installed {parts[0]} has this method at {moved!r}: mock that path"
@@ -204,14 +211,38 @@ def per_instance_value(path: str, parts: list[str], owner: type, value: Any) -> 
 
 def _sdk_method(parts: list[str]) -> str:
     """``", for this SDK '<method>'"`` when the path ``parts`` is in a known SDK: the method the
-    path names on the class of the client's resource (:func:`resource_method`), else the SDK's
-    chat method (the async one when the path names an ``Async`` class); ``""`` for another
-    package."""
+    path names on the class of the client's resource (:func:`resource_method`), or the one
+    closest to that name it has (a typo: ``openai.OpenAI.chat.completions.craete``), else the
+    SDK's chat method (the async one when the path names an ``Async`` class); ``""`` for
+    another package."""
     methods = SDK_METHODS.get(parts[0])
     if methods is None:
         return ""
+    found = resource_method(parts)
+    if found is None:
+        found = resource_method(parts, closest=True)
+        if found is not None:
+            meant = found.rpartition(".")[2]
+            return (
+                f", for this SDK {found!r} (its class has no method {parts[-1]!r}: did you "
+                f"mean {meant!r}?)"
+            )
     is_async = any(part.startswith("Async") for part in parts)
-    return f", for this SDK {resource_method(parts) or methods[is_async]!r}"
+    return f", for this SDK {found or methods[is_async]!r}"
+
+
+def closest_name(owner: Any, name: str) -> str | None:
+    """The attribute of ``owner`` whose name is closest to ``name``, a name it lacks (a typo:
+    ``craete`` for ``create``), or ``None``: none is close. Private names only for a private
+    ``name``."""
+    import difflib  # (only when a path is refused)
+
+    try:
+        names = [n for n in dir(owner) if not n.startswith("_") or name.startswith("_")]
+    except Exception:  # (a __dir__ of its own that fails)
+        return None
+    found = difflib.get_close_matches(name, names, n=1, cutoff=0.8)
+    return found[0] if found else None
 
 
 #: a resource's views returning its raw or streamed HTTP response: their methods (made for each
@@ -219,14 +250,15 @@ def _sdk_method(parts: list[str]) -> str:
 RESPONSE_VIEWS = frozenset({"with_raw_response", "with_streaming_response"})
 
 
-def resource_method(parts: list[str]) -> str | None:
+def resource_method(parts: list[str], *, closest: bool = False) -> str | None:
     """For a path into a known SDK written as the agent calls a client
     (``openai.OpenAI.responses.create``), the path of that method on the class of the resource
     the client makes for each instance (``openai.resources.responses.Responses.create``), each
     property followed to the class its return annotation names; a path ending at a resource
     (``openai.OpenAI.responses``) gets that class's ``create``; a path through a resource's
     :data:`RESPONSE_VIEWS` (``openai.OpenAI.embeddings.with_raw_response.create``) names the
-    resource's method. ``None`` when a step is not found or the resource has no such method."""
+    resource's method. ``None`` when a step is not found or the resource has no such method
+    (``closest``: its method closest to the path's last name, :func:`closest_name`, if any)."""
     obj: Any = None
     start = len(parts)
     while start > 0 and obj is None:
@@ -238,11 +270,16 @@ def resource_method(parts: list[str]) -> str | None:
     if obj is None or not names:
         return None
     owner = obj
-    for name in names:
+    for i, name in enumerate(names):
         if name in RESPONSE_VIEWS and isinstance(obj, type):
             continue  # (its methods call the resource's: client.embeddings.with_raw_response)
         owner = obj
         obj = inspect.getattr_static(obj, name, None)
+        if obj is None and closest and i == len(names) - 1 and isinstance(owner, type):
+            meant = closest_name(owner, name)  # (a typo in the method's name)
+            if meant is not None:
+                names = [*names[:i], meant]
+                obj = inspect.getattr_static(owner, meant, None)
         if isinstance(obj, (property, functools.cached_property)):
             obj = _value_class(obj, parts[0])
     if isinstance(obj, type):  # the resource itself: its create

@@ -597,8 +597,7 @@ def test_a_golden_that_is_a_device_or_a_fifo_is_refused_unread(project, pytester
     [
         (
             "app.compleet",
-            "'app' has no attribute 'compleet'. Give the import path where the agent looks the "
-            "function up",
+            "'app' has no attribute 'compleet' (did you mean 'complete'?). Mock 'app.complete'",
         ),
         # resolved, but a built-in type refuses new attributes
         (

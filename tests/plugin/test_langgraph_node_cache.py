@@ -202,3 +202,126 @@ def test_a_node_an_earlier_test_cached_names_the_cache_where_the_next_call_comes
             "test_planner.py::test_lisbon_again",
         ]
     )
+
+
+CACHED_AT_IMPORT = """
+from typing import TypedDict
+
+from langgraph.cache.memory import InMemoryCache
+from langgraph.graph import END, START, StateGraph
+from langgraph.types import CachePolicy
+
+
+class S(TypedDict):
+    city: str
+
+
+def echo(state: S):
+    return {"city": state["city"]}
+
+
+builder = StateGraph(S)
+builder.add_node("echo", echo, cache_policy=CachePolicy())
+builder.add_edge(START, "echo")
+builder.add_edge("echo", END)
+graph = builder.compile(cache=InMemoryCache())
+graph.invoke({"city": "Lisbon"})  # (filled at import)
+"""
+
+PLAIN_AGENT = """
+import os
+
+
+def search(query):
+    return f"found {query}"
+
+
+def summarize(text):
+    return f"summary of {text}"
+
+
+def answer(question):
+    if os.environ.get("STOP_EARLY"):
+        return search(question)
+    if os.environ.get("SUMMARIZE_FIRST"):
+        summary = summarize(question)
+        return summary + search(question)
+    return summarize(search(question))
+"""
+
+PLAIN_TEST = """
+import pytest
+
+import graphs  # (a module of the suite that compiles a cached graph at import)
+import plain
+
+
+@pytest.mark.replay(mock={"tool": ["plain.search", "plain.summarize"]})
+def test_answer(replay):
+    replay.run(plain.answer, "weather")
+"""
+
+
+@pytest.mark.parametrize("change", ["STOP_EARLY", "SUMMARIZE_FIRST"])
+def test_an_agent_that_runs_no_graph_is_not_told_of_a_node_cache_alive_in_the_process(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    # Expected: a plain agent's replay failure (a call left out, a call out of its place) in a
+    # suite where a module compiled (and filled) a cached graph at import says nothing of
+    # LangGraph's node cache: no call of the replay ran in a graph. Before the fix every such
+    # failure named the cache as the cause.
+    pytest.importorskip("langgraph.cache.memory")
+    pytester.syspathinsert()
+    pytester.makepyfile(graphs=CACHED_AT_IMPORT, plain=PLAIN_AGENT, test_plain=PLAIN_TEST)
+    pytester.runpytest_subprocess("--clearstone-record").assert_outcomes(passed=1)
+    monkeypatch.setenv(change, "1")
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["E *Error: *"])
+    assert "node cache" not in result.stdout.str()
+
+
+TWO_NODES_ON_FILE = SHARED_APP.replace(
+    "from langgraph.cache.memory import InMemoryCache",
+    "from langgraph.cache.sqlite import SqliteCache",
+).replace("cache=InMemoryCache()", 'cache=SqliteCache(path="node-cache.sqlite")')
+
+RE_RECORDED_TEST = """
+import pytest
+import app
+
+
+@pytest.mark.replay(mock={"tool": ["app.weather", "app.advice"]})
+def test_lisbon(replay):
+    assert replay.run(app.plan, "Lisbon") == "bring a hat: sunny in Lisbon"
+"""
+
+
+def test_a_call_a_re_record_left_out_because_the_cache_answered_its_node_names_the_cache(
+    pytester: pytest.Pytester,
+) -> None:
+    # Expected: re-recorded while the cache on file held the cached node's input, the golden
+    # has no call of that node; replayed on an empty cache, the node runs and its call finds
+    # no recorded answer: the ReplayExhaustedError names the node, its CachePolicy and the
+    # cache as what left the call out of the recording, and the fix (an empty cache, then a
+    # re-record). Before the fix it said only "The agent now makes more calls than when it was
+    # recorded, or the mock config maps the wrong span type to this target".
+    pytest.importorskip("langgraph.cache.sqlite")
+    pytester.syspathinsert()
+    pytester.makepyfile(app=TWO_NODES_ON_FILE, test_planner=RE_RECORDED_TEST)
+    pytester.runpytest_subprocess("--clearstone-record").assert_outcomes(passed=1)
+    # (re-recorded with the cache filled by the first recording: app.weather is not called)
+    pytester.runpytest_subprocess("--clearstone-record").assert_outcomes(passed=1)
+    pytester.path.joinpath("node-cache.sqlite").unlink()  # (a fresh checkout, CI)
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "E *ReplayExhaustedError: app.weather was called 1 time(s) but the recording has "
+            "only 0 response(s) for it*",
+            "E *This call is made in LangGraph node 'forecast', which has a CachePolicy, while "
+            "LangGraph's node cache is in use (langgraph.cache.sqlite.SqliteCache): *cache.clear()"
+            "*re-record with: pytest --clearstone-record test_planner.py::test_lisbon*",
+        ]
+    )
+    assert "The agent now makes more calls" not in result.stdout.str()

@@ -93,3 +93,38 @@ ENTRIES = {
         "\nimport asyncio\n\n\ndef run(inputs):\n    return asyncio.run(graph.ainvoke(inputs))\n"
     ),
 }
+
+
+UNMOCKED = """
+def weather(question):
+    import socket
+
+    # (a call the test does not mock: it reaches the network guard)
+    socket.create_connection(("weather.example.com", 443), timeout=5)
+    return f"sunny ({question})"
+"""
+
+
+@pytest.mark.parametrize("entry", ["invoke", "ainvoke"])
+def test_a_connection_blocked_in_a_node_with_the_default_retry_policy_is_not_retried(
+    pytester: pytest.Pytester, entry: str
+) -> None:
+    # Expected: the node whose unmocked call reached the network guard is run once; the
+    # NetworkBlockedError is told once. Before the fix LangGraph retried it twice
+    # (max_attempts=3: the default retry_on retries an AssertionError, which it is), sleeping
+    # its real backoff and adding its "During task" note at each attempt.
+    pytest.importorskip("langgraph")
+    pytester.syspathinsert()
+    app = APP + ENTRIES[entry]
+    pytester.makepyfile(app=app, test_planner=TEST.replace('"tool": "app.weather"', '"tool": []'))
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=2)
+    pytester.path.joinpath("app.py").write_text(
+        app.replace(APP[APP.index("def weather") : APP.index("class S")], UNMOCKED + "\n\n"),
+        encoding="utf-8",
+    )
+    result = pytester.runpytest("--log-level=INFO")
+    result.assert_outcomes(failed=1, passed=1)
+    result.stdout.fnmatch_lines(["E *NetworkBlockedError: *weather.example.com*"])
+    output = result.stdout.str()
+    assert output.count("During task with name 'forecast'") == 1, output
+    assert "Retrying task forecast" not in output

@@ -106,6 +106,28 @@ def test_a_state_that_differs_only_in_item_order_names_set_order_and_sorting(
     result.stdout.fnmatch_lines(["*final state differs*", ORDER])
 
 
+@pytest.mark.parametrize(
+    ("name", "cause"), [("prompt", "diverged at call #1"), ("state", "final state differs")]
+)
+def test_the_order_hint_offers_a_re_record_only_if_the_order_is_not_the_cause(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, name: str, cause: str
+) -> None:
+    # Expected: after "sort them before they reach it: a re-record would differ again on the
+    # next run", the message offers re-recording only for a change of the agent, if the order
+    # is not what makes it differ. Before the fix it went on "If the change is intended,
+    # re-record with: ...", the re-record it had just said would differ again.
+    monkeypatch.setenv("OTHER_HASH_ORDER", "1")
+    result = project.runpytest("-p", "no:randomly", "-k", name)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([f"*{cause}*", ORDER])
+    told = " ".join(result.stdout.str().replace("\nE   ", " ").split())
+    assert (
+        "a re-record would differ again on the next run. If that is not what makes it differ, "
+        "the agent changed. If the change is intended, re-record with: pytest "
+        f"--clearstone-record test_it.py::test_{name}" in told
+    )
+
+
 def test_a_real_change_gets_no_order_hint(
     project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -35,3 +35,46 @@ def test_a_live_cache_is_named() -> None:
     assert "langgraph.cache.memory.InMemoryCache" in graph_caches()
     assert "LangGraph's node cache is in use (" in graph_cache_hint()
     del cache
+
+
+def test_the_node_running_a_call_is_named_only_with_a_cache_policy_sync_and_async() -> None:
+    # (an async node runs in an asyncio task of its own, above which no frame of LangGraph's
+    # runner is on the stack: it is found by its run's name among the cached graphs' nodes)
+    import asyncio
+    from typing import TypedDict
+
+    from langgraph.cache.memory import InMemoryCache
+    from langgraph.graph import END, START, StateGraph
+    from langgraph.types import CachePolicy
+
+    from pytest_clearstone.golden.graph_cache import cached_node
+
+    class S(TypedDict, total=False):
+        x: str
+        y: str
+
+    seen: dict[str, str] = {}
+
+    def cached(state: S) -> S:
+        seen["cached"] = cached_node()
+        return {"x": "done"}
+
+    async def acached(state: S) -> S:
+        seen["acached"] = cached_node()
+        return {"x": "done"}
+
+    async def plain(state: S) -> S:
+        seen["plain"] = cached_node()
+        return {"y": "done"}
+
+    for node in (cached, acached):
+        builder = StateGraph(S)
+        builder.add_node(node.__name__, node, cache_policy=CachePolicy())
+        builder.add_node("plain", plain)
+        builder.add_edge(START, node.__name__)
+        builder.add_edge(START, "plain")
+        builder.add_edge(node.__name__, END)
+        graph = builder.compile(cache=InMemoryCache())
+        asyncio.run(graph.ainvoke({"x": "a"}))
+    assert seen == {"cached": "cached", "acached": "acached", "plain": ""}
+    assert cached_node() == ""  # (outside any node)

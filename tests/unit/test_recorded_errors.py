@@ -339,7 +339,7 @@ def test_a_divergence_tells_its_cause_rather_than_a_reordering() -> None:
     caused = str(ReplayDivergenceError("app.f", 2, None, "root: 1 -> 2", closest=1, cause="WHY."))
     assert "These arguments were recorded for call #1" in reordered
     assert CALLS_REORDERED in reordered
-    assert "  WHY. If the change is intended" in caused
+    assert "  WHY. If that is not what makes it differ, the agent changed. If the change" in caused
     assert CALLS_REORDERED not in caused
     plain = str(ReplayDivergenceError("app.f", 2, None, "root: 1 -> 2"))
     assert "These arguments were recorded" not in plain

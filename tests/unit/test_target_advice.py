@@ -381,3 +381,73 @@ def test_a_property_of_a_class_of_the_user_s_names_no_sdk_method() -> None:
     message = str(info.value)
     assert "give the method the agent calls on that value" in message
     assert "for this SDK" not in message
+
+
+@pytest.mark.parametrize(
+    ("path", "meant"),
+    [
+        (
+            "openai.resources.chat.completions.Completions.craete",
+            "openai.resources.chat.completions.Completions.create",
+        ),
+        (
+            "openai.resources.chat.completions.AsyncCompletions.craete",
+            "openai.resources.chat.completions.AsyncCompletions.create",
+        ),
+        (
+            "anthropic.resources.messages.Messages.craete",
+            "anthropic.resources.messages.Messages.create",
+        ),
+        (
+            "openai.resources.embeddings.Embeddings.creat",
+            "openai.resources.embeddings.Embeddings.create",
+        ),
+    ],
+)
+def test_a_typo_in_an_sdk_method_names_the_closest_method(path: str, meant: str) -> None:
+    # Before the fix: "... has no attribute 'craete'. Give the import path where the agent
+    # looks the function up, e.g. 'my_app.llm.complete'": no word of the method meant
+    pytest.importorskip(path.partition(".")[0])
+    with pytest.raises(MockTargetError) as info:
+        resolve(path)
+    message = str(info.value)
+    name = path.rpartition(".")[2]
+    assert f"has no attribute {name!r} (did you mean 'create'?). Mock {meant!r}" in message
+    assert message.endswith(f". Mock {meant!r}"), message
+    assert "my_app" not in message
+    resolve(meant)  # (the path named works)
+
+
+@pytest.mark.parametrize(
+    ("path", "meant"),
+    [
+        (
+            "openai.OpenAI.chat.completions.craete",
+            "openai.resources.chat.completions.Completions.create",
+        ),
+        ("openai.OpenAI.embeddings.craete", "openai.resources.embeddings.Embeddings.create"),
+        ("anthropic.Anthropic.messages.craete", "anthropic.resources.messages.Messages.create"),
+    ],
+)
+def test_a_typo_in_a_client_path_names_the_closest_method_of_its_resource(
+    path: str, meant: str
+) -> None:
+    # Before the fix: the SDK's chat method, for whichever resource the path went through
+    # (openai.OpenAI.embeddings.craete was sent to chat.completions' create), with no word of
+    # the typo
+    pytest.importorskip(path.partition(".")[0])
+    with pytest.raises(MockTargetError) as info:
+        resolve(path)
+    message = str(info.value)
+    assert (
+        f", for this SDK {meant!r} (its class has no method 'craete': did you mean 'create'?)"
+        in message
+    ), message
+    resolve(meant)
+
+
+def test_a_name_with_no_close_match_names_none() -> None:
+    pytest.importorskip("openai")
+    with pytest.raises(MockTargetError) as info:
+        resolve("openai.resources.chat.completions.Completions.summarize_everything")
+    assert "did you mean" not in str(info.value)
