@@ -2057,6 +2057,7 @@ def _check_refusal(replay: Replay, failure: BaseException | None) -> None:
 
 def _root_span(item: pytest.Item) -> LiveSpan:
     node_id = _test_id(item)
+    # ("test.nodeid": golden.mocks.TEST_ATTRIBUTE, not imported here: a replay need not load it)
     root = _tracer(item.config).span(node_id, attributes={"test.nodeid": node_id})
     root.__enter__()
     return root
