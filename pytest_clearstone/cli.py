@@ -295,12 +295,11 @@ def _at_head(path: Path) -> tuple[str, bytes]:
             f"give two files: diff CKPT_A CKPT_B"
         )
     relative = path.resolve().relative_to(toplevel).as_posix()
-    shown = subprocess.run(  # (as checked out: through its smudge filter, as of git LFS)
-        ["git", "cat-file", "--filters", f"HEAD:{relative}"],
-        cwd=where,
-        capture_output=True,
-        check=False,
-    )
+    shown = _cat_at_head(relative, where)
+    if shown.returncode != 0:  # (a golden renamed with git mv, as a renamed test's hint says)
+        renamed = _renamed_from(relative, where)
+        if renamed is not None:
+            relative, shown = renamed, _cat_at_head(renamed, where)
     if shown.returncode != 0:
         committed = subprocess.run(
             ["git", "cat-file", "-e", f"HEAD:{relative}"],
@@ -320,6 +319,47 @@ def _at_head(path: Path) -> tuple[str, bytes]:
             f"give two files: diff CKPT_A CKPT_B"
         )
     return f"HEAD:{relative}", without_bom(shown.stdout)  # (read as read_file reads a file)
+
+
+def _cat_at_head(relative: str, where: Path) -> subprocess.CompletedProcess[bytes]:
+    """``git cat-file`` of ``relative`` at ``HEAD``, as checked out: through its smudge filter
+    (as of git LFS)."""
+    return subprocess.run(
+        ["git", "cat-file", "--filters", f"HEAD:{relative}"],
+        cwd=where,
+        capture_output=True,
+        check=False,
+    )
+
+
+def _renamed_from(relative: str, where: Path) -> str | None:
+    """The path at ``HEAD`` of the file the index renamed to ``relative`` (``git mv``), or
+    ``None``."""
+    staged = subprocess.run(
+        [
+            "git",
+            "diff",
+            "--cached",
+            "--no-relative",
+            "--find-renames",
+            "--name-status",
+            "-z",
+            "HEAD",
+        ],
+        cwd=where,
+        capture_output=True,
+        check=False,
+    )
+    if staged.returncode != 0:
+        return None
+    fields = iter(os.fsdecode(staged.stdout).split("\0"))
+    for status in fields:  # (a status, then its path, or two for a rename or a copy)
+        paths = (
+            [next(fields, ""), next(fields, "")] if status[:1] in ("R", "C") else [next(fields, "")]
+        )
+        if status[:1] == "R" and paths[1] == relative:
+            return paths[0]
+    return None
 
 
 #: the title of the section of ``diff`` that names the parts whose keys only come in another order

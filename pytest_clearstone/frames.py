@@ -34,6 +34,7 @@ def call_keeping_frame(
     keeps its locals after it returned (``self`` of an agent's method): for a coroutine,
     generator or async generator function, the frame of the object it returned, which runs
     later. ``None`` for a builtin, or where a profiler is already set (left as it is)."""
+    __tracebackhide__ = True
     if sys.getprofile() is not None:
         return fn(*args, **kwargs), None
     here = sys._getframe()

@@ -2057,6 +2057,7 @@ def _check_refusal(replay: Replay, failure: BaseException | None) -> None:
 
 def _root_span(item: pytest.Item) -> LiveSpan:
     node_id = _test_id(item)
+    # ("test.nodeid": golden.mocks.TEST_ATTRIBUTE, not imported here: a replay need not load it)
     root = _tracer(item.config).span(node_id, attributes={"test.nodeid": node_id})
     root.__enter__()
     return root
@@ -3687,12 +3688,13 @@ class _Reporter:
         missing = f", {counts['missing']} missing" if counts["missing"] else ""
         # a golden that is there but cannot be read (damaged, edited, a refused pickle)
         unreadable = f", {counts['unreadable']} unreadable" if counts["unreadable"] else ""
-        tr.write_line(
-            f"{counts['replayed']} checkpoint(s) replayed, {counts['recorded']} recorded, "
-            f"{counts['diverged']} diverged{missing}{unreadable}",
-            bold=True,
-            red=bool(counts["diverged"] or counts["missing"] or counts["unreadable"]),
-        )
+        if not preview:  # (--collect-only, ...: no test ran, nothing to count)
+            tr.write_line(
+                f"{counts['replayed']} checkpoint(s) replayed, {counts['recorded']} recorded, "
+                f"{counts['diverged']} diverged{missing}{unreadable}",
+                bold=True,
+                red=bool(counts["diverged"] or counts["missing"] or counts["unreadable"]),
+            )
         state = self.state
         if state.store_problem and self.config.stash[_SETTINGS].mode is Mode.REPLAY:
             tr.write_line(

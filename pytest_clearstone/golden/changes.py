@@ -18,7 +18,7 @@ from typing import Any
 
 from .. import codec
 from ..codec.nesting import retried
-from .mocks import TARGET_ATTRIBUTE
+from .mocks import TARGET_ATTRIBUTE, behaviour_of_span
 from .ordering import at_their_calls, branch_of, call_order, places_of
 from .signing import ENV_VAR, SIGNATURE_FIELD, verify_document
 from .sorted_keys import sorted_throughout
@@ -75,7 +75,8 @@ def _start_time(span: dict[str, Any]) -> int:
 
 def _own_spans(doc: Any) -> list[tuple[Any, ...]]:
     """The spans that are not recorded calls, in order: name, type, status (and message) and
-    the place of their parent among all the spans (ids are not compared: they are random)."""
+    the place of their parent among all the spans (ids are not compared: they are random; nor
+    is the node id naming the test's own span, which ``metadata (test)`` reports)."""
     spans = _spans(doc)
     place = {span.get("span_id"): index for index, span in enumerate(spans)}
     outline = []
@@ -86,7 +87,7 @@ def _own_spans(doc: Any) -> list[tuple[Any, ...]]:
         parent = span.get("parent_span_id")
         outline.append(
             (
-                span.get("name"),
+                behaviour_of_span(span).get("name"),
                 span.get("span_type"),
                 span.get("status"),
                 span.get("status_message"),

@@ -25,6 +25,7 @@ from ..codec.nesting import retried
 from ..tracing.trace import Trace
 from .document import timestamp_in_range
 from .files import first_side, read_file
+from .mocks import behaviour_of_span
 
 _CHECKPOINT_ID = re.compile(r"ckpt_[0-9a-f]{32}\Z")
 
@@ -100,13 +101,10 @@ def derive_ids(trace: dict[str, Any], checkpoint_id: str) -> tuple[dict[str, Any
     return {**trace, "trace_id": trace_id, "spans": renamed}, mapping
 
 
-#: a span's measured times, the only fields of its that a re-record of unchanged calls changes
-_TIMES = ("start_time_ns", "end_time_ns")
-
-
 def keep_previous_span_times(trace: Trace, previous: Any) -> None:
     """Give the spans of ``trace`` (a re-record's, its span ids derived) the times the
-    previous golden's spans measured, when they are the same spans but for those times
+    previous golden's spans measured, when they are the same spans but for those times and
+    the test's node id naming its own span (a renamed test's: its metadata says so)
     (``previous``: its document, as :func:`previous_document` reads it). Unchanged calls are
     then written with the times the file had: a golden a formatter rewrote (another layout,
     its keys sorted) is written back byte for byte as it was before, and the file changes
@@ -120,8 +118,7 @@ def keep_previous_span_times(trace: Trace, previous: Any) -> None:
         if type(before) is not dict or not _times(before):
             return
         after = span.to_dict()
-        kept_before = {k: v for k, v in before.items() if k not in _TIMES}
-        kept_after = {k: v for k, v in after.items() if k not in _TIMES}
+        kept_before, kept_after = behaviour_of_span(before), behaviour_of_span(after)
         # (compared with room to recurse where a value nests deep: == on nested dicts)
         if retried(partial(operator.ne, kept_before, kept_after)):
             return

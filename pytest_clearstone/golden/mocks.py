@@ -8,6 +8,7 @@ the checkpoint); :mod:`.preflight` reports from them what a replay will do.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from ..errors import MockTargetError
 from ..tracing.span import Span
@@ -23,7 +24,24 @@ BRANCH_ATTRIBUTE = "clearstone.branch"
 #: segments after the first, how many calls its parent branch had made when it handed that
 #: branch out (``"1/0"``), which places the branch's calls among its parent's in a golden
 PLACES_ATTRIBUTE = "clearstone.places"
+#: the span attribute of the test's own span, the root of a golden's trace, which is named
+#: after the test's node id as this attribute gives it (the plugin's ``_root_span``)
+TEST_ATTRIBUTE = "test.nodeid"
 RULE = "-" * 60
+
+
+def behaviour_of_span(span: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of a golden's span (its dict) that are behaviour, not measured or named by
+    the test: its times left out, and the test's own span without the test's node id (its
+    name and :data:`TEST_ATTRIBUTE`), which renaming or moving the test changes, as the
+    golden's ``metadata['test']`` says."""
+    fields = {k: v for k, v in span.items() if k not in ("start_time_ns", "end_time_ns")}
+    attributes = fields.get("attributes")
+    if isinstance(attributes, Mapping) and TEST_ATTRIBUTE in attributes:
+        if fields.get("name") == attributes[TEST_ATTRIBUTE]:
+            fields["name"] = None
+        fields["attributes"] = {k: v for k, v in attributes.items() if k != TEST_ATTRIBUTE}
+    return fields
 
 
 def normalize_mock_config(mock_config: MockConfig | None) -> list[tuple[str, str]]:

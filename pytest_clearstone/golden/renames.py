@@ -4,12 +4,14 @@ is left beside it unused. Renaming the file (``git mv``) keeps the recorded answ
 recording the test again calls the live service.
 
 A pair is named only where nothing else could be the old golden: in one folder, the one unused
-golden beside the one missing golden of the same parameter id (a test renamed in its module;
-``test_x[en].ckpt`` pairs with ``test_y[en].ckpt``), else of any (an id changed); else the one
-unused golden of the same file name in a sibling folder (``goldens/<module>/``: a test moved to
-another module); else the one of the same file name in a folder of the same name elsewhere (a
-test module moved to another directory: ``tests/goldens/test_x/`` to
-``tests/agents/goldens/test_x/``).
+golden of the same test name and parameter id beside the one missing golden, its class renamed
+(``TestRefunds.test_refund.ckpt`` pairs with ``TestRefund.test_refund.ckpt``) or the test moved
+into or out of a class; else the one unused golden beside it of the same parameter id (a test
+renamed in its module; ``test_x[en].ckpt`` pairs with ``test_y[en].ckpt``), else of any (an id
+changed); else the one unused golden of the same file name in a sibling folder
+(``goldens/<module>/``: a test moved to another module); else the one of the same file name in
+a folder of the same name elsewhere (a test module moved to another directory:
+``tests/goldens/test_x/`` to ``tests/agents/goldens/test_x/``).
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ def renamed_goldens(missing: Iterable[Path], unused: Iterable[Path]) -> list[tup
     wanted = list(dict.fromkeys(Path(os.path.normpath(p)) for p in missing))
     left = list(dict.fromkeys(Path(os.path.normpath(p)) for p in unused))
     found: dict[Path, Path] = {}
-    for key in (_renamed_key, _folder_key, _moved_key, _relocated_key):  # (nearest first)
+    keys = (_reclassed_key, _renamed_key, _folder_key, _moved_key, _relocated_key)
+    for key in keys:  # (nearest first)
         for new in [p for p in wanted if p not in found]:
             mine = key(new)
             olds = [old for old in left if key(old) == mine]
@@ -34,6 +37,14 @@ def renamed_goldens(missing: Iterable[Path], unused: Iterable[Path]) -> list[tup
                 found[new] = olds[0]
                 left.remove(olds[0])
     return [(found[new], new) for new in wanted if new in found]
+
+
+def _reclassed_key(path: Path) -> tuple[str, str]:
+    """The folder, and the golden's name without the test class's (``<Class>.<test>[id]``:
+    ``test[id]``; a parameter id may hold dots)."""
+    stem = path.name.removesuffix(".ckpt")
+    name, bracket, parameters = stem.partition("[")
+    return str(path.parent), name.rpartition(".")[2] + bracket + parameters
 
 
 def _renamed_key(path: Path) -> tuple[str, str]:

@@ -125,3 +125,21 @@ def test_collect_only_with_prune_unused_and_no_unused_golden_says_none_is(
         ["--clearstone-prune-unused: nothing to delete (--collect-only): no golden is unused"]
     )
     result.stdout.no_fnmatch_line("*listed below*")
+
+
+def test_a_preview_lists_the_unused_goldens_without_counting_tests_it_did_not_run(
+    pytester: pytest.Pytester,
+) -> None:
+    """``pytest --collect-only`` (and a prune's preview) opened its section with ``0
+    checkpoint(s) replayed, 0 recorded, 0 diverged``: no test ran, so there is nothing to
+    count; the section lists what it is there for."""
+    pytester.syspathinsert()
+    pytester.makepyfile(app=APP, test_app=TESTS)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    golden = pytester.path / "goldens" / "test_app" / "test_ask.ckpt"
+    (golden.parent / "test_gone.ckpt").write_bytes(golden.read_bytes())
+    for args in (["--collect-only"], ["--collect-only", "--clearstone-prune-unused"]):
+        result = pytester.runpytest(*args)
+        assert result.ret == pytest.ExitCode.OK
+        result.stdout.fnmatch_lines(["*= clearstone =*", "*goldens that no collected test uses:"])
+        result.stdout.no_fnmatch_line("*checkpoint(s) replayed*")

@@ -38,6 +38,23 @@ def test_divergent_call_opens_pdb_in_the_calling_agent_frame(project, pytester):
 PLUGIN_FILES = f"{os.sep}pytest_clearstone{os.sep}"
 
 
+def test_the_traceback_printed_before_the_debugger_opens_has_no_plugin_frame(project, pytester):
+    """Under ``--pdb`` the plugin keeps the agent's frame by calling its function through a
+    helper, whose frame (``pytest_clearstone/frames.py: in call_keeping_frame``) the failure's
+    traceback listed between the test's line and the agent's, as it does not without ``--pdb``."""
+    project.record().assert_outcomes(passed=1)
+    project.write_app(PROMPT="Customer says: {message}")
+    child = _spawn(pytester)
+    child.expect(r"PDB post_mortem")
+    traceback = child.before.decode()
+    assert "ReplayDivergenceError" in traceback
+    assert PLUGIN_FILES not in traceback
+    child.expect(r"\(Pdb\)")
+    child.sendline("c")
+    child.expect("1 diverged")
+    child.expect(pexpect.EOF)
+
+
 @pytest.mark.parametrize("mode", ["replay", "record", "pdbcls"])
 def test_up_from_the_agent_frame_reaches_the_test(project, pytester, mode):
     """``where`` listed the plugin's frames between the test's and the agent's (``replay.run``,

@@ -203,3 +203,23 @@ def test_a_golden_kept_for_a_renamed_module_that_holds_its_class_names_the_old_m
         "test_output.py::test_local"
     ) in text, text
     assert "installed here" not in text, text
+
+
+def test_re_recording_a_renamed_test_s_kept_golden_changes_only_the_test_s_name(
+    suite: pytest.Pytester,
+) -> None:
+    """After the ``mv`` the summary gives, re-recording the unchanged agent wrote every span's
+    measured times anew and the summary named ``spans`` as changed: the test's own span is named
+    after its node id, which the rename changed, and the spans were then not "the same but for
+    their times". The test's name is ``metadata (test)``; the times stay as they were."""
+    _renamed(suite)
+    _kept_with(suite.runpytest(), suite.path)
+    golden = suite.path / "goldens" / "test_suite" / "test_later.ckpt"
+    before = golden.read_text().splitlines()
+    result = suite.runpytest("--clearstone-record")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["  goldens/test_suite/test_later.ckpt: metadata (test)"])
+    after = golden.read_text().splitlines()
+    changed = [(old, new) for old, new in zip(before, after, strict=True) if old != new]
+    assert changed, "the golden names the test by its new name"
+    assert all("test_later" in new or '"file_bytes"' in new for _, new in changed), changed

@@ -588,6 +588,25 @@ def test_diff_with_one_path_names_a_signature_added_since_head(capsys, tmp_path,
     ]
 
 
+def test_diff_with_one_path_follows_a_rename_git_mv_staged(capsys, tmp_path, monkeypatch):
+    """The summary's command to keep a renamed test's golden is ``git mv OLD NEW``; ``diff NEW``
+    then said NEW was not committed at HEAD. It compares NEW with OLD as committed."""
+    repo = tmp_path / "repo"
+    (repo / "goldens").mkdir(parents=True)
+    _git(repo, "init", "-q")
+    shutil.copy(EXAMPLE / "billing.ckpt", repo / "goldens" / "billing.ckpt")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "golden")
+    _git(repo, "mv", "goldens/billing.ckpt", "goldens/refunds.ckpt")
+    monkeypatch.chdir(repo / "goldens")
+    assert run(capsys, "diff", "refunds.ckpt") == (0, "no differences\n", "")
+    golden = repo / "goldens" / "refunds.ckpt"
+    golden.write_text(golden.read_text().replace("within 5 business days", "in 3 days"))
+    code, out, err = run(capsys, "diff", "refunds.ckpt")
+    assert (code, err) == (1, "")
+    assert out.splitlines()[:2] == ["--- HEAD:goldens/billing.ckpt", "+++ refunds.ckpt"]
+
+
 def test_diff_with_one_path_outside_git_or_not_committed(capsys, tmp_path):
     path = Path(shutil.copy(EXAMPLE / "billing.ckpt", tmp_path / "billing.ckpt"))
     code, out, err = run(capsys, "diff", path)

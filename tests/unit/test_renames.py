@@ -122,3 +122,21 @@ def test_a_golden_of_the_same_name_in_a_folder_of_another_name_elsewhere_is_not_
     new = Path("/suite/agents/goldens/test_b/test_basic.ckpt")
     old = Path("/other/goldens/test_a/test_basic.ckpt")
     assert renamed_goldens([new], [old]) == []
+
+
+def test_the_tests_of_a_renamed_class_are_paired_by_their_names() -> None:
+    """``class TestRefunds`` renamed ``TestRefund``: each of its tests misses its golden while
+    the class's old goldens lie unused beside them, two and two, so no pair was named (and
+    ``--clearstone-prune-unused`` deleted the recordings). Each is paired with the unused
+    golden of its own test name."""
+    folder = G / "test_support"
+    olds = [folder / "TestRefunds.test_refund.ckpt", folder / "TestRefunds.test_twice.ckpt"]
+    news = [folder / "TestRefund.test_twice.ckpt", folder / "TestRefund.test_refund.ckpt"]
+    assert renamed_goldens(news, olds) == [(olds[1], news[0]), (olds[0], news[1])]
+
+
+def test_tests_moved_into_a_class_are_paired_by_their_names() -> None:
+    folder = G / "test_support"
+    olds = [folder / "test_refund.ckpt", folder / "test_twice.ckpt"]
+    news = [folder / "TestRefund.test_refund.ckpt", folder / "TestRefund.test_twice.ckpt"]
+    assert renamed_goldens(news, olds) == [(olds[0], news[0]), (olds[1], news[1])]
