@@ -128,11 +128,35 @@ PICKLE_FIXES = (
 )
 
 
+#: the plain data to be had of pandas' frames and series: values as they are (a frame's
+#: ``to_dict``, a series' ``tolist``) keep its own times and missing values, which only a pickle
+#: can store
+_PANDAS_AS_JSON = (
+    'json.loads(value.to_json(orient="records", date_format="iso")) (its {} as plain data: '
+    "times as ISO text, NaT and NA as None; {} keeps pandas' Timestamp, NaT and NA)"
+)
+#: how to convert pandas' values that only a pickle can store, by the name of their class
+_PANDAS_CONVERSIONS = {
+    "Timestamp": ".to_pydatetime() (or .isoformat())",
+    "Timedelta": ".to_pytimedelta()",
+    "NaTType": "None if pd.isna(value) else value.to_pydatetime() (NaT is pandas' missing time)",
+    "NAType": (
+        "None if pd.isna(value) else value (pd.NA is pandas' missing value, of a nullable "
+        "column such as Int64)"
+    ),
+    "Series": _PANDAS_AS_JSON.format("values", ".tolist()"),
+    "DataFrame": _PANDAS_AS_JSON.format("rows", '.to_dict("records")'),
+}
+
+
 def plain_conversion(cls: type) -> str:
     """The call that turns a value of ``cls``, a library's own number, text or array that only
-    a pickle can store (numpy's ``str_``, an ``ndarray`` of texts or objects), into a plain one
-    (``"float()"``, ``"int()"``, ``"str()"``, ``".tolist()"``: nested lists of plain values);
-    ``""`` for another class."""
+    a pickle can store (numpy's ``str_``, an ``ndarray`` of texts or objects, pandas' times,
+    missing values, series and frames), into a plain one (``"float()"``, ``"int()"``,
+    ``"str()"``, ``".tolist()"``: nested lists of plain values); ``""`` for another class."""
+    for base in cls.__mro__:  # (by the names of pandas' classes: nothing is imported)
+        if base.__module__.partition(".")[0] == "pandas" and base.__name__ in _PANDAS_CONVERSIONS:
+            return _PANDAS_CONVERSIONS[base.__name__]
     if issubclass(cls, str):
         return "str()"
     if issubclass(cls, numbers.Integral):  # (numpy registers its scalars with numbers)
