@@ -392,3 +392,78 @@ def test_an_orm_object_in_the_state_keeps_its_golden_and_a_changed_column_is_nam
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*root[[]'customer'].tier: 'gold' -> 'gold+'"])
     result.stdout.no_fnmatch_line("*_sa_*")
+
+
+HELD_APP = """
+import sqlite3
+
+import sqlalchemy
+
+import shop_db
+
+CONNECTION = sqlite3.connect(":memory:")
+CONNECTION.row_factory = sqlite3.Row
+
+
+def lookup(customer):
+    return {"customer": customer}
+
+
+class Agent:
+    def __init__(self, held):
+        self.held = held
+        self.seen = None
+
+    def run(self, customer):
+        self.seen = lookup(customer)["customer"]
+        return self.seen
+
+
+def engine():
+    return shop_db.REMOTE
+
+
+def row():
+    return CONNECTION.execute("select 1 as id, 'ann' as customer").fetchone()
+
+
+def url():
+    return shop_db.REMOTE.url
+"""
+
+HELD_TEST = """
+import pytest
+
+import held
+
+
+@pytest.mark.parametrize("kind", ["engine", "row", "url"])
+@pytest.mark.replay(mock={"tool": "held.lookup"})
+def test_held(replay, kind):
+    replay.run(held.Agent(getattr(held, kind)()).run, "ann")
+"""
+
+
+def test_an_engine_a_sqlite_row_or_a_url_in_the_state_is_refused_naming_it_and_the_fix(
+    shop: pytest.Pytester,
+) -> None:
+    # each was refused with the generic fixes: the engine and the URL's query as values only a
+    # pickle could store (register an encoder, allow pickles), the row as one dill cannot
+    # pickle ("make the value JSON-friendly")
+    shop.makepyfile(held=HELD_APP, test_held=HELD_TEST)
+    result = shop.runpytest("--clearstone-record", *RUN)
+    result.assert_outcomes(failed=3)
+    result.stdout.fnmatch_lines(
+        [
+            "*state[[]'held'] (a sqlalchemy.engine.base.Engine): it is a SQLAlchemy engine, a "
+            "database client holding its connection pool and its URL's password: leave it "
+            "out of the state (a module-level engine, or a get_state() without it) and mock "
+            "the functions that run the queries*",
+            "*state[[]'held'] (a sqlite3.Row): dill cannot pickle it (*), convert it with "
+            "dict(row) where it is made*",
+            "*state[[]'held'].query (a sqlalchemy.util.*immutabledict): *keep a SQLAlchemy "
+            "URL as its text without the password (str(url), which shows it as ***)*",
+        ],
+        consecutive=False,
+    )
+    assert not (shop.path / "goldens").exists()
