@@ -3687,12 +3687,13 @@ class _Reporter:
         missing = f", {counts['missing']} missing" if counts["missing"] else ""
         # a golden that is there but cannot be read (damaged, edited, a refused pickle)
         unreadable = f", {counts['unreadable']} unreadable" if counts["unreadable"] else ""
-        tr.write_line(
-            f"{counts['replayed']} checkpoint(s) replayed, {counts['recorded']} recorded, "
-            f"{counts['diverged']} diverged{missing}{unreadable}",
-            bold=True,
-            red=bool(counts["diverged"] or counts["missing"] or counts["unreadable"]),
-        )
+        if not preview or any(counts.values()):  # (a run of no test: only what it previews)
+            tr.write_line(
+                f"{counts['replayed']} checkpoint(s) replayed, {counts['recorded']} recorded, "
+                f"{counts['diverged']} diverged{missing}{unreadable}",
+                bold=True,
+                red=bool(counts["diverged"] or counts["missing"] or counts["unreadable"]),
+            )
         state = self.state
         if state.store_problem and self.config.stash[_SETTINGS].mode is Mode.REPLAY:
             tr.write_line(
