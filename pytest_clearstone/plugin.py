@@ -30,7 +30,7 @@ from _pytest.unittest import TestCaseFunction  # (loaded by pytest: no public na
 from .golden.mode import Mode, attempt_action
 from .golden.paths import SHORTER_PATH, golden_path, too_long, unnameable
 from .golden.unused import NOT_SEARCHED
-from .store_path import DEFAULT_DB, expanded
+from .store_path import DEFAULT_DB, expanded, make_own_directory
 
 if TYPE_CHECKING:
     from types import FrameType
@@ -1139,7 +1139,9 @@ def _tracer(config: pytest.Config) -> Tracer:
     if state.provider is None:
         from .tracing import TracerProvider
 
-        state.provider = TracerProvider(str(config.stash[_SETTINGS].db_path))
+        db_path = config.stash[_SETTINGS].db_path
+        make_own_directory(db_path, config.rootpath)
+        state.provider = TracerProvider(str(db_path))
         # (`=`: pytest chooses the rootdir before it knows the option, so a value apart from
         # it naming a file that exists, as the store does after a first run, is a test path)
         state.provider.trace_store.elsewhere = "--clearstone-db=PATH or ini clearstone_db"
