@@ -217,8 +217,7 @@ def pickle_refusal(cls: type | None, type_name: str = "") -> str:
         return (
             "it is an SDK client that cannot be stored as a reference (a reference rebuilds a "
             "client from its class, base URL, timeout and retries alone), and its pickle would "
-            "hold its key: leave it out of what is stored, or store it readably by registering "
-            "an encoder for it with pytest_clearstone.codec.register"
+            f"hold its key: leave it out of what is stored, or {ENCODER_FIX}"
         )
     database = "" if cls is None else _sqlalchemy_refusal(cls)
     if database:
