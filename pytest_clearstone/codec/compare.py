@@ -215,6 +215,8 @@ def data_attributes(value: Any) -> dict[str, Any] | None:
     """The attributes of an ORM-mapped object (a SQLAlchemy one) without its bookkeeping
     (:data:`BOOKKEEPING`), by name in order, a relationship's collection as a copy of the
     built-in one it extends (without its adapter); ``None`` for any other value."""
+    if getattr(type(value), "_sa_class_manager", None) is None:  # (no code of ``value`` runs)
+        return None
     state = getattr(value, "__dict__", None)
     if type(state) is not dict or "_sa_instance_state" not in state:
         return None
