@@ -419,7 +419,18 @@ def cmd_diff(args: argparse.Namespace, out: _Out) -> int:
             if text.startswith("  ") and text[2:3] in "+-":  # a line of a text diff
                 colour = _RED if text[2] == "-" else _GREEN
             out.line("  " + out.paint(text, colour))
+    if not args.allow_pickle and any(
+        "<pickled " in line for _, lines in sections for line in lines
+    ):
+        out.line(_PICKLED_DIFF_HINT)
     return 1
+
+
+#: what ``diff`` says after a delta showing pickled values by their digests
+_PICKLED_DIFF_HINT = (
+    "hint: pickled values are shown by their digests; --allow-pickle decodes them (only for "
+    "files you trust: unpickling runs their code) to name what changed inside them"
+)
 
 
 # -- traces ------------------------------------------------------------------------------------

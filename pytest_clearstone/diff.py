@@ -22,7 +22,14 @@ from typing import Any, NamedTuple
 
 from . import codec
 from .codec.arrays import array_view, cells_view, dtype_name, layout_changes
-from .codec.compare import both_nan, by_stored_form, custom_form, made_from, stored_partners
+from .codec.compare import (
+    both_nan,
+    by_stored_form,
+    custom_form,
+    data_attributes,
+    made_from,
+    stored_partners,
+)
 from .codec.http import BINARY_BODY, headers_by_name
 from .codec.library import class_paths, kind_of
 from .codec.models import model_schema, without_langchain_versions
@@ -929,8 +936,29 @@ def comparable_view(value: Any) -> Any:
         return StoredRepr("type", _repr(value))
     if t is ChangedModelClass:  # (a model class of another JSON schema: the class)
         return StoredRepr("type", f"<class '{value.cls.__module__}.{value.cls.__qualname__}'>")
+    if data_attributes(value) is not None:  # (an ORM object: by its columns, relationships)
+        return _mapped_view(value, ())
     cells = cells_view(value)  # (a pandas frame or series: its cells by column and label)
     return array_view(value) if cells is None else comparable_view(cells)
+
+
+def _mapped_view(value: Any, within: tuple[int, ...]) -> Any:
+    """An ORM-mapped object as a delta compares and shows it: an object named after its class
+    whose attributes are its columns and loaded relationships, without SQLAlchemy's bookkeeping
+    (the session's state, which differs between a live object and its recorded copy); one met
+    again inside itself (a back-reference) as a text naming its class (``within``: the ids of
+    the objects it is inside)."""
+    attributes = data_attributes(value)
+    if attributes is None:
+        if type(value) is list:
+            return [_mapped_view(x, within) for x in value]
+        return comparable_view(value)
+    name = type(value).__qualname__
+    if id(value) in within:
+        return StoredRepr(name, f"<{name} seen above>")
+    inside = (*within, id(value))
+    fields = {key: _mapped_view(x, inside) for key, x in attributes.items()}
+    return _fields_class(name, "")(fields)
 
 
 _PLAIN = frozenset({str, int, float, bool, type(None), bytes})

@@ -30,7 +30,7 @@ from _pytest.unittest import TestCaseFunction  # (loaded by pytest: no public na
 from .golden.mode import Mode, attempt_action
 from .golden.paths import SHORTER_PATH, golden_path, too_long, unnameable
 from .golden.unused import NOT_SEARCHED
-from .store_path import DEFAULT_DB, expanded
+from .store_path import DEFAULT_DB, expanded, make_own_directory
 
 if TYPE_CHECKING:
     from types import FrameType
@@ -1139,7 +1139,9 @@ def _tracer(config: pytest.Config) -> Tracer:
     if state.provider is None:
         from .tracing import TracerProvider
 
-        state.provider = TracerProvider(str(config.stash[_SETTINGS].db_path))
+        db_path = config.stash[_SETTINGS].db_path
+        make_own_directory(db_path, config.rootpath)
+        state.provider = TracerProvider(str(db_path))
         # (`=`: pytest chooses the rootdir before it knows the option, so a value apart from
         # it naming a file that exists, as the store does after a first run, is a test path)
         state.provider.trace_store.elsewhere = "--clearstone-db=PATH or ini clearstone_db"
@@ -3688,7 +3690,7 @@ class _Reporter:
         missing = f", {counts['missing']} missing" if counts["missing"] else ""
         # a golden that is there but cannot be read (damaged, edited, a refused pickle)
         unreadable = f", {counts['unreadable']} unreadable" if counts["unreadable"] else ""
-        if not preview:  # (--collect-only, ...: no test ran, nothing to count)
+        if not preview or any(counts.values()):  # (a run of no test: only what it previews)
             tr.write_line(
                 f"{counts['replayed']} checkpoint(s) replayed, {counts['recorded']} recorded, "
                 f"{counts['diverged']} diverged{missing}{unreadable}",

@@ -195,20 +195,44 @@ def _same(a: Any, b: Any, tree: Any) -> bool:
 
 def _same_attributes(a: Any, b: Any, *, missing: bool = True) -> bool:
     """Whether two objects of one class hold the same attributes (``missing``: the answer when
-    either has no ``__dict__``), without what SQLAlchemy keeps there (:data:`_BOOKKEEPING`)."""
+    either has no ``__dict__``), without what SQLAlchemy keeps there (:data:`BOOKKEEPING`)."""
     state_a, state_b = getattr(a, "__dict__", None), getattr(b, "__dict__", None)
     if state_a is None or state_b is None:
         return missing
-    if not _BOOKKEEPING.isdisjoint(state_a) or not _BOOKKEEPING.isdisjoint(state_b):
-        state_a = {k: v for k, v in state_a.items() if k not in _BOOKKEEPING}
-        state_b = {k: v for k, v in state_b.items() if k not in _BOOKKEEPING}
+    if not BOOKKEEPING.isdisjoint(state_a) or not BOOKKEEPING.isdisjoint(state_b):
+        state_a = {k: v for k, v in state_a.items() if k not in BOOKKEEPING}
+        state_b = {k: v for k, v in state_b.items() if k not in BOOKKEEPING}
     return _same(state_a, state_b, UNKNOWN)
 
 
 #: what SQLAlchemy keeps in the ``__dict__`` of an ORM-mapped object (its session, identity
 #: and loading state) and of a relationship's list (its collection adapter): no data of theirs,
 #: and never the same in a live object and its recorded copy
-_BOOKKEEPING = frozenset({"_sa_instance_state", "_sa_adapter"})
+BOOKKEEPING = frozenset({"_sa_instance_state", "_sa_adapter"})
+
+
+def data_attributes(value: Any) -> dict[str, Any] | None:
+    """The attributes of an ORM-mapped object (a SQLAlchemy one) without its bookkeeping
+    (:data:`BOOKKEEPING`), by name in order, a relationship's collection as a copy of the
+    built-in one it extends (without its adapter); ``None`` for any other value."""
+    if getattr(type(value), "_sa_class_manager", None) is None:  # (no code of ``value`` runs)
+        return None
+    state = getattr(value, "__dict__", None)
+    if type(state) is not dict or "_sa_instance_state" not in state:
+        return None
+    return {k: _without_adapter(state[k]) for k in sorted(state) if k not in BOOKKEEPING}
+
+
+def _without_adapter(value: Any) -> Any:
+    """A relationship's collection (SQLAlchemy's ``InstrumentedList``, ``...Set``, ``...Dict``,
+    holding its adapter in its ``__dict__``) as a copy of its built-in base; any other value
+    as it is."""
+    if "_sa_adapter" not in getattr(value, "__dict__", ()):
+        return value
+    for base in (list, set, dict):
+        if isinstance(value, base):
+            return base(value)
+    return value
 
 
 def custom_form(value: Any) -> Any:

@@ -21,6 +21,8 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
+from .compare import data_attributes
+
 PROTOCOL = 4
 
 _SCALARS = frozenset({str, bytes, int, float, bool, type(None)})
@@ -50,7 +52,39 @@ def _reducer_override(obj: Any) -> Any:
     if (t is set or t is frozenset) and all(map(_plain, obj)):
         return t, (_ordered(obj),)
     lock = _lock_factories().get(t)
-    return NotImplemented if lock is None else (lock, ())
+    if lock is not None:
+        return lock, ()
+    attributes = data_attributes(obj)
+    if attributes is None:
+        return NotImplemented
+    # (rebuilt before its attributes are read back: one of them may lead back to it)
+    key = obj.__dict__["_sa_instance_state"].key
+    return new_mapped, (t, key), attributes, None, None, set_mapped_state
+
+
+def new_mapped(cls: type, key: Any) -> Any:
+    """An ORM-mapped object of ``cls`` made without ``__init__``, as SQLAlchemy loads one,
+    detached with its identity ``key`` (``None``: transient); its attributes are set next
+    (:func:`set_mapped_state`). Named in the pickles of ORM objects: kept under this name."""
+    obj = cls._sa_class_manager.new_instance()  # type: ignore[attr-defined]
+    if key is not None:
+        obj._sa_instance_state.key = key
+    return obj
+
+
+def set_mapped_state(obj: Any, attributes: dict[str, Any]) -> None:
+    """Set a rebuilt ORM-mapped object's ``attributes`` as loaded from the database (no change
+    pending: a relationship's list becomes its instrumented collection again), those SQLAlchemy
+    does not map as plain attributes. Named in the pickles of ORM objects: kept under this
+    name."""
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    manager = type(obj)._sa_class_manager
+    for name, value in attributes.items():
+        if name in manager:
+            set_committed_value(obj, name, value)
+        else:
+            obj.__dict__[name] = value
 
 
 @functools.cache

@@ -128,11 +128,37 @@ PICKLE_FIXES = (
 )
 
 
+#: the plain data to be had of pandas' frames and series: values as they are (a frame's
+#: ``to_dict``, a series' ``tolist``) keep its own times and missing values, which only a pickle
+#: can store
+_PANDAS_AS_JSON = (
+    'json.loads(value.to_json(orient="records", date_format="iso")) (its {} as plain data: '
+    "times as ISO text, NaT and NA as None; {} keeps pandas' Timestamp, NaT and NA)"
+)
+#: how to convert pandas' values that only a pickle can store, by the name of their class
+_PANDAS_CONVERSIONS = {
+    "Timestamp": ".to_pydatetime() (or .isoformat())",
+    "Timedelta": ".to_pytimedelta()",
+    "NaTType": "None if pd.isna(value) else value.to_pydatetime() (NaT is pandas' missing time)",
+    "NAType": (
+        "None if pd.isna(value) else value (pd.NA is pandas' missing value, of a nullable "
+        "column such as Int64)"
+    ),
+    "Series": _PANDAS_AS_JSON.format("values", ".tolist()"),
+    "DataFrame": _PANDAS_AS_JSON.format("rows", '.to_dict("records")'),
+}
+
+
 def plain_conversion(cls: type) -> str:
     """The call that turns a value of ``cls``, a library's own number, text or array that only
-    a pickle can store (numpy's ``str_``, an ``ndarray`` of texts or objects), into a plain one
-    (``"float()"``, ``"int()"``, ``"str()"``, ``".tolist()"``: nested lists of plain values);
-    ``""`` for another class."""
+    a pickle can store (numpy's ``str_``, an ``ndarray`` of texts or objects, pandas' times,
+    missing values, series and frames), into a plain one (``"float()"``, ``"int()"``,
+    ``"str()"``, ``".tolist()"``: nested lists of plain values); ``""`` for another class."""
+    for base in cls.__mro__:  # (by the names of pandas' classes: nothing is imported)
+        if base.__module__.partition(".")[0] == "pandas" and base.__name__ in _PANDAS_CONVERSIONS:
+            return _PANDAS_CONVERSIONS[base.__name__]
+    if cls.__module__ == "sqlite3" and cls.__name__ == "Row":
+        return "dict(row)"
     if issubclass(cls, str):
         return "str()"
     if issubclass(cls, numbers.Integral):  # (numpy registers its scalars with numbers)
@@ -191,9 +217,11 @@ def pickle_refusal(cls: type | None, type_name: str = "") -> str:
         return (
             "it is an SDK client that cannot be stored as a reference (a reference rebuilds a "
             "client from its class, base URL, timeout and retries alone), and its pickle would "
-            "hold its key: leave it out of what is stored, or store it readably by registering "
-            "an encoder for it with pytest_clearstone.codec.register"
+            f"hold its key: leave it out of what is stored, or {ENCODER_FIX}"
         )
+    database = "" if cls is None else _sqlalchemy_refusal(cls)
+    if database:
+        return database
     if cls is not None and issubclass(cls, BaseException):
         # (an error a mocked call raises is recorded readably; one kept as a value is not)
         return (
@@ -203,6 +231,36 @@ def pickle_refusal(cls: type | None, type_name: str = "") -> str:
     reason = f"only a pickle could store it, and pickles are not allowed: {PICKLE_FIXES}"
     plain = "" if cls is None else plain_conversion(cls)
     return f"{reason}, or convert it with {plain} where it is made" if plain else reason
+
+
+#: why a SQLAlchemy engine is refused, and the fix: said as an SDK client's is
+_ENGINE = (
+    "it is a SQLAlchemy engine, a database client holding its connection pool and its URL's "
+    "password: leave it out of the state (a module-level engine, or a get_state() without it) "
+    "and mock the functions that run the queries"
+)
+#: why a value of SQLAlchemy's that only a pickle could store is refused, and the fix, by the
+#: name of its class
+_SQLALCHEMY_REFUSALS = {
+    "Engine": _ENGINE,
+    "AsyncEngine": _ENGINE,
+    "immutabledict": (
+        "it is SQLAlchemy's immutabledict (a URL's query is one), which only a pickle could "
+        "store: keep a SQLAlchemy URL as its text without the password "
+        "(str(url), which shows it as ***), a mapping as dict(value)"
+    ),
+}
+
+
+def _sqlalchemy_refusal(cls: type) -> str:
+    """:func:`pickle_refusal` for a SQLAlchemy engine or immutable dict (by the names of its
+    classes: nothing is imported); ``""`` for another class."""
+    for base in cls.__mro__:
+        if base.__module__.partition(".")[0] == "sqlalchemy":
+            reason = _SQLALCHEMY_REFUSALS.get(base.__name__)
+            if reason is not None:
+                return reason
+    return ""
 
 
 # orjson reads integers outside 64 bits as floats: text holding an integer of 20 digits (or "-"
@@ -805,6 +863,9 @@ class Encoder:
                 data = pickle_dumps(v)
             except Exception as exc:
                 reason = f"dill cannot pickle it ({type(exc).__name__}: {exc})"
+                plain = plain_conversion(t)
+                if plain:
+                    reason = f"{reason}, convert it with {plain} where it is made"
                 if why or "<locals>" in type_name:  # (the fix, then why no pickle helps)
                     reason = f"{why or LOCAL_CLASS}; {reason.replace('it', 'it either', 1)}"
             else:

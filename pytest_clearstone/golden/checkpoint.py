@@ -563,6 +563,10 @@ def _run_result_refused(doc: dict[str, Any]) -> SerializationError | None:
     cls = result.get(codec.TAG) and result.get("cls") if type(result) is dict else None
     if cls not in _AGENTS_SDK_RUN_RESULTS:
         return None
+    from ..releases import installed_by
+
+    if not installed_by("openai-agents", "agents"):  # (a project's own package ``agents``)
+        return None
     return SerializationError(
         signing.describe_location(doc, ["outcome", "result"]),
         str(cls).replace(":", "."),

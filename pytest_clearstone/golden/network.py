@@ -640,7 +640,12 @@ def _telemetry() -> str:
     :data:`_TELEMETRY_MODULES` (a span processor exporting, ``force_flush``, LangSmith's
     uploading thread), else ``""``: asked only for a blocked connection."""
     module = _calling_module(tuple(_TELEMETRY_MODULES))
-    return next((kind for p, kind in _TELEMETRY_MODULES.items() if module.startswith(p)), "")
+    kind = next((kind for p, kind in _TELEMETRY_MODULES.items() if module.startswith(p)), "")
+    if kind == "openai-agents":  # (the installed SDK's ``agents``, not a project's own)
+        from ..releases import installed_by
+
+        return kind if installed_by(kind, "agents") else ""
+    return kind
 
 
 def _mcp_transport() -> str:

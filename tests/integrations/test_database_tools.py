@@ -305,3 +305,165 @@ def test_a_sqlalchemy_statement_argument_warns_with_a_fix_that_works(
         ]
     )
     result.stdout.no_fnmatch_line("*Select value*codec.register*")
+
+
+CUSTOMER_APP = """
+import sqlalchemy
+from sqlalchemy import orm
+
+
+class Base(orm.DeclarativeBase):
+    pass
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    id = sqlalchemy.Column(sqlalchemy.Integer, primary_key=True)
+    name = sqlalchemy.Column(sqlalchemy.String)
+    tier = sqlalchemy.Column(sqlalchemy.String)
+    orders = orm.relationship("Order", lazy="selectin", back_populates="customer")
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    id = sqlalchemy.Column(sqlalchemy.Integer, primary_key=True)
+    customer_id = sqlalchemy.Column(sqlalchemy.ForeignKey("customers.id"))
+    total = sqlalchemy.Column(sqlalchemy.Integer)
+    customer = orm.relationship("Customer", back_populates="orders")
+
+
+ENGINE = sqlalchemy.create_engine("sqlite://")
+Base.metadata.create_all(ENGINE)
+with orm.Session(ENGINE) as session:
+    session.add(Customer(id=1, name="Ann", tier="gold", orders=[Order(id=1, total=12)]))
+    session.commit()
+
+SUFFIX = ""
+
+
+def lookup(customer_id):
+    return {"tier": "gold"}
+
+
+class Agent:
+    def __init__(self):
+        self.customer = None
+
+    def run(self, customer_id):
+        with orm.Session(ENGINE) as session:
+            self.customer = session.get(Customer, customer_id)
+        self.customer.tier = lookup(customer_id)["tier"] + SUFFIX
+        return [order.total for order in self.customer.orders]
+"""
+
+CUSTOMER_TEST = """
+import pytest
+import crm
+
+
+@pytest.mark.replay("goldens/customer.ckpt", mock={"tool": "crm.lookup"})
+def test_customer(replay):
+    assert replay.run(crm.Agent().run, 1) == [12]
+"""
+
+
+def test_an_orm_object_in_the_state_keeps_its_golden_and_a_changed_column_is_named(
+    pytester: pytest.Pytester,
+) -> None:
+    # stored as a pickle of SQLAlchemy's own state, its golden changed at every re-record
+    # (its attributes in load order, a relationship's parents keyed by id()) and a changed
+    # column was shown among SQLAlchemy's bookkeeping (`._sa_instance_state.dict`...), or by
+    # `diff` as two pickle digests
+    pytester.syspathinsert()
+    pytester.makepyfile(crm=CUSTOMER_APP, test_customer=CUSTOMER_TEST)
+    pytester.makeini("[pytest]\nclearstone_allow_pickle = true\n")
+    pytester.runpytest("--clearstone-record", *RUN).assert_outcomes(passed=1)
+    golden = pytester.path / "goldens" / "customer.ckpt"
+    first = golden.read_bytes()
+    for _ in range(2):
+        result = pytester.runpytest("--clearstone-record", *RUN)
+        result.assert_outcomes(passed=1)
+        result.stdout.fnmatch_lines(["*goldens/customer.ckpt: unchanged*"])
+        assert golden.read_bytes() == first
+    pytester.runpytest(*RUN).assert_outcomes(passed=1)
+    crm = pytester.path / "crm.py"
+    crm.write_text(crm.read_text().replace('SUFFIX = ""', 'SUFFIX = "+"'))
+    result = pytester.runpytest(*RUN)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*root[[]'customer'].tier: 'gold' -> 'gold+'"])
+    result.stdout.no_fnmatch_line("*_sa_*")
+
+
+HELD_APP = """
+import sqlite3
+
+import sqlalchemy
+
+import shop_db
+
+CONNECTION = sqlite3.connect(":memory:")
+CONNECTION.row_factory = sqlite3.Row
+
+
+def lookup(customer):
+    return {"customer": customer}
+
+
+class Agent:
+    def __init__(self, held):
+        self.held = held
+        self.seen = None
+
+    def run(self, customer):
+        self.seen = lookup(customer)["customer"]
+        return self.seen
+
+
+def engine():
+    return shop_db.REMOTE
+
+
+def row():
+    return CONNECTION.execute("select 1 as id, 'ann' as customer").fetchone()
+
+
+def url():
+    return shop_db.REMOTE.url
+"""
+
+HELD_TEST = """
+import pytest
+
+import held
+
+
+@pytest.mark.parametrize("kind", ["engine", "row", "url"])
+@pytest.mark.replay(mock={"tool": "held.lookup"})
+def test_held(replay, kind):
+    replay.run(held.Agent(getattr(held, kind)()).run, "ann")
+"""
+
+
+def test_an_engine_a_sqlite_row_or_a_url_in_the_state_is_refused_naming_it_and_the_fix(
+    shop: pytest.Pytester,
+) -> None:
+    # each was refused with the generic fixes: the engine and the URL's query as values only a
+    # pickle could store (register an encoder, allow pickles), the row as one dill cannot
+    # pickle ("make the value JSON-friendly")
+    shop.makepyfile(held=HELD_APP, test_held=HELD_TEST)
+    result = shop.runpytest("--clearstone-record", *RUN)
+    result.assert_outcomes(failed=3)
+    result.stdout.fnmatch_lines(
+        [
+            "*state[[]'held'] (a sqlalchemy.engine.base.Engine): it is a SQLAlchemy engine, a "
+            "database client holding its connection pool and its URL's password: leave it "
+            "out of the state (a module-level engine, or a get_state() without it) and mock "
+            "the functions that run the queries*",
+            "*state[[]'held'] (a sqlite3.Row): dill cannot pickle it (*), convert it with "
+            "dict(row) where it is made*",
+            "*state[[]'held'].query (a sqlalchemy.util.*immutabledict): *keep a SQLAlchemy "
+            "URL as its text without the password (str(url), which shows it as ***)*",
+        ],
+        consecutive=False,
+    )
+    assert not (shop.path / "goldens").exists()

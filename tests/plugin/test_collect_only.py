@@ -55,6 +55,8 @@ def test_collect_only_with_prune_unused_deletes_no_golden(
         ]
     )
     result.stdout.no_fnmatch_line("hint: delete them with --clearstone-prune-unused*")  # (asked)
+    # (no test ran: "0 checkpoint(s) replayed" before the preview read as if something failed)
+    result.stdout.no_fnmatch_line("*checkpoint(s) replayed*")
     # the same run without the option prunes it
     result = pytester.runpytest("--clearstone-prune-unused")
     result.assert_outcomes(passed=1)
@@ -125,6 +127,7 @@ def test_collect_only_with_prune_unused_and_no_unused_golden_says_none_is(
         ["--clearstone-prune-unused: nothing to delete (--collect-only): no golden is unused"]
     )
     result.stdout.no_fnmatch_line("*listed below*")
+    result.stdout.no_fnmatch_line("*checkpoint(s) replayed*")
 
 
 def test_a_preview_lists_the_unused_goldens_without_counting_tests_it_did_not_run(

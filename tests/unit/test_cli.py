@@ -35,6 +35,13 @@ class Trap:
         return _spring, ("unpickled",)
 
 
+class Box:
+    """A plain class: stored as a pickle."""
+
+    def __init__(self, x: int) -> None:
+        self.x = x
+
+
 class ResearchAgent:
     def __init__(self) -> None:
         self.memory: list[dict[str, str]] = []
@@ -129,6 +136,24 @@ def test_show_json_is_one_object_with_the_same_facts(capsys, ckpt):
         "repr": "[{'query': 'a'}, {'query': 'b'}]",
     }
     assert data["state"]["total_cost"]["type"] == "float"
+
+
+def test_diff_of_pickled_values_says_allow_pickle_names_what_changed(capsys, tmp_path):
+    """Two pickled values that differ were shown as two digests, with no word of how to see
+    what changed inside them (an ORM object in the state: `<pickled app.Customer sha256:...>`)."""
+    manager, checkpoint = _record(tmp_path, ["a"], metadata={"ns": Box(1)})
+    old = manager.save_checkpoint(checkpoint, "old.ckpt", allow_pickle=True)
+    manager, checkpoint = _record(tmp_path, ["a"], metadata={"ns": Box(2)})
+    new = manager.save_checkpoint(checkpoint, "new.ckpt", allow_pickle=True)
+    code, out, _ = run(capsys, "diff", old, new)
+    assert code == 1
+    assert re.search(r"<pickled .*sha256:\w+> -> <pickled .*sha256:\w+>", out)
+    assert out.splitlines()[-1] == (
+        "hint: pickled values are shown by their digests; --allow-pickle decodes them (only for "
+        "files you trust: unpickling runs their code) to name what changed inside them"
+    )
+    code, out, _ = run(capsys, "diff", old, new, "--allow-pickle")
+    assert code == 1 and "root['ns'].x: 1 -> 2" in out and "hint:" not in out
 
 
 def test_show_never_unpickles_without_allow_pickle(capsys, tmp_path):

@@ -1173,6 +1173,17 @@ def test_library_subclass_that_needs_more_settings_is_not_a_reference() -> None:
         encode(foundry, strict=True, allow_pickle=False)
 
 
+def test_the_refusal_of_an_sdk_client_says_the_encoder_fix_as_every_refusal_does() -> None:
+    # it said "store it readably by registering an encoder for it" where the others say
+    # tags.ENCODER_FIX ("store the type readably ...")
+    from pytest_clearstone.codec.tags import ENCODER_FIX
+
+    foundry = anthropic.AnthropicFoundry(api_key=API_KEY, resource="travel")
+    with pytest.raises(SerializationError) as refused:
+        encode(foundry, strict=True, allow_pickle=False)
+    assert f"leave it out of what is stored, or {ENCODER_FIX}" in str(refused.value)
+
+
 def test_the_resource_of_a_library_subclass_that_is_no_reference_is_no_reference_either() -> None:
     # (a reference to a client that is stored as its repr could never be read back)
     from pytest_clearstone.errors import UnencodableValueWarning

@@ -8,6 +8,9 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from pytest_clearstone import codec
 
@@ -95,3 +98,40 @@ def test_a_set_holding_plain_values_and_an_object_that_holds_the_set_still_pickl
     node.owner = {"plain", node}
     back = codec.decode(codec.encode(node), allow_pickle=True)
     assert back in back.owner and "plain" in back.owner
+
+
+def test_an_orm_object_reads_back_detached_with_its_columns_and_relationships() -> None:
+    """A SQLAlchemy ORM object is pickled without the session's bookkeeping (its attributes in
+    load order, a relationship's parents keyed by memory address: new bytes at every re-record)
+    and reads back as SQLAlchemy loads one: detached, with its identity key, its loaded columns
+    and its relationship's collection instrumented, a back-reference to it the same object."""
+    sqlalchemy = pytest.importorskip("sqlalchemy")
+    from sqlalchemy import orm
+
+    from tests.unit.orm_shop import Base, Customer, Order
+
+    engine = sqlalchemy.create_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    with orm.Session(engine) as session:
+        session.add(Customer(id=1, name="Ann", orders=[Order(id=7)]))
+        session.commit()
+
+    def loaded() -> Any:
+        with orm.Session(engine) as session:
+            customer = session.get(Customer, 1)
+            assert customer is not None and customer.orders[0].customer is customer
+            return customer
+
+    from pytest_clearstone.codec.pickling import dumps
+
+    first, second = loaded(), loaded()
+    assert dumps(first) == dumps(second)  # (loaded in two sessions: the same bytes)
+    assert b"InstanceState" not in dumps(first)  # (what made them differ between processes)
+    back = codec.decode(codec.encode(first), allow_pickle=True)
+    state = sqlalchemy.inspect(back)
+    assert state.detached and state.identity == (1,)
+    assert back.name == "Ann" and not state.modified
+    assert type(back.orders) is orm.collections.InstrumentedList
+    assert [order.id for order in back.orders] == [7]
+    assert back.orders[0].customer is back
+    engine.dispose()
