@@ -7,8 +7,12 @@ replayed, every answer is at hand at once, so the calls would complete in the or
 
 So a replayed async call that, when recorded, overlapped a call of another branch of execution
 (see :mod:`.threads`) and ended after it, is answered only once that call has been answered: it
-yields to the event loop until then. Each span of a golden holds its start and end times, from
-which :func:`completion_order` works out, for each recorded call, the calls it waits for.
+yields to the event loop until then. Likewise it completes only once the calls of other branches
+that started while it ran when recorded have started: what those branches did before them (a
+LangGraph sub-agent's next checkpoint and task ids, drawn from the seeded stream the concurrent
+asyncio tasks share) comes before what this call's task goes on to do, as when recorded. Each
+span of a golden holds its start and end times, from which :func:`completion_order` works out,
+for each recorded call, the calls it waits for.
 
 It never hangs: a call whose predecessor does not come (the agent changed, or makes it only
 after this one's answer) stops waiting once the replay has made no progress — no call answered
@@ -58,27 +62,36 @@ class CompletionOrder:
     ``after``: for each recorded call (by its position in the golden) that waits, the positions
     of the calls it waits for; ``awaited``: the positions of the calls some call waits for;
     ``patience``: for a call that waits, how many seconds after it started the last of those
-    ended when recorded (none: it waits only for its idle passes).
+    ended (or started) when recorded (none: it waits only for its idle passes); ``starts``: for
+    each recorded call that waits for other calls to start, their positions.
     """
 
-    __slots__ = ("_after", "_answered", "_awaited", "_patience", "progress")
+    __slots__ = ("_after", "_answered", "_awaited", "_patience", "_started", "_starts", "progress")
 
     def __init__(
         self,
         after: dict[int, tuple[int, ...]],
         awaited: set[int],
         patience: dict[int, float] | None = None,
+        starts: dict[int, tuple[int, ...]] | None = None,
     ) -> None:
         self._after = after
         self._awaited = awaited
         self._patience = patience or {}
+        self._starts = starts or {}
         self._answered: set[int] = set()
+        #: the calls made so far (each is answered when it is made, or waits)
+        self._started: set[int] = set()
         #: calls answered and completed so far: what a waiting call sees moving
         self.progress = 0
 
     def waits_for(self, position: int) -> tuple[int, ...]:
         """The positions of the calls the recorded call at ``position`` waits for."""
         return self._after.get(position, ())
+
+    def waits_for_start(self, position: int) -> tuple[int, ...]:
+        """The positions of the calls the recorded call at ``position`` waits to be made."""
+        return self._starts.get(position, ())
 
     def answered(
         self, position: int, value: Any, error: BaseException | None, is_async: bool
@@ -89,35 +102,45 @@ class CompletionOrder:
         gets its answer now."""
         __tracebackhide__ = True
         self.progress += 1
+        self._started.add(position)
         after = self._after.get(position)
-        if (after is not None or position in self._awaited) and is_async and _asyncio_loop():
-            return self._in_order(position, after or (), value, error)
+        starts = self._starts.get(position)
+        waits = after is not None or starts is not None or position in self._awaited
+        if waits and is_async and _asyncio_loop():
+            return self._in_order(position, after or (), value, error, starts or ())
         self._answered.add(position)
         if error is not None:
             raise error
         return value
 
     async def _in_order(
-        self, position: int, after: tuple[int, ...], value: Any, error: BaseException | None
+        self,
+        position: int,
+        after: tuple[int, ...],
+        value: Any,
+        error: BaseException | None,
+        starts: tuple[int, ...] = (),
     ) -> Any:
         """Let the event loop run other tasks once, as an answer at hand does, then until the
-        calls of ``after`` have been answered (or the replay makes no progress, and the call's
-        patience has run out), then, when they were, :data:`SETTLE_PASSES` more; then
-        complete."""
+        calls of ``after`` have been answered and those of ``starts`` made (or the replay makes
+        no progress, and the call's patience has run out), then, when they were, and ``after``
+        names calls, :data:`SETTLE_PASSES` more; then complete."""
         __tracebackhide__ = True
         import asyncio
 
-        answered = self._answered
+        answered, started = self._answered, self._started
         try:
             loop = asyncio.get_running_loop()
             deadline = loop.time() + self._patience.get(position, 0.0)
             await asyncio.sleep(0)
-            seen, idle, first = self.progress, 0, 0
+            seen, idle, first, made = self.progress, 0, 0, 0
             while True:
                 # (the first of them not answered yet: each pass looks on from there)
                 while first < len(after) and after[first] in answered:
                     first += 1
-                if first == len(after):
+                while made < len(starts) and starts[made] in started:
+                    made += 1
+                if first == len(after) and made == len(starts):
                     break
                 if idle < IDLE_PASSES:
                     await asyncio.sleep(0)
@@ -155,23 +178,31 @@ def completion_order(
     """The completion order of recorded ``calls`` (``(position, branch, span id)`` each, as a
     replay answers them) from their ``spans`` (the golden's): each call waits for the calls of
     other branches that ran while it did and ended before it, for as long as the last of them
-    ended after it started. ``None`` when no call waits (the calls of one branch only: one after
-    the other)."""
+    ended after it started, and for the calls of other branches that started while it ran (for
+    as long as the last of them started after it). ``None`` when no call waits (the calls of one
+    branch only: one after the other)."""
     known = [(position, branch, span_id) for position, branch, span_id in calls if branch]
     if len({branch for _, branch, _ in known}) < 2 or len(known) < 2:
         return None
     by_id = {span.span_id: span for span in spans}
     timed: list[tuple[int, int, int, str]] = []  # (end, position, start, branch)
+    begun: list[tuple[int, int, str]] = []  # (start, position, branch) of every timed call
     for position, branch, span_id in known:
         span = by_id.get(span_id) if span_id is not None else None
-        if span is None or position < 0 or span.end_time_ns is None or not _completes(span):
+        if span is None or position < 0:
+            continue
+        begun.append((span.start_time_ns, position, branch))
+        if span.end_time_ns is None or not _completes(span):
             continue
         timed.append((span.end_time_ns, position, span.start_time_ns, branch))
     timed.sort()
+    begun.sort()
     ends = [end for end, _, _, _ in timed]
+    beginnings = [start for start, _, _ in begun]
     after: dict[int, tuple[int, ...]] = {}
+    starts: dict[int, tuple[int, ...]] = {}
     patience: dict[int, float] = {}
-    for index, (_, position, start, branch) in enumerate(timed):
+    for index, (finish, position, start, branch) in enumerate(timed):
         # ended before this one did (sorted by their ends), after it started (they ran at the
         # same time: found by bisection, so calls one after another cost no scan), in another
         # branch of execution
@@ -180,9 +211,19 @@ def completion_order(
         if earlier:
             after[position] = tuple(p for _, p in earlier)
             patience[position] = (earlier[-1][0] - start) / 1e9  # (the last to end)
-    if not after:
+        # started while this one ran, in another branch (what that branch did before comes
+        # before what this call's branch does after it)
+        low = bisect.bisect_right(beginnings, start)
+        high = bisect.bisect_left(beginnings, finish, low)
+        later = [(s, p) for s, p, b in begun[low:high] if b != branch]
+        if later:
+            starts[position] = tuple(p for _, p in later)
+            waited = (later[-1][0] - start) / 1e9  # (the last to start)
+            patience[position] = max(patience.get(position, 0.0), waited)
+    if not (after or starts):
         return None
-    return CompletionOrder(after, {p for waited in after.values() for p in waited}, patience)
+    awaited = {p for waited in after.values() for p in waited}
+    return CompletionOrder(after, awaited, patience, starts)
 
 
 def _completes(span: Span) -> bool:

@@ -344,11 +344,22 @@ def recorded_form(
         warned.update(path for path, _, _ in new)
     place = "" if paths is None else paths.place  # (where the test's ignore paths come from)
     for path, type_name, local_class in new[:_MAX_WARNINGS]:
-        warnings.warn(
-            _unreadable_argument(type_name, path, call, local_class, place),
-            UnencodableValueWarning,
-            stacklevel=3,
-        )
+        try:
+            warnings.warn(
+                _unreadable_argument(type_name, path, call, local_class, place),
+                UnencodableValueWarning,
+                stacklevel=3,
+            )
+        except UnencodableValueWarning as error:
+            # a filter made it an error (`filterwarnings = error`): the call's other values are
+            # never warned about, so it names them too (else each recording meets the next)
+            if len(new) == 1:
+                raise
+            every = [where for where, _, _ in new]
+            raise UnencodableValueWarning(
+                f"{error}. The call holds {len(new) - 1} more value(s) that cannot be stored "
+                f"readably: leave them all out with {ignore_fix(every, place)}"
+            ) from None
     if len(new) > _MAX_WARNINGS:  # (the others in one warning: each is left out the same way)
         warnings.warn(
             _more_unreadable_arguments([path for path, _, _ in new[_MAX_WARNINGS:]], call, place),

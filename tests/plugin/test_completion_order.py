@@ -262,3 +262,70 @@ def test_the_engine_replays_concurrent_calls_in_their_recorded_completion_order(
             "run", ["a", "b"], "as_they_finish", mock_config={"llm": "app.acomplete"}
         )
         assert result == ["answer to b", "answer to a"]
+
+
+STARTED_APP = """
+import asyncio
+import uuid
+
+EVENTS = {}
+
+
+def event(name):
+    return EVENTS.setdefault(name, asyncio.Event())
+
+
+async def acomplete(task, step, request_id):
+    # live: a's call returns only once b's call of the same step has started, and b's only once
+    # a's has returned (as two parallel sub-agents' model calls, a's the faster, overlap)
+    event(("started", task, step)).set()
+    if task == "a":
+        await event(("started", "b", step)).wait()
+    else:
+        await event(("done", "a", step)).wait()
+    if task == "a":
+        event(("done", "a", step)).set()
+    return f"{task}{step}"
+
+
+async def worker(task):
+    answers, request_id = [], str(uuid.uuid4())
+    for step in range(2):
+        answers.append(await acomplete(task, step, request_id))
+        request_id = str(uuid.uuid4())  # the next step's id (a LangGraph checkpoint's), at once
+        for _ in range(3):  # what the graph does before the next call
+            await asyncio.sleep(0)
+    return answers
+
+
+async def run():
+    EVENTS.clear()
+    return await asyncio.gather(worker("a"), worker("b"))
+"""
+
+STARTED_TEST = """
+import asyncio
+import pytest
+import app
+
+@pytest.mark.replay("g.ckpt", mock={"llm": "app.acomplete"})
+def test_it(replay):
+    assert asyncio.run(replay.run(app.run)) == [["a0", "a1"], ["b0", "b1"]]
+"""
+
+
+def test_a_call_completes_after_the_calls_that_started_while_it_ran_when_recorded(
+    pytester: pytest.Pytester,
+) -> None:
+    """Two async ``Send`` branches of a LangGraph graph, each running a sub-agent, draw their
+    checkpoint and task ids from one stream between their model calls. Recorded, ``b`` drew its
+    next id and made its call while ``a``'s call ran; replayed, ``a``'s call was answered at once
+    (it ended first, so it waited for nothing), ``a`` drew its next id first, and every replay
+    of the unchanged agent diverged on ``b``'s id. A call now also waits for the calls of other
+    branches that started while it ran when recorded to have started."""
+    pytester.syspathinsert()
+    pytester.makepyfile(app=textwrap.dedent(STARTED_APP), test_it=textwrap.dedent(STARTED_TEST))
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    for _ in range(2):
+        result = pytester.runpytest()
+        result.assert_outcomes(passed=1)

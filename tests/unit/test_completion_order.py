@@ -323,3 +323,37 @@ def test_a_call_waiting_for_two_waits_as_long_as_the_last_of_them_ended_when_rec
 
     _run_on_loop_time(main())
     assert finished == ["b", "c", "a"]
+
+
+def test_a_call_waits_for_the_calls_of_other_branches_that_started_while_it_ran() -> None:
+    # a (0..30) ran while b (5..40) and c (10..50) started, in other tasks, and ended after it;
+    # d (31..60) started after a ended; b waits for a's answer and c's start
+    spans = [_span("a", 0, 30), _span("b", 5, 40), _span("c", 10, 50), _span("d", 31, 60)]
+    calls = [(0, "0/x#0", "a"), (1, "0/x#1", "b"), (2, "0/x#2", "c"), (3, "0/x#0", "d")]
+    order = completion_order(calls, spans)
+    assert order is not None
+    assert {p: order.waits_for_start(p) for p in range(4)} == {0: (1, 2), 1: (2, 3), 2: (3,), 3: ()}
+    assert order.waits_for(1) == (0,)
+
+
+def test_a_call_completes_once_the_calls_it_waits_to_start_have_started() -> None:
+    """Two async ``Send`` branches, each a LangGraph sub-agent that draws its next checkpoint
+    id from the shared seeded stream after a model call: ``b`` drew its id and made its call
+    while ``a``'s call ran, so ``a``'s call completes after ``b``'s has been made."""
+    order = CompletionOrder({}, set(), starts={0: (1,)})
+    events: list[str] = []
+
+    async def a() -> None:
+        events.append(await order.answered(0, "a answered", None, True))
+
+    async def b() -> None:
+        for _ in range(5):  # what b's graph does before its call
+            await asyncio.sleep(0)
+        events.append("b drew its id")
+        events.append(order.answered(1, "b answered", None, True))  # (waits for nothing)
+
+    async def main() -> None:
+        await asyncio.gather(a(), b())
+
+    asyncio.run(main())
+    assert events == ["b drew its id", "b answered", "a answered"]

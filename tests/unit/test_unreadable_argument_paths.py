@@ -175,3 +175,34 @@ def test_the_warning_names_the_type_of_the_value_with_its_article() -> None:
         r"#1 to app\.llm: it cannot be stored readably",
     ):
         recorded_form({"feed": feed()}, IgnorePaths([]), "call #1 to app.llm")
+
+
+def test_under_an_error_filter_the_first_warning_names_every_path_of_the_call() -> None:
+    """Under ``filterwarnings = error`` the first warning is raised and the others of the call
+    are never seen: LangGraph's ``astream(subgraphs=True)`` passes a node's model call both
+    ``__pregel_stream.__call__`` and ``__pregel_call``, and a user who left out the one named
+    met the other at the next recording. The raised warning names them all in one fix."""
+    configurable = {"__pregel_stream": _unpicklable(), "__pregel_call": _unpicklable()}
+    value = {"config": {"configurable": configurable}}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(UnencodableValueWarning) as raised:
+            recorded_form(value, IgnorePaths([]), "call #1 to app.llm", set())
+    message = str(raised.value)
+    assert message.startswith(
+        "storing the repr of a functools.partial value at config.configurable.__pregel_stream "
+    )
+    fix = message.split("leave them all out with the marker's ignore=")[1]
+    paths = ast.literal_eval(fix)
+    assert paths == ["config.configurable.__pregel_stream", "config.configurable.__pregel_call"]
+    assert _warned_paths(value, paths) == []
+
+
+def test_under_an_error_filter_a_single_path_is_named_as_before() -> None:
+    value = {"config": {"configurable": {"__pregel_call": _unpicklable()}}}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(UnencodableValueWarning) as raised:
+            recorded_form(value, IgnorePaths([]), "call #1 to app.llm", set())
+    assert "all out" not in str(raised.value)
+    assert str(raised.value).endswith("(pytest_clearstone.codec.register)")
