@@ -54,7 +54,7 @@ from .callback_handlers import LANGCHAIN, InContext, context_handlers
 from .cancellations import is_cancelled
 from .completion import CompletionOrder
 from .ignore import IgnorePaths, ignore_advice
-from .replayed_effects import effect_of
+from .replayed_effects import effect_of, unlisted_tools_note
 from .targets import Target, displaced_by
 from .threads import (
     branch_running_loop,
@@ -925,7 +925,8 @@ class TargetReplay:
                     checkpoint=self.checkpoint,
                     arguments=_shown_arguments(self._for_message(arguments)),
                     unmocked=self.unmocked,
-                    note=self.note,
+                    note=self.note
+                    or unlisted_tools_note(self.target.function, self._calls, self.node_id),
                     branch=self._exhausted_branch(),
                     extra_job=self._extra_job(current_branch()),
                     node_id=self.node_id,
