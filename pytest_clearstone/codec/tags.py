@@ -715,9 +715,11 @@ class Encoder:
                 return {TAG: "enum", "cls": class_path(t), "name": name, "v": self._enc(v.value)}
             return {TAG: "enum", "cls": class_path(t), "v": self._enc(v.value)}
         if dataclasses.is_dataclass(v) and not isinstance(v, type) and is_importable(t):
-            if found_again(t):
+            # (a class its module holds another of under its name, after a reload, is read
+            # back as that one)
+            if found_again(t) or not made_at_run_time(describe(v)):
                 return self._enc_dataclass(v, t)
-            return self._enc_pickle(v, t)  # (made at run time: RUN_TIME_CLASS says so)
+            return self._enc_pickle(v, t)  # (RUN_TIME_CLASS says why)
         if isinstance(v, (str, int, float)) and not getattr(v, "__dict__", None):
             # a subclass of a scalar with no state of its own (langchain's TextAccessor)
             base = str if isinstance(v, str) else int if isinstance(v, int) else float
