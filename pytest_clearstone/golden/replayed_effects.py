@@ -21,14 +21,17 @@ from typing import TYPE_CHECKING, Any
 from ..errors import rerecord
 
 if TYPE_CHECKING:
-    from .responses import ReplayCall
+    from .responses import ReplayCall, ReplaySession
 
-#: ``effect(args, kwargs, answer)``: done with a replayed call's positional arguments (``self``
-#: first, for a method), its keyword arguments and the recorded answer it returns
-Effect = Callable[[tuple[Any, ...], dict[str, Any], Any], None]
+#: ``effect(args, kwargs, answer, replay)``: done with a replayed call's positional arguments
+#: (``self`` first, for a method), its keyword arguments, the recorded answer it returns and
+#: the replay answering it (``None``: not known), whose last call it is
+Effect = Callable[[tuple[Any, ...], dict[str, Any], Any, "ReplaySession | None"], None]
 
 
-def _absorb_tool_listing(args: tuple[Any, ...], kwargs: dict[str, Any], answer: Any) -> None:
+def _absorb_tool_listing(
+    args: tuple[Any, ...], kwargs: dict[str, Any], answer: Any, replay: ReplaySession | None
+) -> None:
     """Keep the tools of a replayed ``ClientSession.list_tools`` answer on the session, as the
     method does: mcp 2.3's own ``_absorb_tool_listing``, or (earlier releases) each tool's output
     schema in ``_tool_output_schemas``."""
@@ -51,12 +54,67 @@ def _absorb_tool_listing(args: tuple[Any, ...], kwargs: dict[str, Any], answer: 
                 schemas[name] = getattr(tool, field, None)
 
 
+#: the callbacks a ``ClientSession`` holds, which its server may call while a live call runs
+#: (sampling, elicitation...): ``(attribute, the argument of Client and ClientSession)``
+_SESSION_CALLBACKS = (
+    ("_sampling_callback", "sampling_callback"),
+    ("_elicitation_callback", "elicitation_callback"),
+    ("_list_roots_callback", "list_roots_callback"),
+    ("_logging_callback", "logging_callback"),
+    ("_message_handler", "message_handler"),
+)
+#: the packages whose functions are their own defaults or wrappers of the user's callbacks
+_MCP_PACKAGES = ("mcp", "fastmcp")
+
+
+def _users_function(function: Any) -> Any:
+    """The user's function a session callback is: ``function`` itself, or, for a wrapper the
+    MCP libraries made around it (fastmcp's ``create_sampling_callback``, ``mcp.Client``'s
+    message handler), the function in its closure; ``None`` for the libraries' own defaults."""
+    for _ in range(3):  # (a wrapper of a wrapper, at most)
+        inner = getattr(function, "__func__", function)  # (a bound method's function)
+        module = getattr(inner, "__module__", None) or ""
+        if module.partition(".")[0] not in _MCP_PACKAGES:
+            return function
+        cells = getattr(inner, "__closure__", None) or ()
+        held = [cell.cell_contents for cell in cells if callable(_contents(cell))]
+        if len(held) != 1:
+            return None
+        function = held[0]
+    return None
+
+
+def _contents(cell: Any) -> Any:
+    try:
+        return cell.cell_contents
+    except ValueError:  # (an empty cell)
+        return None
+
+
+def _note_session_callbacks(
+    args: tuple[Any, ...], kwargs: dict[str, Any], answer: Any, replay: ReplaySession | None
+) -> None:
+    """Note on ``replay`` the callbacks of the user's the session of a replayed
+    ``ClientSession.call_tool`` holds: the server may call them while the live call runs (a
+    sampling request), which a replay does not run; named when the outcome differs."""
+    session = args[0] if args else None
+    if session is None or replay is None or not replay.calls:
+        return
+    for attribute, argument in _SESSION_CALLBACKS:
+        function = _users_function(getattr(session, attribute, None))
+        if function is None:
+            continue
+        noted = replay.session_callbacks = replay.session_callbacks or {}
+        noted.setdefault(argument, (function, replay.calls[-1]))
+
+
 #: the function of the ``mcp`` SDK's ``ClientSession.list_tools``
 _LIST_TOOLS = "mcp.client.session:ClientSession.list_tools"
 
 #: the function of each method with an effect (``module:qualified name``), and the effect
 _EFFECTS: dict[str, Effect] = {
     _LIST_TOOLS: _absorb_tool_listing,
+    "mcp.client.session:ClientSession.call_tool": _note_session_callbacks,
 }
 
 

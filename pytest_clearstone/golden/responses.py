@@ -318,6 +318,11 @@ class ReplaySession:
     #: what the test put in place of targets that left responses unused, found before the
     #: patches were undone (:meth:`note_displaced`): named by the unused-responses error
     displaced: dict[str, Any] = field(default_factory=dict)
+    #: the callbacks of the sessions of replayed ``mcp`` tool calls, which the server may call
+    #: while a live call runs and a replay does not (:mod:`.replayed_effects`): by the argument
+    #: that gave each (``sampling_callback``), the function and the first call made on it
+    #: (``None``: none noted)
+    session_callbacks: dict[str, tuple[Any, ReplayCall]] | None = None
 
     def note_displaced(self) -> None:
         """While the targets are patched, when responses are left unused: note what the test put
@@ -797,7 +802,7 @@ class TargetReplay:
         # back would make a reference cycle (freed only by the cyclic gc, ~40 objects per test)
         self._calls = session.calls
         self._errors = session.errors
-        self._session = weakref.ref(session)  # (for an error's message only)
+        self._session = weakref.ref(session)  # (for an error's message and an effect only)
         self.strict = strict
         self.matcher = in_effect(matcher)
         self.checkpoint = checkpoint
@@ -957,7 +962,7 @@ class TargetReplay:
                 raise
             return self._completion.answered(recorded.position, None, exc, self._is_async)
         if self._effect is not None:
-            self._effect(args, kwargs, call.result)
+            self._effect(args, kwargs, call.result, self._session())
         if self._completion is not None:  # (concurrent calls: in their recorded order)
             return self._completion.answered(recorded.position, call.result, None, self._is_async)
         return call.result
