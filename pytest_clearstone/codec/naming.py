@@ -224,6 +224,14 @@ def dotted_path(path: str) -> str:
     return path.replace(":", ".")
 
 
+@per_type
+def found_again(cls: type) -> bool:
+    """Whether a value of ``cls`` can be rebuilt from its class path: :func:`is_importable` and
+    :func:`findable` (not a class a library made at run time, ``dataclasses.make_dataclass``'s
+    of fastmcp's structured tool results: memoised, asked of every dataclass encoded)."""
+    return is_importable(cls) and findable(cls)
+
+
 def is_importable(cls: type) -> bool:
     """Whether ``cls`` can be found again by its class path (not local, not in ``__main__``)."""
     return (
@@ -258,6 +266,20 @@ def loaded_class(type_name: str) -> type | None:
                 found = getattr(found, name, None)
             return found if isinstance(found, type) else None
     return None
+
+
+def made_at_run_time(type_name: str) -> bool:
+    """Whether a value's type name (as :func:`loaded_class` reads it) names a class its module,
+    imported now, does not hold under that name, though the value was made in this run: a class
+    made at run time (``dataclasses.make_dataclass``, ``type(...)``), not one defined inside a
+    function (``<locals>``: said otherwise). Nothing is imported."""
+    if "<locals>" in type_name:
+        return False
+    parts = type_name.split(".")
+    for i in range(len(parts) - 1, 0, -1):
+        if sys.modules.get(".".join(parts[:i])) is not None:
+            return loaded_class(type_name) is None
+    return False
 
 
 def is_mock_double(t: type) -> bool:

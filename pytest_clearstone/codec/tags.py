@@ -80,11 +80,13 @@ from .naming import (
     fields_changed,
     findable,
     findable_path,
+    found_again,
     import_class,
     import_type,
     is_importable,
     is_mock_double,
     is_std_array,
+    made_at_run_time,
     other_attributes,
     per_type,
 )
@@ -183,6 +185,18 @@ LOCAL_CLASS = (
 )
 
 
+#: Why a value of a class made at run time, which its module does not hold under its name (a
+#: ``dataclasses.make_dataclass`` class: fastmcp's ``CallToolResult.data``), is not stored
+#: readably, and the fix: said first.
+RUN_TIME_CLASS = (
+    "its class was made at run time (dataclasses.make_dataclass, or a library building a class "
+    "from a schema, as fastmcp does for a tool's structured result), and no import path finds "
+    "it, so a replay cannot rebuild it. Keep a plain form of the value (its fields: "
+    "dataclasses.asdict(value) for a dataclass; fastmcp's structured_content for a tool's "
+    "result)"
+)
+
+
 #: Why an exception kept as a value (not raised by a mocked call, which is recorded readably)
 #: is stored by a pickle alone, said first, and the fix that records it readably
 EXCEPTION_KEPT = (
@@ -203,6 +217,8 @@ def pickle_refusal(cls: type | None, type_name: str = "") -> str:
     first."""
     if "<locals>" in type_name:
         return f"{LOCAL_CLASS}; or {pickle_refusal(cls)}"
+    if made_at_run_time(type_name):
+        return f"{RUN_TIME_CLASS}; or {pickle_refusal(cls)}"
     from .clients import is_sdk_client  # (imported when a value needs a pickle)
 
     if cls is not None and is_mock_double(cls):  # (dill cannot pickle one either)
@@ -757,7 +773,11 @@ class Encoder:
                 return {TAG: "enum", "cls": class_path(t), "name": name, "v": self._enc(v.value)}
             return {TAG: "enum", "cls": class_path(t), "v": self._enc(v.value)}
         if dataclasses.is_dataclass(v) and not isinstance(v, type) and is_importable(t):
-            return self._enc_dataclass(v, t)
+            # (a class its module holds another of under its name, after a reload, is read
+            # back as that one)
+            if found_again(t) or not made_at_run_time(describe(v)):
+                return self._enc_dataclass(v, t)
+            return self._enc_pickle(v, t)  # (RUN_TIME_CLASS says why)
         if isinstance(v, (str, int, float)) and not getattr(v, "__dict__", None):
             # a subclass of a scalar with no state of its own (langchain's TextAccessor)
             base = str if isinstance(v, str) else int if isinstance(v, int) else float

@@ -142,6 +142,24 @@ def uncalled_handlers_hint(calls: Sequence[ReplayCall]) -> str:
 _FUNCTIONS = (FunctionType, MethodType, partial)
 
 
+#: what follows the naming of a function a replayed call would have called
+_NOT_CALLED = (
+    "a replay answers the call without running it, so the function is not called, and "
+    "re-recording does not change that. If the difference is what the function does, mock a "
+    "function of your own that makes the call and returns what the function collects beside "
+    "the answer, for the agent to keep; or leave that part of the state out with the marker's "
+    "ignore_state."
+)
+
+
+def _shown(value: Any) -> str:
+    """``module.QualName`` of a function (a partial's, a bound method's)."""
+    function = value.func if isinstance(value, partial) else value
+    function = getattr(function, "__func__", function)  # (a bound method's function)
+    module = getattr(function, "__module__", None) or "?"
+    return f"{module}.{getattr(function, '__qualname__', type(function).__name__)}"
+
+
 def uncalled_functions_hint(calls: Sequence[ReplayCall]) -> str:
     """What to say about a replay whose outcome differs when one of ``calls``, the calls it
     answered from the golden, was given a function as an argument (mcp's ``call_tool(...,
@@ -151,27 +169,40 @@ def uncalled_functions_hint(calls: Sequence[ReplayCall]) -> str:
         for name, value in call.arguments.items():
             if name == "self" or not isinstance(value, _FUNCTIONS):
                 continue
-            function = value.func if isinstance(value, partial) else value
-            function = getattr(function, "__func__", function)  # (a bound method's function)
-            module = getattr(function, "__module__", None) or "?"
-            shown = f"{module}.{getattr(function, '__qualname__', type(function).__name__)}"
             return (
                 f"Call #{call.call_number} to {call.target} was given a function, {name} "
-                f"({shown}): a replay answers the call without running it, so the function is "
-                "not called, and re-recording does not change that. If the difference is what "
-                "the function does, mock a function of your own that makes the call and "
-                "returns what the function collects beside the answer, for the agent to keep; "
-                "or leave that part of the state out with the marker's ignore_state."
+                f"({_shown(value)}): {_NOT_CALLED}"
             )
     return ""
 
 
-def uncalled_callbacks_hint(calls: Sequence[ReplayCall]) -> str:
+def session_callbacks_hint(noted: dict[str, tuple[Any, ReplayCall]] | None) -> str:
+    """What to say about a replay whose outcome differs when a replayed ``mcp`` tool call was
+    made on a session holding a callback of the user's (``noted``: by the argument that gave
+    it, the function and the call; see :mod:`.replayed_effects`), which the server may call
+    while a live call runs (a sampling request) and a replay does not (``""``: none was)."""
+    for argument, (function, call) in (noted or {}).items():
+        return (
+            f"Call #{call.call_number} to {call.target} was made on a session given a "
+            f"{argument} ({_shown(function)}), which the server may call while a live call "
+            f"runs: {_NOT_CALLED}"
+        )
+    return ""
+
+
+def uncalled_callbacks_hint(
+    calls: Sequence[ReplayCall], noted: dict[str, tuple[Any, ReplayCall]] | None = None
+) -> str:
     """What to say about a replay that failed, or whose outcome differs, when ``calls`` (the
     calls it answered from the golden) were given callbacks the replay does not call: LangChain
     callback handlers (:func:`uncalled_handlers_hint`), else a function
-    (:func:`uncalled_functions_hint`); ``""``: none was."""
-    return uncalled_handlers_hint(calls) or uncalled_functions_hint(calls)
+    (:func:`uncalled_functions_hint`), else one the session of a replayed ``mcp`` tool call
+    holds (``noted``: :func:`session_callbacks_hint`); ``""``: none was."""
+    return (
+        uncalled_handlers_hint(calls)
+        or uncalled_functions_hint(calls)
+        or session_callbacks_hint(noted)
+    )
 
 
 def _handler_classes(callbacks: Any) -> list[str]:

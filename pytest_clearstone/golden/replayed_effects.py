@@ -6,21 +6,32 @@ session (and, on mcp 2, the tool's ``x-mcp-header`` map); ``call_tool`` checks a
 that schema, and so does fastmcp's client (under pydantic-ai's ``MCPToolset``), each listing the
 tools again when the session holds none for the tool. A replayed listing that left the session
 empty made that second ``list_tools`` call, which the recording does not have: every replay of
-such an agent failed with ``ReplayExhaustedError``. Nothing here imports ``mcp``: its method is
-told by its function's module and name.
+such an agent failed with ``ReplayExhaustedError``. The live ``call_tool`` lists the tools
+inside itself when the session holds none for the tool, a listing no recording holds: when the
+client then lists them after a replayed ``call_tool`` (fastmcp's), the error says so
+(:func:`unlisted_tools_note`). Nothing here imports ``mcp``: its method is told by its
+function's module and name.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
-#: ``effect(args, kwargs, answer)``: done with a replayed call's positional arguments (``self``
-#: first, for a method), its keyword arguments and the recorded answer it returns
-Effect = Callable[[tuple[Any, ...], dict[str, Any], Any], None]
+from ..errors import rerecord
+
+if TYPE_CHECKING:
+    from .responses import ReplayCall, ReplaySession
+
+#: ``effect(args, kwargs, answer, replay)``: done with a replayed call's positional arguments
+#: (``self`` first, for a method), its keyword arguments, the recorded answer it returns and
+#: the replay answering it (``None``: not known), whose last call it is
+Effect = Callable[[tuple[Any, ...], dict[str, Any], Any, "ReplaySession | None"], None]
 
 
-def _absorb_tool_listing(args: tuple[Any, ...], kwargs: dict[str, Any], answer: Any) -> None:
+def _absorb_tool_listing(
+    args: tuple[Any, ...], kwargs: dict[str, Any], answer: Any, replay: ReplaySession | None
+) -> None:
     """Keep the tools of a replayed ``ClientSession.list_tools`` answer on the session, as the
     method does: mcp 2.3's own ``_absorb_tool_listing``, or (earlier releases) each tool's output
     schema in ``_tool_output_schemas``."""
@@ -43,17 +54,106 @@ def _absorb_tool_listing(args: tuple[Any, ...], kwargs: dict[str, Any], answer: 
                 schemas[name] = getattr(tool, field, None)
 
 
+#: the callbacks a ``ClientSession`` holds, which its server may call while a live call runs
+#: (sampling, elicitation...): ``(attribute, the argument of Client and ClientSession)``
+_SESSION_CALLBACKS = (
+    ("_sampling_callback", "sampling_callback"),
+    ("_elicitation_callback", "elicitation_callback"),
+    ("_list_roots_callback", "list_roots_callback"),
+    ("_logging_callback", "logging_callback"),
+    ("_message_handler", "message_handler"),
+)
+#: the packages whose functions are their own defaults or wrappers of the user's callbacks
+_MCP_PACKAGES = ("mcp", "fastmcp")
+
+
+def _users_function(function: Any) -> Any:
+    """The user's function a session callback is: ``function`` itself, or, for a wrapper the
+    MCP libraries made around it (fastmcp's ``create_sampling_callback``, ``mcp.Client``'s
+    message handler), the function in its closure; ``None`` for the libraries' own defaults."""
+    for _ in range(3):  # (a wrapper of a wrapper, at most)
+        inner = getattr(function, "__func__", function)  # (a bound method's function)
+        module = getattr(inner, "__module__", None) or ""
+        if module.partition(".")[0] not in _MCP_PACKAGES:
+            return function
+        cells = getattr(inner, "__closure__", None) or ()
+        held = [cell.cell_contents for cell in cells if callable(_contents(cell))]
+        if len(held) != 1:
+            return None
+        function = held[0]
+    return None
+
+
+def _contents(cell: Any) -> Any:
+    try:
+        return cell.cell_contents
+    except ValueError:  # (an empty cell)
+        return None
+
+
+def _note_session_callbacks(
+    args: tuple[Any, ...], kwargs: dict[str, Any], answer: Any, replay: ReplaySession | None
+) -> None:
+    """Note on ``replay`` the callbacks of the user's the session of a replayed
+    ``ClientSession.call_tool`` holds: the server may call them while the live call runs (a
+    sampling request), which a replay does not run; named when the outcome differs."""
+    session = args[0] if args else None
+    if session is None or replay is None or not replay.calls:
+        return
+    for attribute, argument in _SESSION_CALLBACKS:
+        function = _users_function(getattr(session, attribute, None))
+        if function is None:
+            continue
+        noted = replay.session_callbacks = replay.session_callbacks or {}
+        noted.setdefault(argument, (function, replay.calls[-1]))
+
+
+#: the function of the ``mcp`` SDK's ``ClientSession.list_tools``
+_LIST_TOOLS = "mcp.client.session:ClientSession.list_tools"
+
 #: the function of each method with an effect (``module:qualified name``), and the effect
 _EFFECTS: dict[str, Effect] = {
-    "mcp.client.session:ClientSession.list_tools": _absorb_tool_listing,
+    _LIST_TOOLS: _absorb_tool_listing,
+    "mcp.client.session:ClientSession.call_tool": _note_session_callbacks,
 }
+
+
+def _function_path(function: Callable[..., Any]) -> str:
+    """``module:qualified name`` of ``function`` (``""``: it has neither)."""
+    module = getattr(function, "__module__", None)
+    name = getattr(function, "__qualname__", None)
+    if not isinstance(module, str) or not isinstance(name, str):
+        return ""
+    return f"{module}:{name}"
+
+
+def unlisted_tools_note(
+    function: Callable[..., Any], calls: Sequence[ReplayCall], node_id: str = ""
+) -> str | None:
+    """(A replay whose calls of ``function`` ran out.) When ``function`` is the ``mcp`` SDK's
+    ``ClientSession.list_tools`` and ``calls``, the calls the replay answered, have a
+    ``ClientSession.call_tool``: why the recording holds too few listings, and the fix. The live
+    ``call_tool`` lists the tools inside itself when the session holds no output schema for the
+    tool, a call a recording leaves out (it is made inside a recorded one); the replayed one
+    does not, and fastmcp's ``Client.call_tool`` then lists them to read the result. ``None``:
+    another function, or no such call."""
+    if _function_path(function) != _LIST_TOOLS:
+        return None
+    called = [call for call in calls if call.target.endswith("ClientSession.call_tool")]
+    if not called:
+        return None
+    call = called[-1]
+    return (
+        f"When recorded, the live call #{call.call_number} to {call.target} listed the tools "
+        "inside itself (the session held no output schema for the tool to check its result "
+        "against), a call the golden leaves out: a replay answers call_tool without running "
+        "it, and the client now lists the tools itself (fastmcp's Client.call_tool reads the "
+        "schema). Re-recording alone does not change that: list the tools once before calling "
+        f"one (await client.list_tools()), then {rerecord(node_id)}"
+    )
 
 
 def effect_of(function: Callable[..., Any]) -> Effect | None:
     """The effect on its object of a call of ``function`` that a replay answers, or ``None``
     (most functions: a replay returns their answer and does nothing more)."""
-    module = getattr(function, "__module__", None)
-    name = getattr(function, "__qualname__", None)
-    if not isinstance(module, str) or not isinstance(name, str):
-        return None
-    return _EFFECTS.get(f"{module}:{name}")
+    return _EFFECTS.get(_function_path(function))

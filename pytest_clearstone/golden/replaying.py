@@ -195,7 +195,9 @@ class ReplayingRun:
             return ""
         from .callback_handlers import uncalled_callbacks_hint  # (only when a test failed)
 
-        return uncalled_callbacks_hint(self.context.session.calls)
+        return uncalled_callbacks_hint(
+            self.context.session.calls, self.context.session.session_callbacks
+        )
 
     # -- each replay.run() ---------------------------------------------------------------------
     def before_run(self, agent: Any) -> int:
@@ -328,7 +330,9 @@ class ReplayingRun:
         if not cause and self.context is not None:
             from .callback_handlers import uncalled_callbacks_hint  # (only when it differs)
 
-            cause = uncalled_callbacks_hint(self.context.session.calls)
+            cause = uncalled_callbacks_hint(
+                self.context.session.calls, self.context.session.session_callbacks
+            )
         told = unmatched_paths(  # (a typo in a path: what it was meant to leave out differs)
             "ignore_state",
             self.spec.ignore_state.surely_unmatched(),

@@ -54,7 +54,7 @@ from .callback_handlers import LANGCHAIN, InContext, context_handlers
 from .cancellations import is_cancelled
 from .completion import CompletionOrder
 from .ignore import IgnorePaths, ignore_advice
-from .replayed_effects import effect_of
+from .replayed_effects import effect_of, unlisted_tools_note
 from .targets import Target, displaced_by
 from .threads import (
     branch_running_loop,
@@ -318,6 +318,11 @@ class ReplaySession:
     #: what the test put in place of targets that left responses unused, found before the
     #: patches were undone (:meth:`note_displaced`): named by the unused-responses error
     displaced: dict[str, Any] = field(default_factory=dict)
+    #: the callbacks of the sessions of replayed ``mcp`` tool calls, which the server may call
+    #: while a live call runs and a replay does not (:mod:`.replayed_effects`): by the argument
+    #: that gave each (``sampling_callback``), the function and the first call made on it
+    #: (``None``: none noted)
+    session_callbacks: dict[str, tuple[Any, ReplayCall]] | None = None
 
     def note_displaced(self) -> None:
         """While the targets are patched, when responses are left unused: note what the test put
@@ -800,7 +805,7 @@ class TargetReplay:
         # back would make a reference cycle (freed only by the cyclic gc, ~40 objects per test)
         self._calls = session.calls
         self._errors = session.errors
-        self._session = weakref.ref(session)  # (for an error's message only)
+        self._session = weakref.ref(session)  # (for an error's message and an effect only)
         self.strict = strict
         self.matcher = in_effect(matcher)
         self.checkpoint = checkpoint
@@ -936,7 +941,10 @@ class TargetReplay:
                     checkpoint=self.checkpoint,
                     arguments=_shown_arguments(self._for_message(arguments)),
                     unmocked=self.unmocked,
-                    note=self.note or cached_node_note(self.node_id) or None,
+                    note=self.note
+                    or unlisted_tools_note(self.target.function, self._calls, self.node_id)
+                    or cached_node_note(self.node_id)
+                    or None,
                     branch=self._exhausted_branch(),
                     extra_job=self._extra_job(current_branch()),
                     node_id=self.node_id,
@@ -967,7 +975,7 @@ class TargetReplay:
                 raise
             return self._completion.answered(recorded.position, None, exc, self._is_async)
         if self._effect is not None:
-            self._effect(args, kwargs, call.result)
+            self._effect(args, kwargs, call.result, self._session())
         if self._completion is not None:  # (concurrent calls: in their recorded order)
             return self._completion.answered(recorded.position, call.result, None, self._is_async)
         return call.result

@@ -312,3 +312,82 @@ def test_a_function_given_to_a_replayed_call_is_named_when_the_state_it_fills_di
     ) in out, out
     stack.edit("test_progress", 'call_tool"}', 'call_tool"}, ignore_state=["final_state.progress"]')
     stack.replay_passes()
+
+
+# A tool asking the client's model through sampling: the session calls the agent's
+# sampling_callback while the live call_tool waits for the result
+SAMPLING = '''
+import warnings
+
+import mcp.types as types
+from mcp import Client
+from mcp.server.mcpserver import Context, MCPServer
+
+server = MCPServer("critic")
+
+
+@server.tool()
+async def review(title: str, ctx: Context) -> str:
+    """Review a painting with the client's model."""
+    with warnings.catch_warnings():  # (mcp 2.3 deprecates sampling)
+        warnings.simplefilter("ignore")
+        answer = await ctx.request_context.session.create_message(
+            messages=[types.SamplingMessage(
+                role="user", content=types.TextContent(type="text", text=f"Review {title}"))],
+            max_tokens=50,
+            related_request_id=ctx.request_id,
+        )
+    return f"review: {answer.content.text}"
+
+
+class Critic:
+    def __init__(self):
+        self.asked = []
+
+    async def sample(self, context, params):
+        self.asked.append(params.messages[0].content.text)
+        return types.CreateMessageResult(
+            role="assistant", model="m", content=types.TextContent(type="text", text="calm"))
+
+    async def review(self, title):
+        async with Client(server, sampling_callback=self.sample, mode="legacy") as client:
+            result = await client.call_tool("review", {"title": title})
+        return result.content[0].text
+'''
+
+SAMPLING_TESTS = """
+import asyncio
+
+import pytest
+
+import sampling_agent as app
+
+
+@pytest.mark.replay(mock={"tool": "mcp.ClientSession.call_tool"})
+def test_sampling(replay):
+    assert asyncio.run(replay.run(app.Critic().review, "Vermeer")) == "review: calm"
+"""
+
+
+def test_a_sampling_callback_of_the_session_is_named_when_the_state_it_fills_differs(
+    make_stack,
+) -> None:
+    """A replay answers ``call_tool`` without running it, so the server's sampling request
+    never reaches the ``sampling_callback`` the session was given: the final state differed on
+    every replay, and the message said only to re-record, which changes nothing."""
+    stack: Stack = make_stack()
+    (stack.path / "sampling_agent.py").write_text(SAMPLING)
+    stack.write_test("sampling", SAMPLING_TESTS)
+    stack.try_record().assert_outcomes(passed=1)
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    out = " ".join(result.stdout.str().split())
+    assert "root['asked'][0]: removed 'Review Vermeer'" in out, out
+    assert (
+        "Call #1 to mcp.ClientSession.call_tool was made on a session given a "
+        "sampling_callback (sampling_agent.Critic.sample), which the server may call while a "
+        "live call runs: a replay answers the call without running it, so the function is "
+        "not called, and re-recording does not change that."
+    ) in out, out
+    stack.edit("test_sampling", 'call_tool"}', 'call_tool"}, ignore_state=["final_state.asked"]')
+    stack.replay_passes()

@@ -2837,6 +2837,30 @@ def test_a_class_whose_module_is_gone_is_named_by_its_qualified_name() -> None:
     assert not findable(ghost)
 
 
+def test_a_dataclass_made_at_run_time_is_refused_naming_why_and_one_of_a_reloaded_class_is_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A class no import finds (``dataclasses.make_dataclass``'s: fastmcp's structured tool
+    results) is refused as it is stored, saying why; an instance of a class its module now
+    holds another of under the same name (after a reload) is stored readably as before, read
+    back as the module's class."""
+    import types
+
+    from pytest_clearstone.codec.tags import Encoder
+
+    built = dataclasses.make_dataclass("echoOutput", [("result", str)])
+    with pytest.raises(SerializationError, match=r"its class was made at run time"):
+        Encoder(allow_pickle=False, strict=True).encode(built(result="HI"))
+    module = types.ModuleType("cs_reloaded_notes")
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    source = "import dataclasses\n@dataclasses.dataclass\nclass Note:\n    text: str\n"
+    exec(source, module.__dict__)
+    old = module.Note("a")
+    exec(source, module.__dict__)  # (a reload: the module holds a new class Note)
+    tree = Encoder(allow_pickle=False, strict=True).encode(old)
+    assert tree == {TAG: "dataclass", "cls": "cs_reloaded_notes:Note", "v": {"text": "a"}}
+
+
 class PublicRateLimit(Exception):
     """A library's public class."""
 

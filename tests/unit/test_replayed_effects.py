@@ -28,16 +28,16 @@ def test_a_listing_replayed_on_a_session_of_mcp_1_keeps_each_tools_output_schema
         ]
     )
     session = SimpleNamespace(_tool_output_schemas={"stale": None})
-    effect((session,), {}, answer)
+    effect((session,), {}, answer, None)
     assert session._tool_output_schemas == {"stale": None, "add": schema, "echo": None}
 
 
 def test_other_functions_have_no_effect_and_a_call_without_its_session_does_nothing() -> None:
-    assert effect_of(session_module.ClientSession.call_tool) is None
+    assert effect_of(session_module.ClientSession.get_prompt) is None
     assert effect_of(print) is None
     effect = effect_of(session_module.ClientSession.list_tools)
     assert effect is not None
-    effect((), {}, types.ListToolsResult(tools=[]))  # (no self: nothing to keep them on)
+    effect((), {}, types.ListToolsResult(tools=[]), None)  # (no self: nothing to keep them on)
 
 
 def test_a_paginated_listing_replayed_on_a_session_of_mcp_2_keeps_every_pages_tools() -> None:
@@ -58,13 +58,13 @@ def test_a_paginated_listing_replayed_on_a_session_of_mcp_2_keeps_every_pages_to
     page_two = {"params": types.PaginatedRequestParams(cursor="page-2")}
     listed: set[str] = set()
     for _ in range(2):  # (listed again: the first page does not forget the second's tools)
-        effect((session,), {}, types.ListToolsResult(tools=first, next_cursor="page-2"))
+        effect((session,), {}, types.ListToolsResult(tools=first, next_cursor="page-2"), None)
         assert set(session._tool_output_schemas) == {"add", *listed}
         listed.add("echo")
-        effect((session,), page_two, types.ListToolsResult(tools=second))
+        effect((session,), page_two, types.ListToolsResult(tools=second), None)
         assert session._tool_output_schemas == {"add": schema, "echo": schema}
     # a listing in one page is the whole listing: a tool it no longer lists is forgotten
-    effect((session,), {}, types.ListToolsResult(tools=second))
+    effect((session,), {}, types.ListToolsResult(tools=second), None)
     assert session._tool_output_schemas == {"echo": schema}
     for stream in (to_server, read_stream, write_stream, from_client):
         stream.close()
@@ -81,7 +81,7 @@ def test_a_listing_replayed_on_mcp_1_replaces_a_tools_schema_and_reads_no_old_fi
     session = SimpleNamespace(_tool_output_schemas={"add": {"type": "string"}})
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        effect((session,), {}, types.ListToolsResult(tools=[tool]))
+        effect((session,), {}, types.ListToolsResult(tools=[tool]), None)
     assert [str(w.message) for w in caught] == []
     assert session._tool_output_schemas == {"add": schema}
 
@@ -90,6 +90,40 @@ def test_an_answer_that_lists_no_tools_leaves_the_session_as_it_was() -> None:
     effect = effect_of(session_module.ClientSession.list_tools)
     assert effect is not None
     session = SimpleNamespace(_tool_output_schemas={"add": None})
-    effect((session,), {}, SimpleNamespace(tools=None))
-    effect((session,), {}, "not a listing")
+    effect((session,), {}, SimpleNamespace(tools=None), None)
+    effect((session,), {}, "not a listing", None)
     assert session._tool_output_schemas == {"add": None}
+
+
+def test_a_replayed_tool_call_notes_the_users_callbacks_of_its_session_only() -> None:
+    """The callbacks the user gave the session (through fastmcp's wrapper too) are noted with
+    the first call made on it; the SDK's own defaults, and a wrapper holding none of the
+    user's, are not."""
+    from pytest_clearstone.golden.responses import ReplayCall, ReplaySession
+
+    async def on_elicit(*args: object) -> None:
+        return None
+
+    def wrap(function: object) -> object:  # (as fastmcp's create_elicitation_callback)
+        async def _elicitation_handler(*args: object) -> object:
+            return function
+
+        _elicitation_handler.__module__ = "fastmcp.client.elicitation"
+        return _elicitation_handler
+
+    session = SimpleNamespace(
+        _sampling_callback=session_module._default_sampling_callback,
+        _elicitation_callback=wrap(on_elicit),
+        _logging_callback=wrap(session_module._default_logging_callback),
+        _message_handler=None,
+    )
+    effect = effect_of(session_module.ClientSession.call_tool)
+    assert effect is not None
+    replay = ReplaySession()
+    effect((session,), {}, None, replay)  # (no call answered yet: nothing to name)
+    assert replay.session_callbacks is None
+    first, second = (ReplayCall("mcp.ClientSession.call_tool", n, {}, None) for n in (1, 2))
+    for call in (first, second):
+        replay.calls.append(call)
+        effect((session,), {}, None, replay)
+    assert replay.session_callbacks == {"elicitation_callback": (on_elicit, first)}
