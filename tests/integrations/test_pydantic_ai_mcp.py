@@ -51,7 +51,9 @@ class Guide:
     def __init__(self):
         # the server's key, given to its process only (never to the golden)
         env = {"MUSEUM_TOKEN": os.environ["MUSEUM_TOKEN"]}
-        toolset = MCPToolset(StdioTransport(sys.executable, ["museum_server.py"], env=env))
+        # (a loaded machine may take more than the default 5 s to start the server's Python)
+        transport = StdioTransport(sys.executable, ["museum_server.py"], env=env)
+        toolset = MCPToolset(transport, init_timeout=120)
         self.agent = Agent(make_model(), toolsets=[toolset])
         self.answers = []
 
@@ -66,7 +68,8 @@ class Guide:
         guide = cls.__new__(cls)
         # the server's key, sent in the MCP transport's headers only (never to the golden)
         headers = {"Authorization": f"Bearer {os.environ['MUSEUM_TOKEN']}"}
-        guide.agent = Agent(make_model(), toolsets=[MCPToolset(url, headers=headers)])
+        toolset = MCPToolset(url, headers=headers, init_timeout=120)
+        guide.agent = Agent(make_model(), toolsets=[toolset])
         guide.answers = []
         return guide
 
