@@ -1067,7 +1067,7 @@ class _Walk:
                 renamed = renamed or name is not k
                 where = f"{path}[{_key_repr(name)}]"
                 if k in kept and _kept_form(x):
-                    entries[name] = x
+                    entries[name] = self._kept(x)
                 elif schema:
                     entries[name] = self._entry(k, x, where, schema)
                 elif kept and (nested := self._nested_output(kept, k, x, where)) is not _ABSENT:
@@ -1300,6 +1300,7 @@ class _Walk:
         for name in names:
             old = getattr(v, name, None)
             if name in kept and _kept_form(old):
+                self._kept(old)
                 continue
             where = f"{path}.{name}"
             new = self._nested_output(kept, name, old, where) if kept else _ABSENT
@@ -1421,7 +1422,18 @@ class _Walk:
             s = self._suspects(s, path)
         return s
 
+    def _kept(self, x: Any) -> Any:
+        """``x``, model output kept as it is (:data:`MODEL_OUTPUT`); a text is noted, while
+        secrets are checked, as no suspect elsewhere either (:meth:`_suspects`)."""
+        if self.check and type(x) is str:
+            self.r._model_output.add(x)
+        return x
+
     def _suspects(self, s: str, path: str) -> str:
+        if s in self.r._model_output:
+            # (a thinking block's signature the agent copied out of the answer: the golden
+            # writes the same text in the recorded answer anyway)
+            return s
         spans: list[tuple[int, int, str]] = []
         for kind, rx in SUSPECT_FORMATS:
             spans.extend((m.start(), m.end(), kind) for m in rx.finditer(s))
@@ -1512,6 +1524,9 @@ class Redactor:
         #: (the keys of a value's dicts are mostly the same few names, walked once each)
         self._plain_keys: dict[str, bool] = {}
         self._seen: dict[str, str] = {}  # value replaced -> what it was (never shown)
+        #: the texts kept as model output (:data:`MODEL_OUTPUT`) while checking for secrets:
+        #: the same text elsewhere is no suspect either
+        self._model_output: set[str] = set()
 
     @classmethod
     def from_settings(
@@ -1545,6 +1560,7 @@ class Redactor:
         twin.findings = []
         twin._calls = Counter()
         twin._seen = {}
+        twin._model_output = set()
         twin.replaced = False
         twin.active = True
         return twin

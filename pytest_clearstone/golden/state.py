@@ -16,7 +16,7 @@ from collections.abc import Sequence, Set
 from typing import TYPE_CHECKING, Any
 
 from ..codec import Encoder, decode, stored_as_reference
-from ..codec.naming import class_path, loaded_class
+from ..codec.naming import class_path, loaded_class, per_type
 from ..codec.tags import (
     ENCODER_FIX,
     EXCEPTION_KEPT,
@@ -409,9 +409,23 @@ _SCALARS = frozenset({str, int, float, bool, type(None), bytes})
 _NOT_WALKED = (type, types.ModuleType, types.FunctionType, types.MethodType)
 
 
+@per_type
+def _builds_client(cls: type) -> bool:
+    """Whether objects of ``cls`` build their SDK client when first asked for it, from their
+    settings: a ``functools.cached_property`` named like a client (``_client``,
+    ``_async_client``: langchain-anthropic's ``ChatAnthropic``). Such an object holds its
+    client (its key, its transport) before it has built it."""
+    return any(
+        isinstance(attribute, functools.cached_property) and name.rstrip("_").endswith("client")
+        for base in cls.__mro__
+        for name, attribute in vars(base).items()
+    )
+
+
 def _holds_client(value: Any) -> bool:
     """Whether ``value`` is, or holds, an SDK or HTTP client or resource (one stored as a
-    reference): looked for through containers and the ``__dict__`` of objects, each once."""
+    reference, or one it builds when first asked for it: :func:`_builds_client`): looked for
+    through containers and the ``__dict__`` of objects, each once."""
     kind = type(value)
     if kind in _SCALARS or ((kind is list or kind is dict) and not value):  # (most values)
         return False
@@ -427,7 +441,7 @@ def _holds_client(value: Any) -> bool:
             stack.extend(item.values())
         elif kind is list or kind is tuple:
             stack.extend(item)
-        elif stored_as_reference(item):
+        elif stored_as_reference(item) or _builds_client(kind):
             return True
         elif not isinstance(item, _NOT_WALKED):  # (their namespaces are not the state's)
             fields = getattr(item, "__dict__", None)

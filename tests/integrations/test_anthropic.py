@@ -246,6 +246,43 @@ def test_a_thinking_stream_mocked_at_send_records(stack: Stack) -> None:
     stack.roundtrip()
 
 
+SIGNATURE_KEPT = """
+import pytest
+
+
+class Thinker:
+    def __init__(self, client):
+        self.client = client
+        self.log = []
+
+    def think(self, question):
+        message = self.client.messages.create(
+            model="claude-sonnet-4-5", max_tokens=2048,
+            thinking={"type": "enabled", "budget_tokens": 1024},
+            messages=[{"role": "user", "content": question}])
+        thinking = message.content[0]
+        self.log.append({"sig": thinking.signature, "chars": len(thinking.thinking)})
+        return message.content[-1].text
+
+
+@pytest.mark.replay("goldens/signature_kept.ckpt",
+                    mock={"llm": "anthropic.resources.messages.Messages.create"})
+def test_it(replay, anthropic_client):
+    agent = Thinker(anthropic_client)
+    assert replay.run(agent.think, "Tides?") == "Answer to 'Tides?'"
+"""
+
+
+def test_a_thinking_signature_the_agent_keeps_under_a_name_of_its_own_records(
+    stack: Stack,
+) -> None:
+    """An agent that keeps the signature of the answer's thinking block in its state
+    (``self.log[0]['sig']``): the recording was refused, the signature taken for a
+    high-entropy secret, though the golden writes the same text in the recorded answer."""
+    stack.write_test("signature_kept", SIGNATURE_KEPT)
+    stack.roundtrip()
+
+
 AT_SEND = """
 import asyncio
 

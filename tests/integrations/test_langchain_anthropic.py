@@ -109,3 +109,49 @@ def test_it(replay):
     )
     result.stdout.no_fnmatch_line("*langchain_openai*")
     assert not stack.goldens()
+
+
+def test_a_chat_model_kept_in_the_agents_state_counts_tokens_on_replay(stack: Stack) -> None:
+    """An agent that keeps its ``ChatAnthropic`` in ``self.llm`` (no ``get_state()``) and trims
+    its history with the model as ``trim_messages``' token counter, which asks the API's
+    ``count_tokens`` (mocked at the SDK). The model is stored whole, its key redacted; replayed,
+    its ``anthropic_api_key`` came back as the plain text ``'[REDACTED]'``, not a ``SecretStr``,
+    and the model failed to build its client: ``AttributeError: 'str' object has no attribute
+    'get_secret_value'``. The golden's copy replaced the test's own model (which builds its
+    client only when first asked for it, so it held none yet), which also hid a changed
+    setting of the model: the agent now keeps its own, compared at each call."""
+    stack.write_test(
+        "trim",
+        HEADER
+        + """
+from langchain_core.messages import HumanMessage, trim_messages
+
+
+class Keeper:
+    def __init__(self):
+        self.llm = init_chat_model("anthropic:claude-sonnet-4-5", max_retries=0)
+        self.history = []
+
+    def ask(self, question):
+        self.history.append(HumanMessage(question))
+        kept = trim_messages(self.history, token_counter=self.llm, max_tokens=4000,
+                             strategy="last")
+        answer = self.llm.invoke(kept)
+        self.history.append(answer)
+        return answer.content
+
+
+@pytest.mark.replay("goldens/trim.ckpt",
+                    mock={"llm": ["langchain_anthropic.ChatAnthropic.invoke",
+                                  "anthropic.resources.messages.Messages.count_tokens"]})
+def test_it(replay):
+    agent = Keeper()
+    assert replay.run(agent.ask, "Tides?") == "Answer to 'Tides?'"
+    assert replay.run(agent.ask, "Moons?") == "Answer to 'Moons?'"
+""",
+    )
+    stack.roundtrip()
+    stack.edit("test_trim", "max_retries=0)", "max_retries=0, temperature=0.5)")
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*ReplayDivergenceError*", "*['self']['temperature']*0.5*"])

@@ -133,6 +133,22 @@ def test_extended_thinking_signatures_and_redacted_data_are_not_suspects() -> No
     assert not redactor.findings
 
 
+def test_a_signature_copied_out_of_a_recorded_answer_is_no_suspect() -> None:
+    """An agent that keeps the signature of the answer's thinking block (and a redacted
+    block's data) under a name of its own (``state['log'][0]['sig']``): the recording was
+    refused as holding a high-entropy secret, though the same text is written, kept as model
+    output, in the recorded answer of the same golden."""
+    message = _thinking_message()
+    redactor = Redactor()
+    redactor(message, "output", "anthropic.resources.messages.Messages.create")
+    state = {"log": [{"sig": SIGNATURE, "blob": REDACTED_DATA}]}
+    assert redactor(state, "state", "test_it") == state
+    assert not redactor.findings
+    # the same texts seen by a redactor that met no such answer are still suspects
+    fresh = Redactor()
+    assert fresh(state, "state", "test_it") != state and len(fresh.findings) == 2
+
+
 def test_a_thinking_objects_signature_that_is_no_text_is_redacted_as_any_value() -> None:
     block = types.SimpleNamespace(type="thinking", signature={"api_key": KEY})
     out = Redactor()({"block": block})["block"]
@@ -256,8 +272,10 @@ def test_a_pydantic_ai_compaction_parts_provider_details_are_not_suspects() -> N
     assert redactor(part, "output", "app.llm") == part and not redactor.findings
     as_dict = {"part_kind": "compaction", "content": "", "provider_details": details}
     assert not Redactor().find_secrets(as_dict)
+    # (another text: the very text kept beside it is no suspect elsewhere either, see
+    # test_a_signature_copied_out_of_a_recorded_answer_is_no_suspect)
     other = messages.CompactionPart(
-        content="", provider_name="anthropic", provider_details={**details, "note": SIGNATURE}
+        content="", provider_name="anthropic", provider_details={**details, "note": SIGNATURE[::-1]}
     )
     assert Redactor().find_secrets(other) == ["root.provider_details['note']"]
 
