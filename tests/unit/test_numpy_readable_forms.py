@@ -296,3 +296,16 @@ def test_a_column_or_row_added_is_named_as_its_cells_not_as_a_reordering() -> No
     assert StateDelta({"s": sales}, {"s": longer}, verbosity=2).lines == [
         "root['s']['net'][3]: added 3.0"
     ]
+
+
+def test_a_column_removed_or_a_frame_become_a_series_is_named_as_its_cells() -> None:
+    pd = pytest.importorskip("pandas")
+    from pytest_clearstone.diff import StateDelta
+
+    sales = pd.DataFrame({"net": [1.0, 2.0], "tax": [0.1, 0.2]}, index=pd.Index([1, 2]))
+    assert StateDelta({"s": sales}, {"s": sales[["net"]]}, verbosity=2).lines == [
+        "root['s']['tax']: removed {1: 0.1, 2: 0.2}"
+    ]
+    assert StateDelta({"s": sales}, {"s": sales["net"]}, verbosity=2).lines == [
+        "root['s']: {'net': {1: 1.0, 2: 2.0}, 'tax': {1: 0.1, 2: 0.2}} -> {1: 1.0, 2: 2.0}"
+    ]
