@@ -205,10 +205,10 @@ def layout_changes(a: Any, b: Any) -> list[tuple[tuple[str, ...], tuple[Any, ...
     else:  # (a series)
         if a.dtype != b.dtype:
             changes.append((("dtype",), (), *_dtype_texts(a.dtype, b.dtype)))
-        if a.name != b.name:
+        if not _same_labels([a.name], [b.name]):
             changes.append((("name",), (), a.name, b.name))
     _reordered(("index",), list(a.index), list(b.index), changes)
-    if list(a.index.names) != list(b.index.names):
+    if not _same_labels(list(a.index.names), list(b.index.names)):
         changes.append((("index", "names"), (), list(a.index.names), list(b.index.names)))
     return changes
 
@@ -221,6 +221,14 @@ def _dtype_texts(a: Any, b: Any) -> tuple[str, str]:
     return (repr(a), repr(b)) if old == new else (old, new)
 
 
+def _same_labels(a: list[Any], b: list[Any]) -> bool:
+    """Whether two lists of labels or names are equal, a NaN to a NaN (never ``==`` itself:
+    a series named NaN, or a float index holding one, kept as it was)."""
+    return len(a) == len(b) and all(
+        x == y or (x != x and y != y) for x, y in zip(a, b, strict=True)
+    )
+
+
 def _reordered(
     steps: tuple[str, ...],
     a: list[Any],
@@ -230,7 +238,7 @@ def _reordered(
     """The labels ``a`` and ``b`` in another order, added to ``changes`` (labels added or
     removed are the cells' to show)."""
     try:
-        reordered = a != b and sorted(map(repr, a)) == sorted(map(repr, b))
+        reordered = not _same_labels(a, b) and sorted(map(repr, a)) == sorted(map(repr, b))
     except Exception:  # (labels whose == is ambiguous)
         return
     if reordered:

@@ -282,3 +282,23 @@ def test_the_commands_of_a_run_given_its_import_mode_name_it(
     command = "pytest --import-mode=importlib --clearstone-mode=record-diverged"
     pytester.runpytest(*shlex.split(command)[1:]).assert_outcomes(passed=2)
     pytester.runpytest(*given).assert_outcomes(passed=2)
+
+
+def test_the_commands_of_a_run_given_which_conftests_load_name_them(
+    pytester: pytest.Pytester,
+) -> None:
+    # (--noconftest and --confcutdir are repeated as given, a folder's name quoted for a shell)
+    pytester.syspathinsert()
+    pytester.makepyfile(app=APP, test_x=SAME_NAME.format(word="a"))
+    pytester.mkdir("conf cut")
+    given = ["--noconftest", "--confcutdir=conf cut"]
+    pytester.runpytest(*given, "--clearstone-record").assert_outcomes(passed=1)
+    pytester.path.joinpath("test_x.py").write_text(SAME_NAME.format(word="a!"))
+    result = pytester.runpytest(*given)
+    result.assert_outcomes(failed=1)
+    options = "--noconftest --confcutdir='conf cut'"
+    result.stdout.fnmatch_lines(
+        [f"*re-record with: pytest {options} --clearstone-record test_x.py::test_x"]
+    )
+    command = f"pytest {options} --clearstone-mode=record-diverged"
+    pytester.runpytest(*shlex.split(command)[1:]).assert_outcomes(passed=1)

@@ -505,3 +505,27 @@ def test_a_set_up_failed_by_pytest_fail_or_sys_exit_is_listed_and_counted_missin
     replayed = pytester.runpytest()
     replayed.assert_outcomes(passed=1, errors=1)
     replayed.stdout.fnmatch_lines(["1 checkpoint(s) replayed, 0 recorded, 0 diverged, 1 missing"])
+
+
+CONFIG_IN_MODULE = """
+
+@pytest.fixture
+def clearstone_config():
+    return {"mock": {"llm": "app.complete"}}
+"""
+
+
+def test_a_set_up_failed_before_a_config_fixture_of_its_module_is_not_called_a_reader(
+    pytester: pytest.Pytester,
+) -> None:
+    # (the clearstone_config fixture written in the test module, not in a conftest)
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app=textwrap.dedent(APP), test_it=SETUP_FAILS_BEFORE_CONFIG + CONFIG_IN_MODULE
+    )
+    recorded = pytester.runpytest("--clearstone-record")
+    recorded.assert_outcomes(errors=1)
+    recorded.stdout.fnmatch_lines(
+        ["  test_it.py::test_a: its set-up failed while recording (RuntimeError)"]
+    )
+    recorded.stdout.no_fnmatch_line("*only read*")

@@ -351,3 +351,22 @@ def test_a_test_naming_a_testmodel_of_its_own_gets_no_pydantic_ai_hint() -> None
     source = "agent = Agent(TestModel())\nassert agent.run('soup') == 'done'\n"
     text = nothing_recorded("t.py::test_a", pairs, None, source=source)
     assert "pydantic-ai" not in text
+
+
+def test_the_other_ways_of_a_function_or_of_no_langchain_models_stream_are_none_of_those(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # (a module's functions named stream or parse are no other way of its complete; invoke is
+    # one of stream only for a LangChain model, whose invoke streams by _stream)
+    from pytest_clearstone.golden.aliases import alternatives
+
+    module = types.ModuleType("cs_alias_ways")
+    exec(
+        "def complete(q): pass\ndef stream(q): pass\ndef parse(q): pass\n\n"
+        "class Graph:\n    def stream(self, q): pass\n    def invoke(self, q): pass\n",
+        vars(module),
+    )
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    assert alternatives("cs_alias_ways.complete") == []
+    assert alternatives("cs_alias_ways.Graph.stream") == []
+    assert alternatives("cs_alias_ways.Graph.invoke") == ["cs_alias_ways.Graph.stream"]

@@ -2624,6 +2624,38 @@ def test_a_class_an_sdk_relabelled_is_named_by_its_own_package() -> None:
     assert home_module(openai.Timeout) == written_in.partition(".")[0]  # (which exports it)
 
 
+def _relabelled(monkeypatch: pytest.MonkeyPatch, exported: bool, kind: str = "") -> type:
+    """A class written in ``cs_home_pkg._impl`` (exported by ``cs_home_pkg`` or not) with one
+    method (a ``staticmethod``, a ``classmethod``, or a plain one), that another package
+    relabelled as its own (``__module__ = "cs_other"``)."""
+    import types
+
+    package, impl = types.ModuleType("cs_home_pkg"), types.ModuleType("cs_home_pkg._impl")
+    exec(f"class Thing:\n    {kind}\n    def run(*args):\n        pass\n", vars(impl))
+    cls: type = vars(impl)["Thing"]
+    if exported:
+        package.Thing = cls  # type: ignore[attr-defined]
+    cls.__module__ = "cs_other"
+    for module in (package, impl):
+        monkeypatch.setitem(sys.modules, module.__name__, module)
+    return cls
+
+
+@pytest.mark.parametrize("kind", ["", "@staticmethod", "@classmethod"])
+def test_a_relabelled_class_is_named_by_the_module_holding_it_or_else_by_its_label(
+    monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    # (its package when that exports it, else the module it was written in; where neither
+    # holds it under its name, the label it was given)
+    from pytest_clearstone.codec.naming import home_module
+
+    assert home_module(_relabelled(monkeypatch, exported=True, kind=kind)) == "cs_home_pkg"
+    cls = _relabelled(monkeypatch, exported=False, kind=kind)
+    assert home_module(cls) == "cs_home_pkg._impl"
+    del vars(sys.modules["cs_home_pkg._impl"])["Thing"]
+    assert home_module(cls) == "cs_other"
+
+
 # ---------------------------------------------------------------- classes of private modules
 
 PRIVATE_PACKAGE = {

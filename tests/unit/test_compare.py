@@ -535,6 +535,17 @@ def test_a_list_subclass_is_compared_by_its_items_and_its_attributes() -> None:
     assert not same_stored_form(tagged, other)
 
 
+class SlottedTurns(list):  # type: ignore[type-arg]
+    """A list subclass without a ``__dict__``: nothing but its items."""
+
+    __slots__ = ()
+
+
+def test_a_list_subclass_without_attributes_is_compared_by_its_items_alone() -> None:
+    assert same_stored_form(SlottedTurns([Handle(2)]), SlottedTurns([Handle(2)]))
+    assert not same_stored_form(SlottedTurns([Handle(2)]), SlottedTurns([Handle(3)]))
+
+
 def test_an_orm_object_is_compared_by_its_columns_and_loaded_relationships() -> None:
     """A SQLAlchemy ORM object in an agent's state (stored as a pickle) compared with its
     recorded copy by its ``__dict__``, where SQLAlchemy keeps its bookkeeping (the session,

@@ -656,3 +656,26 @@ def test_a_placeholder_of_the_cause_recorded_before_cause_attributes_comes_back_
     assert type(rebuilt.orig) is KeyError and rebuilt.orig is rebuilt.__cause__  # type: ignore[attr-defined]
     record["attributes"]["orig"]["v"] = "KeyError('other')"
     assert type(rebuild_exception(record).orig).__name__ == "StoredRepr"  # type: ignore[attr-defined]
+
+
+def test_the_attribute_holding_the_cause_is_recorded_once_as_the_cause() -> None:
+    # (the cause's record names the attribute: no placeholder of it beside, no name list where
+    # no attribute holds the cause)
+    error = _Wrapped("tool failed", KeyError("k"))
+    error.__cause__ = error.orig
+    record = exception_record(error)
+    assert record["cause_attributes"] == ["orig"]
+    assert "attributes" not in record
+    error.orig = None
+    assert "cause_attributes" not in exception_record(error)
+
+
+def test_an_attribute_holding_a_cause_past_the_recorded_depth_stays_a_placeholder() -> None:
+    # (the cause is not recorded there: the attribute keeps what can be stored of it)
+    from pytest_clearstone.tracing.span import CAUSE_DEPTH
+
+    error = _Wrapped("tool failed", KeyError("k"))
+    error.__cause__ = error.orig
+    record = exception_record(error, depth=CAUSE_DEPTH)
+    assert "cause" not in record and "cause_attributes" not in record
+    assert record["attributes"]["orig"]["v"] == "KeyError('k')"

@@ -296,3 +296,35 @@ def test_a_column_or_row_added_is_named_as_its_cells_not_as_a_reordering() -> No
     assert StateDelta({"s": sales}, {"s": longer}, verbosity=2).lines == [
         "root['s']['net'][3]: added 3.0"
     ]
+
+
+def test_a_column_removed_or_a_frame_become_a_series_is_named_as_its_cells() -> None:
+    pd = pytest.importorskip("pandas")
+    from pytest_clearstone.diff import StateDelta
+
+    sales = pd.DataFrame({"net": [1.0, 2.0], "tax": [0.1, 0.2]}, index=pd.Index([1, 2]))
+    assert StateDelta({"s": sales}, {"s": sales[["net"]]}, verbosity=2).lines == [
+        "root['s']['tax']: removed {1: 0.1, 2: 0.2}"
+    ]
+    assert StateDelta({"s": sales}, {"s": sales["net"]}, verbosity=2).lines == [
+        "root['s']: {'net': {1: 1.0, 2: 2.0}, 'tax': {1: 0.1, 2: 0.2}} -> {1: 1.0, 2: 2.0}"
+    ]
+
+
+def test_a_nan_name_kept_as_it_was_is_no_change() -> None:
+    """A NaN is never ``==`` itself: a replayed series named NaN (or whose index is) with a
+    changed cell also said ``root['s'].name: nan -> nan``."""
+    pd = pytest.importorskip("pandas")
+    from pytest_clearstone.diff import StateDelta
+
+    for named in (
+        pd.Series([1.0, 2.0], name=float("nan")),
+        pd.Series([1.0, 2.0], name="net").rename_axis(float("nan")),
+    ):
+        assert StateDelta({"s": named}, {"s": named.mul(2)}, verbosity=2).lines == [
+            "root['s'][0]: 1.0 -> 2.0",
+            "root['s'][1]: 2.0 -> 4.0",
+        ]
+    frame = pd.DataFrame({"x": [1.0]}, index=pd.Index([float("nan")]))
+    lines = StateDelta({"s": frame}, {"s": frame.assign(x=[2.0])}, verbosity=2).lines
+    assert not [line for line in lines if ".index" in line], lines

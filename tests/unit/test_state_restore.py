@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import httpx
 import openai
 import pydantic
 import pytest
@@ -111,6 +112,40 @@ def test_an_agent_that_subclasses_an_sdk_client_is_told_to_hold_the_client_inste
     assert "JSON-friendly" not in message
 
 
+class StatedAssistant(Assistant):
+    """The same agent giving its state by a get_state() of its own: no client's settings."""
+
+    def get_state(self) -> dict[str, Any]:
+        return {"memory": self.memory}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        self.memory = list(state["memory"])
+
+
+def test_an_agent_that_subclasses_an_sdk_client_with_a_get_state_of_its_own_is_recorded() -> None:
+    # (the refusal's own fix: a get_state() returning the agent's attributes, not the client's)
+    agent = StatedAssistant()
+    agent.memory.append("hi")
+    assert capture_state(agent).value == {"memory": ["hi"]}
+
+
+class Fetcher(httpx.Client):
+    """An agent that is its HTTP client."""
+
+    def __init__(self) -> None:
+        super().__init__(base_url="http://127.0.0.1:9")
+        self.pages: list[str] = []
+
+
+def test_an_agent_that_subclasses_an_http_client_is_told_it_is_one() -> None:
+    agent = Fetcher()
+    with agent, pytest.raises(SerializationError) as refused:
+        capture_state(agent)
+    message = str(refused.value)
+    assert "Fetcher is an HTTP client (a subclass of httpx.Client)" in message
+    assert "self.client = httpx.Client(...)" in message
+
+
 def test_the_client_packages_looked_for_first_are_those_of_every_known_client() -> None:
     # (an agent with no base of these packages is told no client without importing the
     # clients' codec: a known client of another package would never be refused)
@@ -145,6 +180,37 @@ def test_the_pickle_that_does_not_load_back_is_named_past_one_that_does() -> Non
     state = capture_state(Agent(fine=ValueError("x"), broken=KeywordOnly(code=1)))
     with pytest.raises(SerializationError, match=r"state\['broken'\].*cannot be loaded back"):
         state_value(state)
+
+
+class Handle:
+    """A value (no exception) only a pickle stores, whose pickle does not load back."""
+
+    __slots__ = ("n",)
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Handle, ())
+
+
+def test_a_pickle_that_does_not_load_back_is_told_its_fix_by_what_it_stores() -> None:
+    # (an exception kept as a value: first the fix that records it readably; any other value:
+    # an encoder of its own)
+    for value, told in (
+        (KeywordOnly(code=1), "it is an exception kept as a value"),
+        (
+            Handle(1),
+            "cannot serialise state['value'] (a tests.unit.test_state_restore.Handle): "
+            "only a pickle could store it, and its pickle cannot be loaded back",
+        ),
+    ):
+        with pytest.raises(SerializationError) as refused:
+            state_value(capture_state(Agent(value=value)))
+        message = str(refused.value)
+        assert told in message
+        assert "allowing pickles would not help" in message
+        assert ("keep what the test checks of it" in message) is isinstance(value, Exception)
 
 
 class Outer:
@@ -392,6 +458,24 @@ def test_a_library_object_held_by_the_agent_is_named_with_the_fix() -> None:
         "(and a load_state(state) setting it back)" in message
     )
     assert "JSON-friendly" not in message
+
+
+def test_a_library_agent_whose_state_cannot_be_stored_is_told_to_be_given_to_a_function() -> None:
+    # (replay.run() given a pydantic_ai.Agent's method: its class is not the user's to change)
+    pytest.importorskip("pydantic_ai")
+    from pydantic_ai import Agent as LibraryAgent
+    from pydantic_ai.models.test import TestModel
+
+    with pytest.raises(SerializationError) as refused:
+        capture_state(LibraryAgent(TestModel()))
+    message = str(refused.value)
+    assert message.startswith("cannot serialise state['_override_name']")
+    assert message.endswith(
+        "The agent is a pydantic_ai.agent.Agent, a class of an installed package: give "
+        "replay.run() a function of your own that takes it instead (def run(agent, *args): "
+        "return agent.method(*args); then replay.run(run, agent, *args)) or a method of a class "
+        "of your own, with get_state()/load_state() if it has state to compare"
+    )
 
 
 class StatedConcierge(Concierge):

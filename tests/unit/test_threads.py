@@ -932,3 +932,14 @@ def test_a_patch_made_while_a_run_is_on_is_undone_when_its_propagation_stops() -
         assert threads.patch_until_run_ends(Owner, "value", "patched") is True
         assert Owner.value == "patched"
     assert Owner.value == "original"
+
+
+def test_a_patch_is_undone_when_the_innermost_propagation_stops() -> None:
+    # (a golden run inside another's propagation: its patch ends with it, not with the outer)
+    class Owner:
+        value = "original"
+
+    with ContextPropagation():
+        with ContextPropagation():
+            assert threads.patch_until_run_ends(Owner, "value", "patched") is True
+        assert Owner.value == "original"
