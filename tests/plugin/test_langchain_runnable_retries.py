@@ -118,3 +118,51 @@ def test_a_connection_blocked_in_a_runnable_with_retry_is_not_retried(
     result = pytester.runpytest("-s")
     result.assert_outcomes(failed=1, passed=1)
     result.stdout.fnmatch_lines(["*attempts: 1", "E *NetworkBlockedError: *weather.example.com*"])
+
+
+CHAT = """
+import pytest
+from langchain_core.runnables import RunnableLambda
+from langchain_openai import ChatOpenAI
+
+ATTEMPTS = []
+llm = ChatOpenAI(model="gpt-4o-mini", base_url="http://127.0.0.1:9/v1", api_key="sk-test",
+                 max_retries=0)
+
+
+def ask(question):
+    ATTEMPTS.append(question)
+    return llm.invoke(question).content
+
+
+step = RunnableLambda(ask).with_retry(stop_after_attempt=3)
+
+
+def plan(question):
+    try:
+        return step.invoke(question)
+    except Exception as exc:  # (the service is down while recording: the agent says so)
+        return f"down: {type(exc).__name__}"
+
+
+@pytest.mark.replay(mock={"llm": []})
+def test_plan(replay):
+    try:
+        replay.run(plan, "Lisbon")
+    finally:
+        print(f"attempts: {len(ATTEMPTS)}")
+"""
+
+
+def test_a_chat_model_call_blocked_in_a_runnable_with_retry_is_not_retried(
+    pytester: pytest.Pytester,
+) -> None:
+    # Expected: the chat model's unmocked call, its connection blocked by the network guard on
+    # replay (the openai SDK lets the NetworkBlockedError through), is made once. Before the
+    # fix with_retry made it three times, sleeping its jittered backoff between the attempts.
+    pytest.importorskip("langchain_openai")
+    pytester.makepyfile(test_chat=CHAT)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    result = pytester.runpytest("-s")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*attempts: 1", "E *NetworkBlockedError: *127.0.0.1 port 9*"])
