@@ -591,9 +591,9 @@ class NetworkGuard(Patches):
         if os.getpid() != self._pid:  # a child forked since: its test fails, swallowed or not
             tell_parent(error)
         # (a blocked connection is no transient failure: a LangGraph node is not run again)
-        from .graph_retries import refuse_graph_retries  # (only when a connection is blocked)
+        from .retries import refuse_retries  # (only when a connection is blocked)
 
-        refuse_graph_retries()
+        refuse_retries()
         raise error
 
     def _is_background(self) -> bool:

@@ -1001,14 +1001,15 @@ class TargetReplay:
 
     def _diverged_before(self, error: ReplayDivergenceError) -> Any:
         """A call of a target whose earlier call in the same branch of execution diverged
-        (strict), which the agent caught: a retry (``with_retry``, tenacity, the agent's own
-        loop) or the next call after it. The replay of that branch stopped at that first
-        mismatch: this call is answered from nothing (it would take the recorded answer of the
-        next call, and diverge from that call's recording with a delta the user never made)
-        and raises the same divergence again, so that what the retry layer raises in the end,
-        and the test's failure, is the first divergence with its own delta. Its traceback is
-        this call's (the frame that made it, for ``--pdb``). Other branches (concurrent tasks
-        and thread-pool jobs) go on comparing their own calls."""
+        (strict), which the agent caught: a retry (the agent's own loop, backoff: LangChain's,
+        tenacity's and LangGraph's retries refuse a replay error, :mod:`.retries`) or the next
+        call after it. The replay of that branch stopped at that first mismatch: this call is
+        answered from nothing (it would take the recorded answer of the next call, and diverge
+        from that call's recording with a delta the user never made) and raises the same
+        divergence again, so that what the retry layer raises in the end, and the test's
+        failure, is the first divergence with its own delta. Its traceback is this call's (the
+        frame that made it, for ``--pdb``). Other branches (concurrent tasks and thread-pool
+        jobs) go on comparing their own calls."""
         __tracebackhide__ = True
         raise error.with_traceback(None)
 
@@ -1057,9 +1058,9 @@ class TargetReplay:
         self._errors.append(error)
         error.kept = True
         call.error = error
-        from .graph_retries import refuse_graph_retries  # (only when a replay fails)
+        from .retries import refuse_retries  # (only when a replay fails)
 
-        refuse_graph_retries()
+        refuse_retries()
         return error
 
     def _check(self, number: int, recorded: RecordedCall, arguments: dict[str, Any]) -> None:
@@ -1312,9 +1313,9 @@ class TargetReplay:
         )
         if isinstance(error, ReplayDivergenceError):  # (raised by the strict checks only)
             self._diverged.setdefault(current_branch(), error)
-        from .graph_retries import refuse_graph_retries  # (only when a replay fails)
+        from .retries import refuse_retries  # (only when a replay fails)
 
-        refuse_graph_retries()
+        refuse_retries()
         session = self._session()
         damaged = None if session is None else session.damaged_golden()
         if damaged is not None:  # (the golden's fault, not the agent's)

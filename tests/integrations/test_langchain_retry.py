@@ -1,8 +1,9 @@
 """LangChain's retry layers around a strict replay that diverged: ``Runnable.with_retry`` (and
-the one ``SummarizationMiddleware`` builds) catches the ``ReplayDivergenceError`` and calls the
-model again. The retries take no recorded answer and the test fails with the first divergence,
-its own delta (before: each retry took the next recorded answer, and the test failed with the
-last retry's delta against another call's recording, or with an exhausted-responses error).
+the one ``SummarizationMiddleware`` builds) does not retry the ``ReplayDivergenceError`` (see
+``tests/plugin/test_langchain_runnable_retries.py``). No later call takes a recorded answer and
+the test fails with the first divergence, its own delta (before: each retry took the next
+recorded answer, and the test failed with the last retry's delta against another call's
+recording, or with an exhausted-responses error).
 
 LangChain 1.x middleware marks its own model calls with a token drawn once per process
 (``config.metadata.lc_internal_call``): a replay in another process diverges on it, naming it,
