@@ -6,6 +6,8 @@ slept."""
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 
 APP = """
@@ -126,7 +128,7 @@ from langchain_core.runnables import RunnableLambda
 from langchain_openai import ChatOpenAI
 
 ATTEMPTS = []
-llm = ChatOpenAI(model="gpt-4o-mini", base_url="http://127.0.0.1:9/v1", api_key="sk-test",
+llm = ChatOpenAI(model="gpt-4o-mini", base_url="http://127.0.0.1:PORT/v1", api_key="sk-test",
                  max_retries=0)
 
 
@@ -161,8 +163,12 @@ def test_a_chat_model_call_blocked_in_a_runnable_with_retry_is_not_retried(
     # replay (the openai SDK lets the NetworkBlockedError through), is made once. Before the
     # fix with_retry made it three times, sleeping its jittered backoff between the attempts.
     pytest.importorskip("langchain_openai")
-    pytester.makepyfile(test_chat=CHAT)
+    with socket.socket() as probe:  # (a port nothing listens on: taken, then let go)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    pytester.makepyfile(test_chat=CHAT.replace("PORT", str(port)))
     pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
     result = pytester.runpytest("-s")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*attempts: 1", "E *NetworkBlockedError: *127.0.0.1 port 9*"])
+    blocked = f"E *NetworkBlockedError: *127.0.0.1 port {port}*"
+    result.stdout.fnmatch_lines(["*attempts: 1", blocked])
