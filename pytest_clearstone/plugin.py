@@ -4228,8 +4228,10 @@ def _diverged_by(exc: BaseException) -> bool:
     """Whether a replaying test that failed with ``exc`` diverged: it is or holds a replay
     error, and no connection the network guard blocked (a call that is not mocked, which
     re-recording cannot fix: record-diverged leaves such a test failed, its golden as it is)."""
-    from .errors import NetworkBlockedError
+    from .errors import CheckpointClassChangedError, NetworkBlockedError, grouped
 
+    if any(isinstance(e, CheckpointClassChangedError) for e in grouped(exc)):
+        return True  # (a recorded stream's SDK class gone: found at the call that returned it)
     errors = _replay_errors_in(exc)
     return bool(errors) and not any(isinstance(e, NetworkBlockedError) for e in errors)
 

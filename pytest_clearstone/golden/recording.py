@@ -18,6 +18,7 @@ from ..codec.tags import (
     LOCAL_CLASS,
     MOCK_DOUBLE,
     TAG,
+    Encoder,
     StoredRepr,
     plain_conversion,
     readable_path,
@@ -62,6 +63,7 @@ from .secrets import leak_check
 from .signing import resolve_key
 from .spec import GoldenSpec
 from .state import agent_class_of, agent_state, capture_state, state_method, state_value
+from .streams import is_stream
 from .target_errors import PYDANTIC_AI_SDK_METHODS, SDK_METHODS
 from .targets import PatchStack, Target, resolve
 
@@ -300,9 +302,15 @@ class RecordingRun:
         final = None if agent is None else self._state(agent)
         if self.transform is not None:
             result = self.transform(result, "result", self.node_id)
+        if is_stream(result):
+            # handed on to the caller, who reads it after the run: its items are recorded with
+            # the call that returned it; the result is a placeholder compared by its class
+            recorded = Recorded(encoded=Encoder(warn=False).encode(result))
+        else:
+            recorded = Recorded.of(result)
         place = bisect.bisect(self._run_numbers, number)
         self._run_numbers.insert(place, number)
-        self.outcomes.insert(place, Outcome(name, Recorded.of(result), final))
+        self.outcomes.insert(place, Outcome(name, recorded, final))
 
     def without_outcome(self, number: int) -> None:
         """Run ``number`` raised (or its generator was not read to its end): the golden holds

@@ -29,6 +29,7 @@ from ..errors import (
     KEYS_SORTED,
     ORDER_ONLY,
     TIMES_ONLY,
+    CheckpointClassChangedError,
     CheckpointCorruptError,
     ClearstoneError,
     GaveUp,
@@ -38,8 +39,10 @@ from ..errors import (
     ReplayDivergenceError,
     ReplayError,
     ReplayExhaustedError,
+    StoredClassError,
     UnusedResponsesError,
     article,
+    class_changed_fix,
     describe,
     grouped,
     order_made_by_sdk,
@@ -187,13 +190,16 @@ class RecordedCall:
                 streams = sys.modules.get(_STREAMS)
                 if streams is not None and type(stream) is streams.RecordedStream:
                     past_end = _past_end(replay, call)
-                    if self.ran_ms is not None and past_end is not None:
-                        # cancelled while read (the agent's timeout; or the loop closed it):
-                        # cancelled again, or read further than recorded
-                        wait = partial(_until_cancelled_again, self.patience())
-                        return stream.replayed(past_end, wait)
-                    error, allow_pickle = self.error, self.allow_pickle
-                    return stream.replayed(lambda _: replayed_error(error, allow_pickle))
+                    try:
+                        if self.ran_ms is not None and past_end is not None:
+                            # cancelled while read (the agent's timeout; or the loop closed
+                            # it): cancelled again, or read further than recorded
+                            wait = partial(_until_cancelled_again, self.patience())
+                            return stream.replayed(past_end, wait)
+                        error, allow_pickle = self.error, self.allow_pickle
+                        return stream.replayed(lambda _: replayed_error(error, allow_pickle))
+                    except StoredClassError as exc:
+                        raise _stream_class_changed(exc, replay, call) from None
                 if type(stream) is list and replay is not None and _streams(replay.target):
                     # @tracer.traced's generator: the chunks it yielded, then its error
                     return _chunks_then(stream, replayed_error(self.error, self.allow_pickle))
@@ -203,8 +209,20 @@ class RecordedCall:
         value = self.output.fresh_value()
         streams = sys.modules.get(_STREAMS)
         if streams is not None and type(value) is streams.RecordedStream:
-            return value.replayed(None if value.complete else _past_end(replay, call))
+            try:
+                return value.replayed(None if value.complete else _past_end(replay, call))
+            except StoredClassError as exc:  # (the SDK moved or renamed its stream class)
+                raise _stream_class_changed(exc, replay, call) from None
         return value
+
+
+def _stream_class_changed(
+    exc: StoredClassError, replay: TargetReplay | None, call: ReplayCall | None
+) -> Exception:
+    """The error of a recorded stream whose SDK class the code no longer has (``exc``):
+    naming the golden, the call's span and the fix, as a value of a changed class read from
+    the golden does (``exc`` itself where the replay is not a golden's)."""
+    return exc if replay is None or call is None else replay.stream_class_changed(call, exc)
 
 
 def _streams(target: Target) -> bool:
@@ -1036,6 +1054,20 @@ class TargetReplay:
         (it stopped there, or was cancelled): the golden has no more of it to give, strict or
         not, so the replay diverges rather than end the stream early."""
         return self._divergence(call, stream_items=items)
+
+    def stream_class_changed(self, call: ReplayCall, exc: StoredClassError) -> Exception:
+        """The error of a stream ``call`` returned whose recorded SDK stream class (its
+        ``stream_class``) the installed SDK no longer has (``exc``; itself when the replay is
+        not a golden's)."""
+        if not self.checkpoint:
+            return exc
+        where = f"in the output of span {self.target.path!r} ({call.span_id}) at its stream_class"
+        return CheckpointClassChangedError(
+            self.checkpoint,
+            f"{exc} ({where})",
+            class_changed_fix(exc, self.node_id),
+            node_id=self.node_id,
+        )
 
     def not_cancelled_again(self, call: ReplayCall, ran: float, waited: float) -> ReplayError:
         """The error of an async ``call`` that was cancelled from outside after it ran ``ran``
