@@ -119,8 +119,8 @@ def test_record_diverged_rerecords_only_the_diverged_and_the_missing(
         [
             "*1 checkpoint(s) replayed, 2 recorded, 0 diverged*",
             "goldens written:",
-            "  goldens/test_it/test_b.ckpt: llm call #1 to app.complete arguments, "
-            "llm call #1 to app.complete answer, result, final state",
+            "  goldens/test_it/test_b.ckpt: llm call #1 to app.complete arguments and answer, "
+            "result, final state",
             "  goldens/test_it/test_c.ckpt: new",
             "re-recorded (diverged on replay): test_it.py::test_b",
         ]
