@@ -178,11 +178,15 @@ IDS_DRAWN_IN_ANOTHER_ORDER = (
 def ids_from_load_state(loader: str) -> str:
     """What a replay failure adds to :data:`IDS_ONLY` when the replay gave the agent its
     recorded state through its ``loader`` (``Chat.load_state``) before the first run: a
-    recording does not call it, so what it draws from the seeded streams moves them."""
+    recording does not call it, so what it draws from the seeded streams moves them. Said of
+    any agent with a ``load_state()``, which may draw nothing: a possible cause, with how to
+    tell (nothing on a passing replay records what it drew)."""
     return (
-        f"This replay called {loader}() before the first run, which a recording does not: a "
-        "uuid4() or random number drawn there moves the seeded streams, and every id drawn "
-        "after it differs from the recording's; keep load_state() to giving the state back."
+        f"This replay called {loader}() before the first run, which a recording does not; "
+        "that may be the cause: a uuid4() or random number drawn there (by it, or by what it "
+        "builds: a client, a sub-agent) moves the seeded streams, and every id drawn after it "
+        f"differs from the recording's. To tell, look for uuid4(), random or a new client in "
+        f"{loader}(); if it draws one, keep load_state() to giving the state back."
     )
 
 

@@ -3716,7 +3716,8 @@ class _Reporter:
                               not in ("new", "unchanged"))  # fmt: skip
         # (node ids as pytest's own summary names them: from the directory it was started in)
         shown_id = _from_where_pytest_started(self.config)
-        for node_id, why in state.rerecorded:
+        for node_id, why in sorted(state.rerecorded):  # (as the goldens written: not in the
+            # order the tests ran, which under xdist is the order the workers finished them)
             tr.write_line(f"re-recorded ({why} on replay): {shown_id(node_id)}", yellow=True)
         if no_reruns:
             tr.write_line(

@@ -9,7 +9,10 @@ result). It returns a redacted copy and never mutates its input. Three kinds of 
   *ends with* the words of a key rule becomes the placeholder. Names are split into lower-case
   words at ``-``, ``_``, ``.``, spaces and camelCase, so the rule ``api_key`` matches
   ``x-api-key``, ``OPENAI_API_KEY`` and ``apiKey``, and ``token`` matches ``access_token`` and
-  ``csrfToken`` but not ``max_tokens`` or ``token_count``.
+  ``csrfToken`` but not ``max_tokens`` or ``token_count``. A header's name (of an
+  ``httpx``/``httpx2`` message, or under a field named ``headers``: ``extra_headers=``, the
+  stored request of a recorded error) is secret also when its last word is ``key`` or it holds
+  a word such as ``token`` or ``signature`` (:func:`_secret_header_name`).
 - **Patterns**: every match of a regular expression inside a string is replaced, not the whole
   string; a pattern with a group named ``secret`` replaces only that group
   (``Bearer [REDACTED]``).
@@ -891,6 +894,29 @@ _ABSOLUTE_PATH = re.compile(r"/|~(?:[/\\]|$)|[A-Za-z]:[\\/]")
 #: the names of a mapping of environment variables (their names are keyed by the variable rules)
 _ENVIRONMENTS = frozenset({("env",), ("environ",), ("environment",)})
 
+#: A header's name holding one of these words, besides those the key rules cover, names a
+#: secret (``X-Session-Token``, ``X-Hub-Signature-256``, ``X-Client-Secret``): as the name of a
+#: header, unlike a dict key, it is a credential (:func:`_secret_header_name`).
+_SECRET_HEADER_WORDS = frozenset(
+    {"token", "secret", "password", "passwd", "auth", "signature", "cookie", "credentials"}
+)
+
+
+def _secret_header_name(name: str) -> bool:
+    """Whether the header ``name`` names a secret besides what the key rules cover: its last
+    word is ``key`` or ends with ``apikey`` (``X-Gateway-Key``, ``X-Functions-Key``,
+    ``X-ApiKey``: as a header, unlike a dict key, ``key`` is a credential, not a cache key; but
+    not ``Idempotency-Key``, a request's id) or a word of it is one of
+    :data:`_SECRET_HEADER_WORDS` (``tokens`` is not ``token``: ``x-ratelimit-remaining-tokens``
+    is a count)."""
+    words = key_words(name)
+    return bool(words) and (
+        (words[-1] == "key" and words != ("idempotency", "key"))
+        or words[-1].endswith("apikey")
+        or not _SECRET_HEADER_WORDS.isdisjoint(words)
+    )
+
+
 #: the keywords of a JSON schema that hold values (of the parameter it describes)
 _SCHEMA_VALUES = frozenset({"default", "const", "enum", "examples"})
 
@@ -1216,7 +1242,10 @@ class _Walk:
         # a secret one has a name the key rules cover, or a format the suspects name)
         self.generic = False
         try:
-            redacted = [self.value(pair, f"{path}[{i}]") for i, pair in enumerate(pairs)]
+            redacted = [
+                self._header_pair(name, value, f"{path}[{i}]")
+                for i, (name, value) in enumerate(pairs)
+            ]
         finally:
             self.generic = True
         if redacted == pairs:
@@ -1349,13 +1378,18 @@ class _Walk:
             return self.value(k, f"{path}.keys()[{i}]")
         return k
 
-    def keyed(self, key: Any, x: Any, path: str) -> Any:
+    def keyed(self, key: Any, x: Any, path: str, verdict: str | None = None) -> Any:
+        """``x``, the value under ``key`` at ``path``, redacted by the key rules on ``key``
+        (``verdict``: what they say of it, when the caller knows)."""
         if self.r._allow_paths and self._path_allowed(path):
             return x
         if type(key) is bytes:  # a raw header's name (an ASGI scope's, httpx's Headers.raw)
             key = key.decode("latin-1")
         if isinstance(key, str):
-            verdict = self.r._key_verdict(key)
+            if verdict is None:
+                verdict = self.r._key_verdict(key)
+            if verdict == "plain":  # the usual case
+                return self.value(x, path)
             if verdict == "allow":
                 return x
             if verdict == "secret" and x is not None and type(x) is not bool:
@@ -1374,7 +1408,38 @@ class _Walk:
                 return self.r.placeholder
             if verdict == "environment" and type(x) is dict:
                 return self._environment(x, path)
+            if verdict == "headers":
+                return self._header_fields(x, path)
         return self.value(x, path)
+
+    def _header_fields(self, x: Any, path: str) -> Any:
+        """The value of a field named ``headers`` (``extra_headers``, ``default_headers``, the
+        headers of an HTTP message in its stored form, in a recorded error): a dict of header
+        names to values, or a list of ``[name, value]`` pairs, each value redacted by its
+        header's name (:meth:`Redactor._header_verdict`); anything else as a value."""
+        verdict = self.r._header_verdict
+        if type(x) is dict:
+            out = {}
+            for i, (k, v) in enumerate(x.copy().items()):
+                name = self.key(k, path, i)
+                where = f"{path}[{_key_repr(name)}]"
+                out[name] = self.keyed(k, v, where, verdict(k) if type(k) is str else None)
+            return out
+        if type(x) is list and all(
+            type(p) in (list, tuple) and len(p) == 2 and type(p[0]) is str for p in x
+        ):
+            return [type(p)(self._header_pair(p[0], p[1], f"{path}[{i}]")) for i, p in enumerate(x)]
+        return self.value(x, path)
+
+    def _header_pair(self, name: str, value: Any, path: str) -> tuple[Any, Any]:
+        """A header's ``(name, value)`` at ``path``, redacted as a pair by the header's name
+        (:meth:`Redactor._header_verdict`)."""
+        if self.r._allow_paths and self._path_allowed(path):
+            return name, value
+        where = f"{path}[1]"
+        return self.value(name, f"{path}[0]"), self.keyed(
+            name, value, where, self.r._header_verdict(name)
+        )
 
     def _environment(self, env: dict[Any, Any], path: str) -> Any:
         """A mapping of environment variables (the ``env`` of a server started as a process:
@@ -1520,6 +1585,7 @@ class Redactor:
         self.keeps_placeholder_key = False
         self._calls: Counter[tuple[str, str]] = Counter()
         self._verdicts: dict[str, str] = {}
+        self._header_verdicts: dict[str, str] = {}
         #: dict keys no rule changes -> whether no suspect check finds anything in them either
         #: (the keys of a value's dicts are mostly the same few names, walked once each)
         self._plain_keys: dict[str, bool] = {}
@@ -1578,9 +1644,23 @@ class Redactor:
                 verdict = "variable"  # (a secret as the name of a variable only)
             elif words in _ENVIRONMENTS:
                 verdict = "environment"  # (holds variables: Walk._environment)
+            elif words[-1] == "headers":
+                verdict = "headers"  # (names to values: Walk._header_fields)
             else:
                 verdict = "plain"
             self._verdicts[key] = verdict
+        return verdict
+
+    def _header_verdict(self, name: str) -> str:
+        """What the rules say of the value of the header ``name``: its key verdict, made
+        ``"secret"`` for a name a key rule does not cover but that names a secret as a header's
+        (:func:`_secret_header_name`), unless an allow rule covers it."""
+        verdict = self._header_verdicts.get(name)
+        if verdict is None:
+            verdict = self._key_verdict(name)
+            if verdict not in ("secret", "allow") and _secret_header_name(name):
+                verdict = "secret"
+            self._header_verdicts[name] = verdict
         return verdict
 
     def is_secret_key(self, key: str) -> bool:
@@ -1835,7 +1915,12 @@ class Redactor:
                 verdict = inner(target, call_number, recorded, prepared)
                 if verdict is not None:
                     return verdict
-            return same_stored_form(prepared, recorded)
+            if same_stored_form(prepared, recorded):
+                return True
+            # a recording made when fewer rules redacted (a header's value kept then, its name
+            # now a secret's) matches what those rules make of it
+            again = self.redact(recorded)
+            return same_stored_form(self._overlay(prepared, again), again)
 
         return match
 

@@ -234,7 +234,8 @@ def _changes_between(old: Any, new: Any) -> str:
 
 def _parts_changed(old: Any, new: Any) -> list[str]:
     """The parts of the golden document ``new`` that differ from ``old``'s, each named as the
-    summary names it (``llm call #2 to app.llm answer``, ``final state``)."""
+    summary names it (``llm call #2 to app.llm answer``, ``llm calls #1, #3 to app.llm
+    arguments and answer``, ``final state``)."""
     # (span type, target, what changed) -> the numbers of the calls it changed in, in order
     alike: dict[tuple[str, str, str], list[int]] = {}
     old_calls, new_calls = recorded_calls(old), recorded_calls(new)
@@ -255,7 +256,8 @@ def _parts_changed(old: Any, new: Any) -> list[str]:
                 after.get("error"),
             ):
                 kinds.append("answer")
-        for kind in kinds:
+        if kinds:  # (both: one part, which names the target once)
+            kind = " and ".join(kinds)
             alike.setdefault((span.get("span_type") or "call", target, kind), []).append(number)
     changes = [
         f"{span_type} {_calls_numbered(numbers)} to {target} {kind}"

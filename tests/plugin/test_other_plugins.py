@@ -518,7 +518,7 @@ def test_an_attempt_rerun_for_its_teardown_is_not_counted_with_the_last_one(
         [
             "*0 checkpoint(s) replayed, 1 recorded, 0 diverged*",
             "goldens written:",
-            "  goldens/test_app/test_ask.ckpt: llm call #1 to app.llm arguments, *",
+            "  goldens/test_app/test_ask.ckpt: llm call #1 to app.llm arguments and answer, *",
         ]
     )
     result.stdout.no_fnmatch_line("*: unchanged")
@@ -530,7 +530,7 @@ def test_an_attempt_rerun_for_its_teardown_is_not_counted_with_the_last_one(
         [
             "*0 checkpoint(s) replayed, 0 recorded, 0 diverged*",
             "goldens written:",
-            "  goldens/test_app/test_ask.ckpt: llm call #1 to app.llm arguments, *",
+            "  goldens/test_app/test_ask.ckpt: llm call #1 to app.llm arguments and answer, *",
             "goldens not written (the old file, if any, stays):",
             "  test_app.py::test_ask: the test failed while recording (AssertionError)",
         ]

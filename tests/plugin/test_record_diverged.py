@@ -119,8 +119,8 @@ def test_record_diverged_rerecords_only_the_diverged_and_the_missing(
         [
             "*1 checkpoint(s) replayed, 2 recorded, 0 diverged*",
             "goldens written:",
-            "  goldens/test_it/test_b.ckpt: llm call #1 to app.complete arguments, "
-            "llm call #1 to app.complete answer, result, final state",
+            "  goldens/test_it/test_b.ckpt: llm call #1 to app.complete arguments and answer, "
+            "result, final state",
             "  goldens/test_it/test_c.ckpt: new",
             "re-recorded (diverged on replay): test_it.py::test_b",
         ]
@@ -793,3 +793,30 @@ def test_record_diverged_leaves_a_damaged_golden_failed_as_unreadable(
     result.stdout.fnmatch_lines(["*test_a.ckpt is not a readable checkpoint*"])
     assert _live(suite) == []
     assert golden.read_text() == text[: len(text) // 2]
+
+
+def test_the_re_recorded_tests_are_listed_sorted_as_the_goldens_written(
+    pytester: pytest.Pytester,
+) -> None:
+    """Tests re-recorded in another order than their node ids' (a file's tests in the order
+    they are written; under xdist, the order the workers finish them) are listed in the order
+    of their node ids, as the goldens written are, not in the order they ran."""
+    pytester.syspathinsert()
+    tests = textwrap.dedent(TESTS).replace("def test_a(", "def test_x(")
+    pytester.makepyfile(
+        app=textwrap.dedent(APP), test_it=tests.replace("def test_b(", "def test_a(")
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=2)
+    app = pytester.path / "app.py"
+    app.write_text(app.read_text().replace("Hello {}", "Hi {}").replace("Greet {}", "Hey {}"))
+    result = pytester.runpytest("--clearstone-mode=record-diverged")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "goldens written:",
+            "  goldens/test_it/test_a.ckpt: *",
+            "  goldens/test_it/test_x.ckpt: *",
+            "re-recorded (diverged on replay): test_it.py::test_a",
+            "re-recorded (diverged on replay): test_it.py::test_x",
+        ]
+    )

@@ -1881,6 +1881,10 @@ def test_the_state_loader_is_named_as_a_cause_of_random_ids_only() -> None:
     ids = StateDelta({"p": f"b {one}"}, {"p": f"b {other}"})
     loaded = ids_from_load_state("Chat.load_state")
     assert unstable_cause(ids, "Chat.load_state") == f"{IDS_ONLY} {loaded}"
+    # (named for any agent with a load_state(), which may draw nothing: a possible cause, and
+    # how to tell whether it is the one)
+    assert "may be the cause" in loaded and "This replay called Chat.load_state()" in loaded
+    assert "To tell, look for uuid4(), random" in loaded
     times = StateDelta({"at": "2024-01-01T10:00:00"}, {"at": "2025-03-04T11:12:13"})
     assert unstable_cause(times, "Chat.load_state") == TIMES_ONLY
 

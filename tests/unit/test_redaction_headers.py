@@ -21,7 +21,8 @@ HEADERS = {
     "Helicone-Auth": f"Bearer {KEY}",  # a key rule (``auth``) covers the name
     "X-Api-Key": "live-key-0123456789",  # and here (``api_key``)
     "X-Custom-Auth": "Basic hc-token-0123456789",
-    "X-Forwarded-For-Key": f"id {KEY} end",  # no rule covers the name: the ``sk-`` pattern
+    "X-Forwarded-For": f"id {KEY} end",  # no rule covers the name: the ``sk-`` pattern
+    "X-Gateway-Key": "gw-7f3a9b2c1d4e5f60",  # ``key`` alone, as a header's last word
     "X-Gateway-Note": "Bearer gw-token-987654321",  # the bearer pattern
     "X-Tenant": TENANT,  # the configured pattern
     "X-Request-Id": "r-1",
@@ -58,12 +59,13 @@ def test_the_headers_of_a_request_and_response_are_redacted_by_keys_and_patterns
     tree = codec.encode(out)
     text = json.dumps(tree)
     assert KEY not in text and TENANT not in text and "gw-token" not in text
-    assert "live-key" not in text and "resp-token" not in text
+    assert "live-key" not in text and "resp-token" not in text and "gw-7f3a" not in text
     assert _stored_headers(tree["request"]) == {
         "helicone-auth": PLACEHOLDER,
         "x-api-key": codec.REDACTED,  # (the codec's own list of secret headers)
         "x-custom-auth": PLACEHOLDER,
-        "x-forwarded-for-key": f"id {PLACEHOLDER} end",
+        "x-forwarded-for": f"id {PLACEHOLDER} end",
+        "x-gateway-key": PLACEHOLDER,
         "x-gateway-note": f"Bearer {PLACEHOLDER}",
         "x-tenant": PLACEHOLDER,
         "x-request-id": "r-1",
@@ -172,3 +174,34 @@ def test_a_name_value_pair_under_its_secret_name_keeps_its_shape() -> None:
     assert store._store["authorization"][1] == f"Bearer {GITHUB}"  # the original is unchanged
     # a value under a secret name that is not its own (name, value) pair is replaced whole
     assert Redactor()({"token": ("other", "abc")}, "output", "app.fetch") == {"token": PLACEHOLDER}
+
+
+def test_headers_in_a_dict_or_in_their_stored_pairs_are_redacted_by_the_header_rule() -> None:
+    """``extra_headers=`` as a dict, and the headers of a request in the stored form an
+    exception's record holds (``[[name, value]]``), are redacted by their names as headers
+    (``key`` as the last word), which as dict keys elsewhere they are not; counts and ids
+    stay, and an allow rule still keeps a name."""
+    value = {
+        "extra_headers": {"X-Functions-Key": "fk-0123456789ab", "X-Trace": "t-1"},
+        "request": {
+            "__cs__": "http_request",
+            "headers": [
+                ["X-Gateway-Key", "gw-0123456789ab"],
+                ["x-ratelimit-remaining-tokens", "9000"],
+                ["X-Kept-Key", "kept-0123456789"],
+            ],
+        },
+        "cache_key": "prompt-0123456789",
+    }
+    redactor = Redactor.from_settings(allow=["x-kept-key"])
+    out = redactor(value, "error", "app.llm")
+    assert out["extra_headers"] == {"X-Functions-Key": PLACEHOLDER, "X-Trace": "t-1"}
+    assert out["request"]["headers"] == [
+        ["X-Gateway-Key", PLACEHOLDER],
+        ["x-ratelimit-remaining-tokens", "9000"],
+        ["X-Kept-Key", "kept-0123456789"],
+    ]
+    assert out["cache_key"] == "prompt-0123456789"
+    assert value["request"]["headers"][0][1] == "gw-0123456789ab"  # (not changed)
+    seen = redactor.secret_values(environ={})
+    assert "gw-0123456789ab" in seen and "fk-0123456789ab" in seen
