@@ -616,6 +616,10 @@ def _shallow_copy(v: Any) -> Any:
     attributes: the walk sets redacted attributes on its copy, never on the agent's object."""
     out = copy.copy(v)
     if out is not v:
+        shared = getattr(v, "__dict__", None)
+        if shared is not None and getattr(out, "__dict__", None) is shared:
+            # (a pydantic v1 model's copy shares its __dict__: the copy gets its own)
+            object.__setattr__(out, "__dict__", dict(vars(v)))
         return out
     cls: Any = type(v)
     out = cls.__new__(cls)

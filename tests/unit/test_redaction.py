@@ -1026,3 +1026,18 @@ def test_a_value_a_message_shows_is_redacted_as_the_part_of_the_run_it_is() -> N
 
     assert for_message(result_only, {"token": "t0k"}, "result", "app.ask") == "<hidden>"
     assert for_message(result_only, {"token": "t0k"}, "input", "app.ask") == {"token": "t0k"}
+
+
+def test_a_pydantic_v1_model_is_copied_not_mutated() -> None:
+    """``copy.copy`` of a pydantic v1 model shares its ``__dict__``: the redacted field was set
+    in the agent's own model, which then held ``'[REDACTED]'`` in place of its token."""
+    v1 = pytest.importorskip("pydantic.v1")  # (the v1 API pydantic 2 keeps)
+
+    class Settings(v1.BaseModel):
+        token: str
+        n: int = 1
+
+    settings = Settings(token="live-token-0123456789")
+    out = Redactor()({"settings": settings})["settings"]
+    assert out.token == PLACEHOLDER and out.n == 1
+    assert settings.token == "live-token-0123456789"
