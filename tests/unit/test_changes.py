@@ -453,8 +453,7 @@ def test_the_calls_of_a_target_changed_alike_are_named_in_one_part() -> None:
     mixed = json.loads(both)
     mixed["trace"]["spans"][-1]["input"] = {"prompt": "p 3"}
     assert describe_changes(_fan_out([f"old {n}" for n in range(3)]), json.dumps(mixed)) == (
-        "llm calls #1, #2 to app.complete arguments and answer, "
-        "llm call #3 to app.complete answer"
+        "llm calls #1, #2 to app.complete arguments and answer, llm call #3 to app.complete answer"
     )
 
 
