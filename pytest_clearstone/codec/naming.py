@@ -268,17 +268,24 @@ def loaded_class(type_name: str) -> type | None:
     return None
 
 
-def made_at_run_time(type_name: str) -> bool:
+def made_at_run_time(type_name: str, cls: type | None = None) -> bool:
     """Whether a value's type name (as :func:`loaded_class` reads it) names a class its module,
     imported now, does not hold under that name, though the value was made in this run: a class
     made at run time (``dataclasses.make_dataclass``, ``type(...)``), not one defined inside a
-    function (``<locals>``: said otherwise). Nothing is imported."""
+    function (``<locals>``: said otherwise), nor ``cls`` (the class itself, when known) held by
+    its module under another name (``_thread.lock``, which ``_thread`` holds as ``LockType``);
+    without ``cls``, none of a builtin or compiled module. Nothing is imported."""
     if "<locals>" in type_name:
         return False
     parts = type_name.split(".")
     for i in range(len(parts) - 1, 0, -1):
-        if sys.modules.get(".".join(parts[:i])) is not None:
-            return loaded_class(type_name) is None
+        module = sys.modules.get(".".join(parts[:i]))
+        if module is not None:
+            if loaded_class(type_name) is not None:
+                return False
+            if cls is None:  # (by the module: a builtin or compiled one makes no such class)
+                return str(getattr(module, "__file__", "")).endswith(".py")
+            return not any(value is cls for value in vars(module).values())
     return False
 
 

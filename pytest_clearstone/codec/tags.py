@@ -217,7 +217,7 @@ def pickle_refusal(cls: type | None, type_name: str = "") -> str:
     first."""
     if "<locals>" in type_name:
         return f"{LOCAL_CLASS}; or {pickle_refusal(cls)}"
-    if made_at_run_time(type_name):
+    if made_at_run_time(type_name, cls):
         return f"{RUN_TIME_CLASS}; or {pickle_refusal(cls)}"
     from .clients import is_sdk_client  # (imported when a value needs a pickle)
 
@@ -775,7 +775,7 @@ class Encoder:
         if dataclasses.is_dataclass(v) and not isinstance(v, type) and is_importable(t):
             # (a class its module holds another of under its name, after a reload, is read
             # back as that one)
-            if found_again(t) or not made_at_run_time(describe(v)):
+            if found_again(t) or not made_at_run_time(describe(v), t):
                 return self._enc_dataclass(v, t)
             return self._enc_pickle(v, t)  # (RUN_TIME_CLASS says why)
         if isinstance(v, (str, int, float)) and not getattr(v, "__dict__", None):

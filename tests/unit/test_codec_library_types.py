@@ -3019,3 +3019,16 @@ def test_a_typing_alias_of_a_special_form_or_an_own_generic_is_not_stored_as_its
         tree = encode({"hint": hint})["hint"]
         assert tree[TAG] == "pickle"
         assert loads(dumps(tree), allow_pickle=True) == hint
+
+
+def test_a_class_its_module_holds_under_another_name_is_not_made_at_run_time() -> None:
+    """``_thread.lock`` (which ``_thread`` holds as ``LockType``) was refused as a class made at
+    run time, with advice for fastmcp's results, beside the pickle advice it needs."""
+    from pytest_clearstone.codec.naming import made_at_run_time
+    from pytest_clearstone.codec.tags import pickle_refusal
+
+    lock = type(threading.Lock())
+    assert not made_at_run_time("_thread.lock", lock)
+    assert not made_at_run_time("_thread.lock")  # (by its module: a builtin one)
+    assert pickle_refusal(lock, "_thread.lock").startswith("only a pickle could store it")
+    assert pickle_refusal(None, "_thread.lock").startswith("only a pickle could store it")
