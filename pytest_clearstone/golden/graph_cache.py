@@ -55,9 +55,16 @@ def ran_in_graph(in_context: InContext | None) -> bool:
     """Whether a call made with the LangChain callbacks ``in_context`` (those noted with each
     replayed call) ran in a LangGraph node: the callback manager of the run it was made in
     carries LangGraph's node metadata."""
+    return bool(_node_name(in_context))
+
+
+def _node_name(in_context: InContext | None) -> str:
+    """The LangGraph node a call made with the LangChain callbacks ``in_context`` ran in, by the
+    node metadata of its run's callback manager (``""``: none)."""
     inherited = in_context.inherited if in_context is not None else None
     metadata = getattr(inherited, "metadata", None)
-    return isinstance(metadata, dict) and _NODE_KEY in metadata
+    name = metadata.get(_NODE_KEY) if isinstance(metadata, dict) else None
+    return name if isinstance(name, str) else ""
 
 
 def graph_cache_hint(ran: Iterable[InContext | None] | None = None) -> str:
@@ -98,10 +105,8 @@ def cached_node() -> str:
         frame = frame.f_back  # type: ignore[assignment]
     from .callback_handlers import context_handlers
 
-    in_context = context_handlers()
-    metadata = getattr(in_context.inherited if in_context else None, "metadata", None)
-    name = metadata.get(_NODE_KEY) if isinstance(metadata, dict) else None
-    if not isinstance(name, str):
+    name = _node_name(context_handlers())
+    if not name:
         return ""
     return name if any(_has_cache_policy(graph, name) for graph in _cached_graphs()) else ""
 
