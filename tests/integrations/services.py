@@ -924,7 +924,17 @@ class VirtualDelays:
     #: thread returned) before the next is due
     SETTLE_TURNS = 200
 
-    def __init__(self) -> None:
+    #: real seconds the first answer waits for the requests sent ``together`` at most (an agent
+    #: that sends fewer is answered after it, in the same order)
+    TOGETHER_WAIT = 30.0
+
+    def __init__(self, together: int = 0) -> None:
+        """``together``: how many requests the agent sends at once before it can get an answer
+        (a fan-out's first requests); the first answer waits until that many are waiting, so a
+        branch held back by work the clock cannot see (another thread pool, a loaded machine)
+        is still answered in its delay's order."""
+        self._together = together
+        self._gathered = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._now = 0.0
         self._order = 0
@@ -935,6 +945,7 @@ class VirtualDelays:
         loop = asyncio.get_running_loop()
         if loop is not self._loop:  # each asyncio.run() starts on a new clock
             self._loop, self._now, self._due, self._releaser = loop, 0.0, [], None
+            self._gathered = False
         answered: asyncio.Future[None] = loop.create_future()
         self._order += 1
         heapq.heappush(self._due, (self._now + seconds, self._order, answered))
@@ -943,11 +954,20 @@ class VirtualDelays:
         await answered
 
     async def _release(self) -> None:
+        if not self._gathered:
+            self._gathered = True
+            await self._gather()
         while self._due:
             await self._settle()
             self._now, _, answered = heapq.heappop(self._due)
             if not answered.done():
                 answered.set_result(None)
+
+    async def _gather(self) -> None:
+        loop = asyncio.get_running_loop()
+        until = loop.time() + self.TOGETHER_WAIT
+        while len(self._due) < self._together and loop.time() < until:
+            await asyncio.sleep(0.001)
 
     async def _settle(self) -> None:
         threads = anyio.to_thread.current_default_thread_limiter()
@@ -962,11 +982,11 @@ class VirtualDelays:
 
 
 def delayed_transport(
-    service: _Service, delay_of: Callable[[httpx2.Request], float]
+    service: _Service, delay_of: Callable[[httpx2.Request], float], together: int = 0
 ) -> httpx2.AsyncBaseTransport:
     """An async transport answering ``service``'s requests after ``delay_of(request)`` seconds
-    of a :class:`VirtualDelays` clock of its own."""
-    delays = VirtualDelays()
+    of a :class:`VirtualDelays` clock of its own (``together``: as there)."""
+    delays = VirtualDelays(together)
 
     class Delayed(httpx2.AsyncBaseTransport):
         async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:

@@ -43,3 +43,23 @@ def test_answers_come_in_the_order_of_their_delays_not_of_their_requests() -> No
 
     asyncio.run(agent())
     assert answered == ["Egypt", "cats", "bees", "alps"]
+
+
+def test_requests_sent_together_are_all_due_on_one_clock_however_long_sending_took() -> None:
+    # A branch whose request comes after work the clock cannot see (a thread of asyncio's own
+    # executor, where pydantic-graph's fan-out or a loaded machine can hold a branch back) is
+    # still answered in its delay's order when the transport waits for the requests sent together
+    answered: list[str] = []
+
+    async def branch(name: str, delay: float, blocking: float, delays: VirtualDelays) -> None:
+        if blocking:
+            await asyncio.get_running_loop().run_in_executor(None, time.sleep, blocking)
+        await delays.wait(delay)
+        answered.append(name)
+
+    async def agent() -> None:
+        delays = VirtualDelays(together=2)
+        await asyncio.gather(branch("late", 0.1, 0, delays), branch("quick", 0, 0.2, delays))
+
+    asyncio.run(agent())
+    assert answered == ["quick", "late"]

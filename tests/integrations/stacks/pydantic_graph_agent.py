@@ -76,8 +76,11 @@ def _stagger_delay(request: httpx2.Request) -> float:
 
 
 def make_staggered_model() -> OpenAIChatModel:
+    """The four branches of ``build_drafts`` send their drafts together: none is answered
+    before all four are waiting (a branch held back on a loaded machine drafted after another's
+    answer, changing a re-recorded golden's events)."""
     client = httpx2.AsyncClient(
-        transport=services.delayed_transport(services.OPENAI, _stagger_delay)
+        transport=services.delayed_transport(services.OPENAI, _stagger_delay, together=4)
     )
     return OpenAIChatModel(MODEL, provider=OpenAIProvider(http_client=client))
 
