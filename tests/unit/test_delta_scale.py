@@ -265,6 +265,7 @@ def test_vectors_changed_throughout_are_named_without_deepdiff_walking_them(
         (["a", "b"], [b"a", "c"]),  # a text against bytes
         ([0.5, float("nan")], [0.25, float("nan")]),  # a NaN is no change
         ([1, 2], [3, 4, 5]),  # another length
+        ([0, 1, 0.5], [0, 1.0, 0.5]),  # equal by ==: no change
     ],
 )
 def test_lists_of_basic_values_are_named_as_deepdiff_names_them(
@@ -272,6 +273,16 @@ def test_lists_of_basic_values_are_named_as_deepdiff_names_them(
 ) -> None:
     from deepdiff import DeepDiff
 
+    found = sorted(
+        (c.kind, c.path, repr(c.old), repr(c.new))
+        for c in StateDelta({"v": before}, {"v": after}).changes
+    )
+    if before == after:
+        # Equal by == ([0, 1] and [0, 1.0]): no change, as the replay's comparison has it;
+        # deepdiff's own answer there is not asked (it named 1 -> 1.0 a type change on one CI
+        # worker and nothing in a fresh process)
+        assert found == []
+        return
     dd = DeepDiff(
         {"v": before},
         {"v": after},
@@ -281,10 +292,6 @@ def test_lists_of_basic_values_are_named_as_deepdiff_names_them(
     )
     expected = sorted(
         (kind, level.path(), repr(level.t1), repr(level.t2)) for kind in dd for level in dd[kind]
-    )
-    found = sorted(
-        (c.kind, c.path, repr(c.old), repr(c.new))
-        for c in StateDelta({"v": before}, {"v": after}).changes
     )
     assert found == expected
 
