@@ -1096,6 +1096,11 @@ def _walk(a: Any, b: Any, path: _Path, found: _Found) -> None:
     for steps, keys, old, new in layout_changes(a, b):
         at = (*path, *(_Field(step) for step in steps), *keys)
         found.changes.append((at, "values_changed", old, new))
+    if _nan_labelled(view_a) or _nan_labelled(view_b):
+        # (a pandas value's cells under a NaN label: walked here, where a NaN is a key as any
+        # other; deepdiff gives no path to a change under it)
+        _walk_dict(view_a, view_b, path, found)
+        return
     found.pairs.append((path, view_a, view_b))
 
 
@@ -1110,6 +1115,19 @@ def _walk_stored_forms(a: Any, b: Any, path: _Path, found: _Found) -> None:
         )
         if not _same(stored_a, stored_b):
             _walk(stored_a, stored_b, path, found)
+
+
+def _nan_labelled(view: Any) -> bool:
+    """Whether ``view``, the cells of a pandas frame or series by column and label
+    (:func:`~pytest_clearstone.codec.arrays.cells_view`), has a float NaN label."""
+    if type(view) is not dict:
+        return False
+    for key, cells in view.items():
+        if type(key) is float and key != key:
+            return True
+        if type(cells) is dict and any(type(k) is float and k != k for k in cells):
+            return True
+    return False
 
 
 def _nan_pair(a: Any, b: Any) -> bool:
@@ -1751,6 +1769,9 @@ def _path_text(path: _Path) -> str:
             continue
         if t is _Key:
             text += f"[{step.text}]"
+            continue
+        if t is float and step != step:  # (a NaN, whose repr deepdiff cannot read back)
+            text += "[nan]"
             continue
         text += _step_text(step[0] if t is _Field else step)
     return text

@@ -3727,7 +3727,7 @@ class _Reporter:
             )
         if state.not_written:
             tr.write_line("goldens not written (the old file, if any, stays):", red=True)
-            for node_id, why in state.not_written:
+            for node_id, why in sorted(state.not_written):  # (as the re-recorded, above)
                 tr.write_line(f"  {shown_id(node_id)}: {why}", red=True)
         # an unused golden that is likely the missing golden of a test renamed or moved is
         # named with the git mv that keeps it (below), and not pruned

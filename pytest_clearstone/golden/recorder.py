@@ -8,6 +8,7 @@ import copy
 import inspect
 import operator
 import os
+import sys
 from collections.abc import Callable, Iterator
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -239,11 +240,13 @@ _in_recorded_call: contextvars.ContextVar[bool] = contextvars.ContextVar(
 
 
 class _Call:
-    __slots__ = ("call", "read_to_end", "span", "watched")
+    __slots__ = ("call", "read_to_end", "release", "span", "watched")
 
     def __init__(self, span: LiveSpan, call: ReplayCall, watched: dict[str, Any]) -> None:
         self.span = span
         self.call = call
+        #: (a call of an MCP session) ends the session's callbacks running inside this call
+        self.release: Callable[[], None] | None = None
         #: the arguments a call may change in place (plain containers), by name: their
         #: recorded form before the call
         self.watched = watched
@@ -267,7 +270,16 @@ class RecordedTarget:
     :mod:`pytest_clearstone.callables`): open a span with the arguments, run the live call's
     steps on the real clock with that span current, record the result or the exception."""
 
-    __slots__ = ("binder", "ends", "ignore", "recorder", "span_type", "target", "warned")
+    __slots__ = (
+        "binder",
+        "ends",
+        "holds_callbacks",
+        "ignore",
+        "recorder",
+        "span_type",
+        "target",
+        "warned",
+    )
 
     def __init__(self, recorder: Recorder, target: Target, span_type: str) -> None:
         self.recorder = recorder
@@ -287,6 +299,14 @@ class RecordedTarget:
         self.ignore = recorder.ignore.for_target(target.path)
         #: the argument paths warned about as stored only by their repr (once each)
         self.warned: set[str] = set()
+        #: the callbacks of its session run inside each call: a method of an MCP session
+        #: (:mod:`.session_callbacks`)
+        self.holds_callbacks: Callable[[Any, Any], Callable[[], None]] | None = None
+        if target.is_method and "mcp" in sys.modules:
+            from .session_callbacks import hold_callbacks, is_session_method
+
+            if is_session_method(target.function):
+                self.holds_callbacks = hold_callbacks
 
     def begin(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if _in_recorded_call.get():
@@ -344,7 +364,10 @@ class RecordedTarget:
                 for name, value in arguments.items()
                 if type(value) in _FILLABLE and name != "self"
             }
-        return _Call(span, call, watched)
+        token = _Call(span, call, watched)
+        if self.holds_callbacks is not None and args:
+            token.release = self.holds_callbacks(args[0], partial(self.step, token))
+        return token
 
     def _form(self, name: str, value: Any) -> Any:
         """The compared form of the argument ``name``: redacted, encoded, the parts of the
@@ -398,6 +421,8 @@ class RecordedTarget:
 
     def end(self, token: _Call, outcome: Any, error: BaseException | None) -> Any:
         rec, path, span, call = self.recorder, self.target.path, token.span, token.call
+        if token.release is not None:
+            token.release()
         if error is None and is_stream(outcome):  # the span closes when the stream ends
             _refuse_bound_state(outcome, path)
             outcome, stream = tap(outcome, partial(self.step, token), partial(self._ended, token))

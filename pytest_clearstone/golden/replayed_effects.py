@@ -56,7 +56,7 @@ def _absorb_tool_listing(
 
 #: the callbacks a ``ClientSession`` holds, which its server may call while a live call runs
 #: (sampling, elicitation...): ``(attribute, the argument of Client and ClientSession)``
-_SESSION_CALLBACKS = (
+SESSION_CALLBACKS = (
     ("_sampling_callback", "sampling_callback"),
     ("_elicitation_callback", "elicitation_callback"),
     ("_list_roots_callback", "list_roots_callback"),
@@ -67,7 +67,7 @@ _SESSION_CALLBACKS = (
 _MCP_PACKAGES = ("mcp", "fastmcp")
 
 
-def _users_function(function: Any) -> Any:
+def users_function(function: Any) -> Any:
     """The user's function a session callback is: ``function`` itself, or, for a wrapper the
     MCP libraries made around it (fastmcp's ``create_sampling_callback``, ``mcp.Client``'s
     message handler), the function in its closure; ``None`` for the libraries' own defaults."""
@@ -100,8 +100,8 @@ def _note_session_callbacks(
     session = args[0] if args else None
     if session is None or replay is None or not replay.calls:
         return
-    for attribute, argument in _SESSION_CALLBACKS:
-        function = _users_function(getattr(session, attribute, None))
+    for attribute, argument in SESSION_CALLBACKS:
+        function = users_function(getattr(session, attribute, None))
         if function is None:
             continue
         noted = replay.session_callbacks = replay.session_callbacks or {}
@@ -118,7 +118,7 @@ _EFFECTS: dict[str, Effect] = {
 }
 
 
-def _function_path(function: Callable[..., Any]) -> str:
+def function_path(function: Callable[..., Any]) -> str:
     """``module:qualified name`` of ``function`` (``""``: it has neither)."""
     module = getattr(function, "__module__", None)
     name = getattr(function, "__qualname__", None)
@@ -137,7 +137,7 @@ def unlisted_tools_note(
     tool, a call a recording leaves out (it is made inside a recorded one); the replayed one
     does not, and fastmcp's ``Client.call_tool`` then lists them to read the result. ``None``:
     another function, or no such call."""
-    if _function_path(function) != _LIST_TOOLS:
+    if function_path(function) != _LIST_TOOLS:
         return None
     called = [call for call in calls if call.target.endswith("ClientSession.call_tool")]
     if not called:
@@ -156,4 +156,4 @@ def unlisted_tools_note(
 def effect_of(function: Callable[..., Any]) -> Effect | None:
     """The effect on its object of a call of ``function`` that a replay answers, or ``None``
     (most functions: a replay returns their answer and does nothing more)."""
-    return _EFFECTS.get(_function_path(function))
+    return _EFFECTS.get(function_path(function))

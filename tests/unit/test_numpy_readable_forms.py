@@ -328,3 +328,28 @@ def test_a_nan_name_kept_as_it_was_is_no_change() -> None:
     frame = pd.DataFrame({"x": [1.0]}, index=pd.Index([float("nan")]))
     lines = StateDelta({"s": frame}, {"s": frame.assign(x=[2.0])}, verbosity=2).lines
     assert not [line for line in lines if ".index" in line], lines
+
+
+def test_a_changed_cell_of_a_frame_whose_index_holds_a_nan_label_is_named() -> None:
+    """deepdiff gives no path for a change under a NaN key: a frame or series whose float index
+    holds a NaN label (a row of missing key) was shown whole, as two pickle digests."""
+    pd = pytest.importorskip("pandas")
+    from pytest_clearstone.diff import StateDelta
+
+    frame = pd.DataFrame({"net": [1.0, 2.0, 3.0]}, index=[0.5, float("nan"), 2.5])
+    changed = frame.copy()
+    changed.iloc[1, 0] = 7.0
+    changed.iloc[2, 0] = 9.0
+    assert StateDelta({"f": frame}, {"f": changed}).lines == [
+        "root['f']['net'][2.5]: 3.0 -> 9.0",
+        "root['f']['net'][nan]: 2.0 -> 7.0",
+    ]
+    series = frame["net"]
+    assert StateDelta({"s": series}, {"s": changed["net"]}).lines == [
+        "root['s'][2.5]: 3.0 -> 9.0",
+        "root['s'][nan]: 2.0 -> 7.0",
+    ]
+    added = pd.concat([frame, pd.DataFrame({"net": [4.0]}, index=[3.5])])
+    assert StateDelta({"f": frame}, {"f": added}).lines == [
+        "root['f']['net'][3.5]: added 4.0",
+    ]
