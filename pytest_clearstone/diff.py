@@ -59,6 +59,7 @@ from .errors import (
     IDS_DRAWN_IN_ANOTHER_ORDER,
     IDS_ONLY,
     LINE_BREAKS_ONLY,
+    NUMBERS_ONLY,
     ORDER_ONLY,
     SECRETS_UNSET,
     TEMPORARY_NAMES_ONLY,
@@ -269,8 +270,8 @@ def unstable_cause(
     or records a list holds, whose fields the delta compares place by place), the frames of
     tracebacks, secrets unset, line breaks (``\\r\\n`` for ``\\n``), a directory or the user's or
     machine's name of another machine (:func:`moved_directory`, :func:`machine_name`),
-    random-looking ids, clock readings or memory addresses, each in place of another of its
-    kind (:func:`volatile_kinds`).
+    random-looking ids, clock readings, drawn numbers or memory addresses, each in place of
+    another of its kind (:func:`volatile_kinds`).
     ``state_loader``: the agent's ``load_state`` the replay called before its first run
     (``""``: none), named as a cause of random ids; ``since``: the real clocks' readings when
     the replay began (:func:`~.real_clocks.real_clock_readings`; ``None``: not known), after
@@ -305,9 +306,14 @@ def unstable_cause(
         drawn = _drawn_ids(changes)
         if drawn and all(recorded_text(i) for i in drawn):
             ids = IDS_DRAWN_IN_ANOTHER_ORDER
-    told = (("times", TIMES_ONLY), ("ids", ids), ("addresses", ADDRESSES_ONLY))
+    told = (
+        ("times", TIMES_ONLY),
+        ("numbers", NUMBERS_ONLY),
+        ("ids", ids),
+        ("addresses", ADDRESSES_ONLY),
+    )
     causes = [text for kind, text in told if kind in kinds]
-    if state_loader and "ids" in kinds:
+    if state_loader and ("ids" in kinds or "numbers" in kinds):
         causes.append(ids_from_load_state(state_loader))
     return " ".join(causes)
 
@@ -603,7 +609,9 @@ def volatile_kinds(changes: Sequence[Change], since: tuple[float, float] | None 
     has) where another was, ``{"times"}`` when each puts a clock reading where another was (an
     ISO or ``ctime`` text, a ``datetime``, seconds since the epoch, or, given ``since``, a
     reading of the clocks that stay real taken since then: :func:`_real_clock_readings_only`),
-    ``{"addresses"}`` when each differs from the text it replaces only in the memory addresses
+    ``{"numbers"}`` when each puts a fraction a random generator drew where another was
+    (:func:`_drawn_fraction`: numpy's, which the plugin does not seed), ``{"addresses"}`` when
+    each differs from the text it replaces only in the memory addresses
     of default reprs, all those of them each change does when it does one of these (time-based
     UUIDs beside times), else none: what the operating system's entropy, a clock read outside
     the frozen one and an object's place in memory give an unchanged agent."""
@@ -626,6 +634,8 @@ def _volatile_kind(change: Change, since: tuple[float, float] | None = None) -> 
         return ""
     if type(old) is datetime.datetime and type(new) is datetime.datetime:
         return "times"  # (datetime.now() kept as it is, as an agent stamps its log)
+    if isinstance(old, float) and isinstance(new, float) and _drawn_fraction(old, new):
+        return "numbers"  # (kept as a float: a score, a sample)
     if type(old) in (int, float) and type(new) in (int, float):
         old, new = str(old), str(new)
     if type(old) is not str or type(new) is not str:
@@ -635,13 +645,32 @@ def _volatile_kind(change: Change, since: tuple[float, float] | None = None) -> 
     old, new = _changed_middles(old, new)
     if len(old) + len(new) > _MAX_SCANNED:
         return ""
-    for kind, pattern in (("times", _TIME), ("ids", _ID)):
-        swapped = _exchanged(pattern, old, new)
-        if swapped and (kind == "times" or all(_random_id(a, b) for a, b in swapped)):
-            return kind
+    swapped = _exchanged(_TIME, old, new)
+    if swapped:
+        return "times"
+    swapped = _exchanged(_FRACTION, old, new)
+    if swapped and all(_drawn_fraction(float(a), float(b)) for a, b in swapped):
+        return "numbers"  # (before ids: its digits are a run of hex digits too)
+    swapped = _exchanged(_ID, old, new)
+    if swapped and all(_random_id(a, b) for a, b in swapped):
+        return "ids"
     if since is not None and _real_clock_readings_only(old, new, since):
         return "times"
     return ""
+
+
+#: a fraction between 0 and 1 as text, as a random generator draws it (``0.8461789553602733``)
+_FRACTION = re.compile(r"(?<![\w.])0\.\d+(?![\w.])")
+#: how many digits a fraction has at least to be one a generator drew: ``random()`` gives 53
+#: random bits, written with 15 to 17 digits (fewer than 12 once in ~10,000 draws)
+_DRAWN_DIGITS = 12
+
+
+def _drawn_fraction(old: float, new: float) -> bool:
+    """Whether ``new`` takes the place of ``old`` as a fraction a random generator drew anew
+    does: both between 0 and 1, written with all the digits of a random float (not a setting
+    such as ``0.25``, nor a number rounded for a text)."""
+    return all(0 < x < 1 and len(repr(float(x))) - 2 >= _DRAWN_DIGITS for x in (old, new))
 
 
 #: a number as text, a reading of a clock: digits, with a fraction or without

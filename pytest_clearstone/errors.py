@@ -247,6 +247,18 @@ TEMPORARY_NAMES_ONLY = (
 )
 
 
+#: what a replay failure says when only numbers an unseeded generator drew differ
+#: (:func:`~.diff.unstable_cause`)
+NUMBERS_ONLY = (
+    "Only random numbers differ (fractions between 0 and 1 with all their digits). If the agent "
+    "did not change, they come from a generator the plugin does not seed — numpy.random (its "
+    "functions, or np.random.default_rng() without a seed), random.SystemRandom, or a "
+    "random.Random made in a fixture or at import — and a re-record would differ again on the "
+    "next run: seed it in the test's call (np.random.seed(0), np.random.default_rng(0)), or "
+    "draw from random, which the plugin seeds."
+)
+
+
 #: what a replay failure says when only clock readings differ (:func:`~.diff.unstable_cause`)
 TIMES_ONLY = (
     "Only clock readings differ. If the agent did not change, they were read outside the frozen "

@@ -190,7 +190,43 @@ def _same(a: Any, b: Any, tree: Any) -> bool:
         return same_tree(custom, stored_form(b) if tree is UNKNOWN else tree)
     if isinstance(a, list):  # a list subclass (SQLAlchemy's InstrumentedList): items, attributes
         return _same(list.copy(a), list.copy(b), UNKNOWN) and _same_attributes(a, b)
+    pickled = _pickled_state(a)
+    if pickled is not UNKNOWN:  # (a random generator: what a pickle of it holds)
+        other = _pickled_state(b)
+        return other is not UNKNOWN and _same(pickled, other, UNKNOWN)
     return _same_attributes(a, b, missing=False)
+
+
+def _pickled_state(value: Any) -> Any:
+    """What a pickle holds of ``value`` where its attributes do not tell it — an object whose
+    class gives its own ``__getstate__`` (a ``random.Random``: its ``__dict__`` does not hold
+    the generator's state), or that has no ``__dict__`` and whose class gives its own
+    ``__reduce__`` (numpy's ``Generator`` and ``RandomState``) —: what ``__reduce_ex__`` gives,
+    its iterators of items as lists; :data:`UNKNOWN` for any other object (a built-in value,
+    whose pickle holds the value itself; one that says nothing of its pickle, equal only to
+    itself), or one whose pickling fails."""
+    t = type(value)
+    if t.__module__ == "builtins":
+        return UNKNOWN
+    if not _gives_own(t, "__getstate__") and (
+        getattr(value, "__dict__", None) is not None
+        or not (_gives_own(t, "__reduce__") or _gives_own(t, "__reduce_ex__"))
+    ):
+        return UNKNOWN
+    try:
+        reduced = value.__reduce_ex__(4)
+    except Exception:  # (it cannot be pickled: a lock)
+        return UNKNOWN
+    if type(reduced) is not tuple:  # (a global's name)
+        return reduced
+    return tuple(
+        list(part) if i >= 3 and part is not None else part for i, part in enumerate(reduced)
+    )
+
+
+def _gives_own(t: type, method: str) -> bool:
+    """Whether the class ``t`` has a ``method`` of pickling other than ``object``'s."""
+    return getattr(t, method, None) is not getattr(object, method, None)
 
 
 def _same_attributes(a: Any, b: Any, *, missing: bool = True) -> bool:

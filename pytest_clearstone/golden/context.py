@@ -285,6 +285,9 @@ class DeterministicExecutionContext(Patches):
             original_seed(self, a, version)
 
         stack.setattr(random.Random, "seed", seed)
+        # (random.seed is the module's Random's method, bound at import to the seed above: the
+        # module's seed() without an argument would reseed it from the system's entropy)
+        stack.setattr(random, "seed", _module_seed)
         names = sys.modules.get("tempfile")
         if names is not None and hasattr(names, "_name_sequence"):
             # tempfile names its files and directories from a random.Random() it makes once
@@ -400,6 +403,12 @@ _real_asctime = time.asctime
 
 #: the contexts whose seeded ``random`` is in force, innermost last
 _seeding: list[DeterministicExecutionContext] = []
+
+
+def _module_seed(a: Any = None, version: int = 2) -> None:
+    """``random.seed`` while a context seeds ``random``: the module's generator seeded through
+    ``random.Random.seed`` as patched (without an argument, from the context's stream)."""
+    random.Random.seed(random._inst, a, version)
 
 
 def _count_fork() -> None:

@@ -589,3 +589,18 @@ def test_an_orm_object_is_compared_by_its_columns_and_loaded_relationships() -> 
     live.orders[0].total = 13
     assert not same_stored_form(live, recorded)
     engine.dispose()
+
+
+def test_random_generators_compare_by_their_state() -> None:
+    # a random.Random's __dict__ holds only gauss_next; numpy's generators have no __dict__
+    import pickle
+    import random
+
+    import numpy as np
+
+    assert not same_stored_form(random.Random(1), random.Random(2))
+    assert same_stored_form(random.Random(1), random.Random(1))
+    for made in (np.random.default_rng, np.random.RandomState):
+        recorded = pickle.loads(pickle.dumps(made(42)))
+        assert same_stored_form({"rng": made(42)}, {"rng": recorded})
+        assert not same_stored_form({"rng": made(43)}, {"rng": recorded})

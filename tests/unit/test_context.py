@@ -1010,6 +1010,31 @@ def test_a_clock_given_in_a_named_zone_reads_local_time_in_that_zone() -> None:
         time.tzset()
 
 
+def test_random_seed_without_an_argument_seeds_the_module_from_the_context() -> None:
+    # random.seed() is the module's Random bound at import: it reseeded from the system's
+    # entropy inside the context, where an instance's seed() was seeded
+    original = random.seed
+
+    def draws() -> list[float]:
+        random.seed()
+        first = random.random()
+        random.seed(None)
+        return [first, random.random()]
+
+    with DeterministicExecutionContext(WHEN, seed=9):
+        recorded = draws()
+    with DeterministicExecutionContext(WHEN, seed=9):
+        assert draws() == recorded
+    with DeterministicExecutionContext(WHEN, seed=9) as ctx:
+        with ctx.suspended():
+            live = draws()  # (a live call: really random, consuming no seed)
+        assert draws() == recorded
+    assert live != recorded
+    assert random.seed is original
+    random.seed()
+    assert random.random() not in recorded
+
+
 def test_random_instances_made_in_a_live_call_consume_no_seed() -> None:
     with DeterministicExecutionContext(WHEN, seed=9):
         plain = [random.Random().random(), random.Random().random()]

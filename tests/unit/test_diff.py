@@ -1322,6 +1322,14 @@ def test_only_reordered_tells_moved_items_from_changed_ones(
         ({"p": "tok Xb3_k9QpLm-2aZ7w"}, {"p": "tok search_documents"}, ""),  # (words now)
         ({"p": "tok Xb3_k9QpLm-2aZ7w"}, {"p": "tok Xb3_k9QpLm9fQ-aL"}, "ids"),  # (6 places)
         ({"at": 1796395337}, {"at": 1796395338.66}, "times"),  # (an int, then a float)
+        # numbers an unseeded generator drew (numpy.random, random.SystemRandom): fractions
+        # with all their digits, in a text or as a value, even as long
+        ({"p": "nonce 0.8461789553602733"}, {"p": "nonce 0.30699651452686105"}, "numbers"),
+        ({"p": "x 0.17529258232270128"}, {"p": "x 0.09097628060276064"}, "numbers"),
+        ({"score": 0.40766551285308206}, {"score": 0.1403889677779928}, "numbers"),
+        ({"p": "temperature 0.5"}, {"p": "temperature 0.25"}, ""),  # (a setting edited)
+        ({"score": 0.5}, {"score": 0.75}, ""),
+        ({"score": 0.40766551285308206}, {"score": 1.40766551285308206}, ""),
         # a digest in a field that holds media in base64 is an id, not another image
         ({"data": "7783a4c161e555f2"}, {"data": "e6158cdb6c3e21e2"}, "ids"),
         # default reprs, whose addresses differ in length from process to process
@@ -2018,3 +2026,17 @@ def test_a_machine_name_cause_names_the_kind_of_name_that_differs() -> None:
         "Only the machine name differs: where the recording has 'ci-runner-7', this run's is "
         "'laptop'."
     )
+
+
+def test_numbers_an_unseeded_generator_drew_are_told_naming_the_generators_left_unseeded() -> None:
+    from pytest_clearstone.diff import unstable_cause
+    from pytest_clearstone.errors import NUMBERS_ONLY
+
+    delta = StateDelta({"p": "nonce 0.8461789553602733"}, {"p": "nonce 0.3069965145268610"})
+    assert unstable_cause(delta) == NUMBERS_ONLY
+    np = pytest.importorskip("numpy")
+    scores = StateDelta({"score": np.float64(0.40766551285308206)}, {"score": np.float64(0.14)})
+    assert unstable_cause(scores) == ""  # (a short fraction: not drawn)
+    drawn = StateDelta({"score": 0.40766551285308206}, {"score": np.float64(0.1403889677779928)})
+    assert unstable_cause(drawn) == NUMBERS_ONLY
+    assert "numpy.random" in NUMBERS_ONLY and "np.random.default_rng(0)" in NUMBERS_ONLY
