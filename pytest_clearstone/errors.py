@@ -1600,9 +1600,9 @@ LANGCHAIN_SDK_CLAUSE = (
 )
 
 VCRPY_NETWORK_HINT = (
-    "vcrpy let it through to the network: its cassette {cassette} does not hold this request, "
-    "and its record mode sends such a one to the service (once with the cassette missing, "
-    "new_episodes, all). Record the cassette in the run that records the golden (pytest "
+    "vcrpy let it through to the network: its cassette {cassette} {held}, and its record mode "
+    "sends such a one to the service (once with the cassette missing, new_episodes, all, "
+    "pytest-recording's rewrite). Record the cassette in the run that records the golden (pytest "
     "--clearstone-record --record-mode=once), commit both, and replay with --record-mode=none "
     "(pytest-recording's default), which answers from the cassette"
 )
@@ -1814,7 +1814,16 @@ class NetworkBlockedError(ReplayError):
         if tiktoken:
             hint = _tiktoken_hint(tiktoken, embeddings, "" if proxy else (name or host))
         if cassette:
-            hint = VCRPY_NETWORK_HINT.format(cassette=cassette)
+            held = (
+                "does not hold this request"
+                if os.path.exists(cassette)
+                else (
+                    "is not on disk (not recorded yet, or deleted by pytest-recording's "
+                    "--record-mode=rewrite as the test started: a committed one comes back with "
+                    f"git checkout -- {cassette})"
+                )
+            )
+            hint = VCRPY_NETWORK_HINT.format(cassette=cassette, held=held)
         if telemetry:
             hint = _TELEMETRY_HINTS.get(str(telemetry), TELEMETRY_NETWORK_HINT)
         elif during is not None and not tiktoken and not cassette:

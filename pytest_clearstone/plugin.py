@@ -202,6 +202,7 @@ _MARKER_KEYWORDS = pytest.StashKey[dict[str, Any]]()  # the keywords the marker 
 _MARKS = pytest.StashKey[tuple[int, "_Marker | None"]]()  # see _marker
 _OPTIONS = pytest.StashKey[dict[str, Any]]()  # the keywords the item's Replay was made with
 _CONFIGURED = pytest.StashKey[bool]()  # the clearstone_config fixture was applied
+_CONFIG_REFUSED = pytest.StashKey[bool]()  # ... and its value refused (the test's set-up failed)
 _ATTEMPT = pytest.StashKey[Mode]()  # record-diverged: what this attempt of the test does
 #: record-diverged: the Replay of the test's replay attempt (its agent's state is given back)
 _ATTEMPT_REPLAY = pytest.StashKey["Replay"]()
@@ -1622,11 +1623,18 @@ def _apply_config_fixture(item: pytest.Item, value: Any) -> None:
         value = params["clearstone_config"]
     elif type(value) is dict and not value:
         return  # an empty dict: the options made at set-up are these
-    options = _golden_options(item, marker, value)
-    if options != item.stash[_OPTIONS]:
-        _build_replay(item, replay.path, options)
-        if "mock" not in marker and options["mock"] is not None:
-            _check_fixture_writer(item)
+    try:
+        options = _golden_options(item, marker, value)
+        changed = options != item.stash[_OPTIONS]
+        if changed:
+            _build_replay(item, replay.path, options)
+    except pytest.fail.Exception:
+        # (the failure names the fixture: the summary does not take the test for one without
+        # mock=, nor its golden for missing, as the Replay made at set-up without it has them)
+        item.stash[_CONFIG_REFUSED] = True
+        raise
+    if changed and "mock" not in marker and options["mock"] is not None:
+        _check_fixture_writer(item)
 
 
 def _check_fixture_writer(item: pytest.Item) -> None:
@@ -2264,6 +2272,8 @@ def _set_up_failed(item: pytest.Item, exc: BaseException) -> None:
         return  # (not marked, or skipped, or xfailed)
     if any(str(name) in _ATTEMPT_NOTES for name, _ in item.user_properties):
         return  # (the marker's own problem, already noted; not record-diverged's re-run note)
+    if item.stash.get(_CONFIG_REFUSED, False):
+        return  # (the clearstone_config fixture's value was refused: its failure says why)
     # (a test without mock= on its marker whose clearstone_config fixture was not set up: that
     # fixture may have given it mock=, so it is not known to only read its golden)
     unknown = (
@@ -3400,8 +3410,9 @@ class _PerTestHooks:
             for key in (_MARKER_KEYWORDS, _OPTIONS):
                 if key in item.stash:
                     del item.stash[key]
-            if _CONFIGURED in item.stash:
-                del item.stash[_CONFIGURED]
+            for flag in (_CONFIGURED, _CONFIG_REFUSED):
+                if flag in item.stash:
+                    del item.stash[flag]
             if _TMP_PATH_ROOT in item.stash:
                 item.stash[_TMP_PATH_ROOT]()
                 del item.stash[_TMP_PATH_ROOT]

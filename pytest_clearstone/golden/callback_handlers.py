@@ -91,13 +91,16 @@ def context_handlers() -> InContext | None:
     return InContext(inherited, hooked)
 
 
-def uncalled_handlers_hint(calls: Sequence[ReplayCall]) -> str:
+def uncalled_handlers_hint(
+    calls: Sequence[ReplayCall], contexts: Sequence[InContext | None] = ()
+) -> str:
     """What to say about a replay whose outcome differs when ``calls``, the calls it answered
     from the golden, were given LangChain callback handlers in ``config["callbacks"]`` or in
     their model's ``callbacks``, or ran with handlers of the run they were made in or that a
-    LangChain context manager set: the first such call, the handlers' classes and the fix
-    (``""``: none was)."""
-    for call in calls:
+    LangChain context manager set (``contexts``: those in force where each call was made, in
+    the order of ``calls``): the first such call, the handlers' classes and the fix (``""``:
+    none was)."""
+    for place, call in enumerate(calls):
         config = call.arguments.get("config")
         callbacks = config.get("callbacks") if isinstance(config, dict) else None
         names = _handler_classes(callbacks)
@@ -110,7 +113,7 @@ def uncalled_handlers_hint(calls: Sequence[ReplayCall]) -> str:
         if not names and isinstance(settings, dict):  # ``ChatOpenAI(callbacks=[...])``
             names = _handler_classes(settings.get("callbacks"))
             given = "was given LangChain callback handlers ({}) in its model's callbacks"
-        in_context = call.in_context
+        in_context = contexts[place] if place < len(contexts) else None
         if not names and in_context is not None:
             names = _handler_classes(in_context.inherited)
             given = (
@@ -191,15 +194,17 @@ def session_callbacks_hint(noted: dict[str, tuple[Any, ReplayCall]] | None) -> s
 
 
 def uncalled_callbacks_hint(
-    calls: Sequence[ReplayCall], noted: dict[str, tuple[Any, ReplayCall]] | None = None
+    calls: Sequence[ReplayCall],
+    noted: dict[str, tuple[Any, ReplayCall]] | None = None,
+    contexts: Sequence[InContext | None] = (),
 ) -> str:
     """What to say about a replay that failed, or whose outcome differs, when ``calls`` (the
     calls it answered from the golden) were given callbacks the replay does not call: LangChain
-    callback handlers (:func:`uncalled_handlers_hint`), else a function
-    (:func:`uncalled_functions_hint`), else one the session of a replayed ``mcp`` tool call
-    holds (``noted``: :func:`session_callbacks_hint`); ``""``: none was."""
+    callback handlers (:func:`uncalled_handlers_hint`, with the ``contexts`` of the calls),
+    else a function (:func:`uncalled_functions_hint`), else one the session of a replayed
+    ``mcp`` tool call holds (``noted``: :func:`session_callbacks_hint`); ``""``: none was."""
     return (
-        uncalled_handlers_hint(calls)
+        uncalled_handlers_hint(calls, contexts)
         or uncalled_functions_hint(calls)
         or session_callbacks_hint(noted)
     )

@@ -195,8 +195,9 @@ class ReplayingRun:
             return ""
         from .callback_handlers import uncalled_callbacks_hint  # (only when a test failed)
 
+        session = self.context.session
         return uncalled_callbacks_hint(
-            self.context.session.calls, self.context.session.session_callbacks
+            session.calls, session.session_callbacks, session.in_contexts()
         )
 
     # -- each replay.run() ---------------------------------------------------------------------
@@ -330,8 +331,9 @@ class ReplayingRun:
         if not cause and self.context is not None:
             from .callback_handlers import uncalled_callbacks_hint  # (only when it differs)
 
+            session = self.context.session
             cause = uncalled_callbacks_hint(
-                self.context.session.calls, self.context.session.session_callbacks
+                session.calls, session.session_callbacks, session.in_contexts()
             )
         told = unmatched_paths(  # (a typo in a path: what it was meant to leave out differs)
             "ignore_state",

@@ -282,9 +282,6 @@ class ReplayCall:
     span_id: str | None
     result: Any = None
     error: BaseException | None = None
-    #: the LangChain callbacks in force where the call was made, beside its arguments
-    #: (:func:`~pytest_clearstone.golden.callback_handlers.context_handlers`)
-    in_context: InContext | None = None
 
 
 @dataclass(eq=False)  # (the record of one replay: equal only to itself)
@@ -341,6 +338,16 @@ class ReplaySession:
     #: that gave each (``sampling_callback``), the function and the first call made on it
     #: (``None``: none noted)
     session_callbacks: dict[str, tuple[Any, ReplayCall]] | None = None
+    #: the LangChain callbacks in force where calls were made, beside their arguments
+    #: (:func:`~.callback_handlers.context_handlers`), by the call's place in :attr:`calls`
+    #: (``None``: none noted). Kept here, not on the call: ``replay.calls`` is compared with a
+    #: snapshot taken while recording, where none are noted (:meth:`in_contexts`)
+    contexts: dict[int, InContext] | None = None
+
+    def in_contexts(self) -> list[InContext | None]:
+        """The LangChain callbacks in force where each call of :attr:`calls` was made."""
+        noted = self.contexts or {}
+        return [noted.get(place) for place in range(len(self.calls))]
 
     def note_displaced(self) -> None:
         """While the targets are patched, when responses are left unused: note what the test put
@@ -480,9 +487,7 @@ class ReplaySession:
                     [
                         llm_cache_hint(unused),
                         # (told by the calls it answered; none: nothing to tell by)
-                        graph_cache_hint([c.in_context for c in self.calls] or None)
-                        if unused
-                        else "",
+                        graph_cache_hint(self.in_contexts() or None) if unused else "",
                         *self._displaced(unused),
                     ],
                 )
@@ -896,6 +901,15 @@ class TargetReplay:
         used[self._cursor] = True
         return self._cursor
 
+    def _note_context(self, in_context: InContext | None) -> None:
+        """Note the LangChain callbacks in force where the call about to be added to the
+        session's calls is made (:attr:`ReplaySession.contexts`)."""
+        session = self._session()
+        if in_context is not None and session is not None:
+            if session.contexts is None:
+                session.contexts = {}
+            session.contexts[len(self._calls)] = in_context
+
     def _check_place(self, number: int, recorded: RecordedCall, arguments: Any) -> None:
         """Strict: the call must come where the recording has it in its branch's sequence of
         calls to all targets."""
@@ -911,6 +925,7 @@ class TargetReplay:
             return
         from .graph_cache import graph_cache_hint  # (only when a call comes out of its place)
 
+        session = self._session()
         self._fail(
             ReplayDivergenceError(
                 self.target.path,
@@ -927,7 +942,7 @@ class TargetReplay:
                 cause=graph_cache_hint(
                     [
                         context_handlers() if LANGCHAIN in sys.modules else None,
-                        *(call.in_context for call in self._calls),
+                        *(session.in_contexts() if session is not None else ()),
                     ]
                 ),
             ),
@@ -976,11 +991,9 @@ class TargetReplay:
             self._check_place(number, recorded, arguments)
             if recorded.input is not None:
                 self._check(number, recorded, arguments)
-        # (the handlers in force are looked for only where LangChain is loaded)
-        in_context = context_handlers() if LANGCHAIN in sys.modules else None
-        call = ReplayCall(
-            self.target.path, number, arguments, recorded.span_id, in_context=in_context
-        )
+        call = ReplayCall(self.target.path, number, arguments, recorded.span_id)
+        if LANGCHAIN in sys.modules:  # (the handlers in force are looked for only there)
+            self._note_context(context_handlers())
         self._calls.append(call)
         try:
             call.result = recorded.respond(self, call)

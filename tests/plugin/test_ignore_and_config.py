@@ -744,3 +744,32 @@ def test_a_bad_placeholder_env_name_is_a_usage_error_naming_the_key(
     result.stderr.fnmatch_lines(
         [f"*clearstone_placeholder_env: {name!r} is not the name of an environment variable*"]
     )
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        # a pytest-recording user's vcr_config keys, carried over
+        "{'mock': {'llm': 'app.complete'}, 'record_mode': 'once'}",
+        "{'mock': {'llm': 'app.complete'}, 'strict': 'no'}",
+        "{'mock': 'app.complete'}",
+    ],
+)
+@pytest.mark.parametrize("mode", ["--clearstone-record", "--clearstone-replay"])
+def test_a_refused_config_fixture_is_not_summarised_as_a_test_that_only_reads_its_golden(
+    pytester: pytest.Pytester, config: str, mode: str
+) -> None:
+    # before the fix: the bare marker's test, whose clearstone_config the set-up refused, was
+    # counted "1 missing" and listed under "tests that only read their golden (no mock=) ...
+    # add mock= to their marker": a fix that is not the one (the fixture's return value is)
+    _project(
+        pytester,
+        "import pytest\nfrom app import Agent\n\n@pytest.mark.replay\n"
+        "def test_it(replay):\n    replay.run(Agent().run, 'hi')\n",
+        conftest=f"import pytest\n@pytest.fixture\ndef clearstone_config():\n    return {config}\n",
+    )
+    result = pytester.runpytest(mode)
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*the clearstone_config fixture*"])
+    result.stdout.no_fnmatch_line("*only read their golden*")
+    result.stdout.no_fnmatch_line("*missing*")

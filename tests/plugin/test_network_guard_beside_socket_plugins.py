@@ -239,10 +239,41 @@ def test_a_request_vcrpy_lets_through_to_the_network_is_blocked_naming_its_casse
     result.stdout.fnmatch_lines(
         [
             "*NetworkBlockedError: test_weather.py::test_weather tried to connect to 127.0.0.1*",
-            f"*vcrpy let it through to the network: its cassette {cassette} does not hold this "
-            "request*pytest --clearstone-record --record-mode=once*--record-mode=none*",
+            f"*vcrpy let it through to the network: its cassette {cassette} is not on disk "
+            "(not recorded yet,*pytest --clearstone-record --record-mode=once*--record-mode=none*",
         ]
     )
     pytester.runpytest_subprocess(*record).assert_outcomes(passed=1)
     assert cassette.exists()
     pytester.runpytest_subprocess("--record-mode=none").assert_outcomes(passed=1)
+
+
+def test_a_request_vcrpy_lets_through_after_rewrite_deleted_the_cassette_names_rewrite(
+    pytester: pytest.Pytester, http_server: int
+) -> None:
+    # Expected: pytest-recording's --record-mode=rewrite (a mode vcrpy itself does not have: it
+    # deletes the cassette as the test starts, then records new_episodes) is among the modes
+    # the message names, and the message says the cassette is not on disk and how to get the
+    # committed one back. Before the fix: it listed "once with the cassette missing,
+    # new_episodes, all" only, and said the cassette "does not hold this request", of a file
+    # that rewrite had deleted.
+    pytest.importorskip("pytest_recording")
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        cassetteapp=CASSETTE_AGENT.format(port=http_server, by_httpx=False),
+        test_weather=CASSETTE_TEST,
+    )
+    record = ("--record-mode=once", "--clearstone-record")
+    pytester.runpytest_subprocess(*record).assert_outcomes(passed=1)
+    cassette = pytester.path / "cassettes" / "test_weather" / "test_weather.yaml"
+    result = pytester.runpytest_subprocess("--record-mode=rewrite")
+    result.assert_outcomes(failed=1)
+    assert not cassette.exists()  # (pytest-recording deleted it)
+    result.stdout.fnmatch_lines(
+        [
+            f"*vcrpy let it through to the network: its cassette {cassette} is not on disk "
+            "(not recorded yet, or deleted by pytest-recording's --record-mode=rewrite as the "
+            f"test started: a committed one comes back with git checkout -- {cassette})*"
+            "new_episodes, all, pytest-recording's rewrite*",
+        ]
+    )

@@ -44,16 +44,15 @@ def test_no_handler_is_named_for_the_methods_under_the_run_machinery(method: str
         in_context = context_handlers()
     assert in_context
     call = _call(f"langchain_openai.ChatOpenAI.{method}", self=MODEL)
-    call.in_context = in_context._replace(inherited=[Ends()])
-    assert uncalled_handlers_hint([call]) == ""
+    assert uncalled_handlers_hint([call], [in_context._replace(inherited=[Ends()])]) == ""
 
 
 def test_handlers_a_context_manager_set_are_named_for_invoke() -> None:
     with get_usage_metadata_callback():
         call = _call("langchain_openai.ChatOpenAI.invoke", self={"callbacks": None})
-        call.in_context = context_handlers()
+        in_context = context_handlers()
     assert "(langchain_core.callbacks.usage.UsageMetadataCallbackHandler) set by a context" in (
-        uncalled_handlers_hint([call])
+        uncalled_handlers_hint([call], [in_context])
     )
 
 
@@ -87,8 +86,8 @@ def test_the_handlers_given_in_config_are_named_before_the_models_and_the_runs()
     with get_usage_metadata_callback():
         in_context = context_handlers()
     assert in_context
-    call.in_context = in_context._replace(inherited=[Ends()])
-    assert f"({HERE}.Tokens) in config['callbacks']" in uncalled_handlers_hint([call])
+    contexts = [in_context._replace(inherited=[Ends()])]
+    assert f"({HERE}.Tokens) in config['callbacks']" in uncalled_handlers_hint([call], contexts)
 
 
 def test_handlers_given_in_config_to_a_private_method_are_named() -> None:
@@ -135,8 +134,7 @@ def test_the_handlers_in_force_are_those_of_the_run_it_is_called_in() -> None:
     assert context_handlers() is None  # (no run, no context manager)
     found = RunnableLambda(lambda _: context_handlers()).invoke(1, {"callbacks": [Audit()]})
     call = _call(INVOKE, self={"callbacks": None})
-    call.in_context = found
-    assert f"({HERE}.Audit) of the run it was called in" in uncalled_handlers_hint([call])
+    assert f"({HERE}.Audit) of the run it was called in" in uncalled_handlers_hint([call], [found])
 
 
 @pytest.mark.parametrize("hook", [None, (), ("run_collector", False, None, None)])
