@@ -35,7 +35,13 @@ from typing import Any
 
 from ..tracing.span import Span
 
-__all__ = ["IDLE_PASSES", "SETTLE_PASSES", "CompletionOrder", "completion_order"]
+__all__ = [
+    "IDLE_PASSES",
+    "SETTLE_PASSES",
+    "CompletionOrder",
+    "completion_order",
+    "on_asyncio_loop",
+]
 
 #: passes of the event loop without progress after which a waiting call is answered anyway
 #: (once its patience has run out)
@@ -106,7 +112,7 @@ class CompletionOrder:
         after = self._after.get(position)
         starts = self._starts.get(position)
         waits = after is not None or starts is not None or position in self._awaited
-        if waits and is_async and _asyncio_loop():
+        if waits and is_async and on_asyncio_loop():
             return self._in_order(position, after or (), value, error, starts or ())
         self._answered.add(position)
         if error is not None:
@@ -165,8 +171,9 @@ class CompletionOrder:
         return value
 
 
-def _asyncio_loop() -> bool:
-    """Whether an asyncio event loop runs here (not another library's)."""
+def on_asyncio_loop() -> bool:
+    """Whether an asyncio event loop runs here (not another library's): where a replay
+    answers concurrent async calls in their recorded completion order."""
     asyncio = sys.modules.get("asyncio")
     # the non-raising lookup (get_running_loop() raises where no loop runs)
     return asyncio is not None and asyncio._get_running_loop() is not None

@@ -364,6 +364,7 @@ class RecordingRun:
         restore_recorded_values(trace, recorded, allow_pickle=self.spec.allow_pickle)
         refuse_unreplayable_outputs(trace, recorded)
         checkpoint = self.build_checkpoint(trace)
+        times_kept = False
         if self.previous_doc is not None:
             from .key_order import keep_previous_argument_order
             from .sorted_keys import sorted_throughout
@@ -371,7 +372,8 @@ class RecordingRun:
             # (a formatter's order of keys is not kept: the file is written back as recorded)
             if not sorted_throughout(self.previous_doc):
                 keep_previous_argument_order(checkpoint.trace, self.previous_doc)
-            keep_previous_span_times(checkpoint.trace, self.previous_doc)
+            ordered = () if self.recorder is None else self.recorder.ordered_targets
+            times_kept = keep_previous_span_times(checkpoint.trace, self.previous_doc, ordered)
         checkpoint.metadata.update(metadata or {})
         written: list[str] = []  # the text written, for the change line
         leaks = leak_check(self.path)
@@ -393,10 +395,15 @@ class RecordingRun:
             self.path,
             allow_pickle=self.spec.allow_pickle,
             check=check,
-            unchanged=None if self.previous_text is None else unchanged,
+            # (times a replay would go by otherwise are written: see keep_previous_span_times)
+            unchanged=unchanged if self.previous_text is not None and times_kept else None,
         )
         self.change = describe_changes(
-            self.previous_text, written[0], written_again=kept == [False], key=key
+            self.previous_text,
+            written[0],
+            written_again=kept == [False],
+            key=key,
+            times_rewritten=self.previous_doc is not None and not times_kept,
         )
         return checkpoint
 
