@@ -20,6 +20,10 @@ from typing import Any
 #: pattern compiled when first used: a cancelled call is rare)
 _ANYIO_SCOPE = r"(Cancelled via cancel scope) [0-9a-f]+(?: by .*?)?(?=; reason: |$)"
 
+#: seconds a call cancelled from outside when recorded waits on replay, beyond the time the
+#: recording took to cancel it, to be cancelled again
+CANCEL_GRACE = 1.0
+
 #: the memory address in the repr of a trio task: "<Task 'app.stop' at 0x7f3a9c1d2e40>"
 _TRIO_TASK_ADDRESS = r" at 0x[0-9a-fA-F]+>$"
 

@@ -140,14 +140,28 @@ def _signature_change(old: Any, new: Any) -> list[str]:
     return ["signed"] if now and not was else []
 
 
+#: what a re-record that changed only the times its replay goes by changed
+_TIMES_REWRITTEN = (
+    "span times (the replay's: the order concurrent calls completed in, or when a timeout "
+    "cut a call off)"
+)
+
+
 def describe_changes(
-    previous: str | None, current: str, *, written_again: bool = False, key: bytes | None = None
+    previous: str | None,
+    current: str,
+    *,
+    written_again: bool = False,
+    key: bytes | None = None,
+    times_rewritten: bool = False,
 ) -> str:
     """``new``, ``unchanged``, or what changed (``llm call #1 arguments, final state``)
     between the text of the previous golden file and the text written now. ``written_again``:
     the file was written although its text reads as the previous one (a byte order mark in
     front of it, which ``previous`` is read without): not ``unchanged`` either. ``key``: the
-    signing key the text written now was signed with, if any."""
+    signing key the text written now was signed with, if any. ``times_rewritten``: the spans'
+    times measured now were written, not the previous golden's (a replay goes by them
+    otherwise: :func:`~.identity.keep_previous_span_times`)."""
     if previous is None:
         return "new"
     try:  # (as deep as a golden may nest: the codec's reader)
@@ -155,6 +169,8 @@ def describe_changes(
     except (ValueError, RecursionError):
         return "replaced a file that was not a readable golden"
     changes = retried(lambda: _changes_between(old, new))
+    if changes == "unchanged" and times_rewritten and _same_but_span_times(previous, current):
+        return _TIMES_REWRITTEN
     if changes == "unchanged" and (
         written_again or not _same_but_span_times(previous, current, key)
     ):

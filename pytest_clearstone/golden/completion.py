@@ -10,7 +10,10 @@ So a replayed async call that, when recorded, overlapped a call of another branc
 yields to the event loop until then. Likewise it completes only once the calls of other branches
 that started while it ran when recorded have started: what those branches did before them (a
 LangGraph sub-agent's next checkpoint and task ids, drawn from the seeded stream the concurrent
-asyncio tasks share) comes before what this call's task goes on to do, as when recorded. Each
+asyncio tasks share) comes before what this call's task goes on to do, as when recorded. And
+it completes only once the last call of each other branch whose replay waits, and that ended
+before it started when recorded, has been answered: made meanwhile (by a task a semaphore let in
+when a third branch's call was answered), it would otherwise complete first. Each
 span of a golden holds its start and end times, from which :func:`completion_order` works out,
 for each recorded call, the calls it waits for.
 
@@ -35,7 +38,13 @@ from typing import Any
 
 from ..tracing.span import Span
 
-__all__ = ["IDLE_PASSES", "SETTLE_PASSES", "CompletionOrder", "completion_order"]
+__all__ = [
+    "IDLE_PASSES",
+    "SETTLE_PASSES",
+    "CompletionOrder",
+    "completion_order",
+    "on_asyncio_loop",
+]
 
 #: passes of the event loop without progress after which a waiting call is answered anyway
 #: (once its patience has run out)
@@ -106,7 +115,7 @@ class CompletionOrder:
         after = self._after.get(position)
         starts = self._starts.get(position)
         waits = after is not None or starts is not None or position in self._awaited
-        if waits and is_async and _asyncio_loop():
+        if waits and is_async and on_asyncio_loop():
             return self._in_order(position, after or (), value, error, starts or ())
         self._answered.add(position)
         if error is not None:
@@ -165,8 +174,9 @@ class CompletionOrder:
         return value
 
 
-def _asyncio_loop() -> bool:
-    """Whether an asyncio event loop runs here (not another library's)."""
+def on_asyncio_loop() -> bool:
+    """Whether an asyncio event loop runs here (not another library's): where a replay
+    answers concurrent async calls in their recorded completion order."""
     asyncio = sys.modules.get("asyncio")
     # the non-raising lookup (get_running_loop() raises where no loop runs)
     return asyncio is not None and asyncio._get_running_loop() is not None
@@ -202,14 +212,30 @@ def completion_order(
     after: dict[int, tuple[int, ...]] = {}
     starts: dict[int, tuple[int, ...]] = {}
     patience: dict[int, float] = {}
+    #: per branch, the ends and positions of its calls so far (in the order they ended), and
+    #: the place among them of its first call whose replay waits (a branch delayed from there)
+    done: dict[str, tuple[list[int], list[int]]] = {}
+    delayed: dict[str, int] = {}
     for index, (finish, position, start, branch) in enumerate(timed):
         # ended before this one did (sorted by their ends), after it started (they ran at the
         # same time: found by bisection, so calls one after another cost no scan), in another
         # branch of execution
         first = bisect.bisect_right(ends, start, 0, index)
         earlier = [(end, p) for end, p, _, b in timed[first:index] if b != branch]
+        # and the last call of each other delayed branch that ended before this one started,
+        # when its replay may still wait: this call, made meanwhile (a semaphore's slot freed by
+        # a third branch), would complete before it
+        waited = [p for _, p in earlier]
+        for other, since in delayed.items():
+            # (not a task this one's branch started: it awaited it, as a gather does)
+            if other != branch and not other.startswith(branch + "/"):
+                other_ends, other_positions = done[other]
+                last = bisect.bisect_right(other_ends, start) - 1
+                if last >= since:
+                    waited.append(other_positions[last])
+        if waited:
+            after[position] = tuple(waited)
         if earlier:
-            after[position] = tuple(p for _, p in earlier)
             patience[position] = (earlier[-1][0] - start) / 1e9  # (the last to end)
         # started while this one ran, in another branch (what that branch did before comes
         # before what this call's branch does after it)
@@ -218,8 +244,13 @@ def completion_order(
         later = [(s, p) for s, p, b in begun[low:high] if b != branch]
         if later:
             starts[position] = tuple(p for _, p in later)
-            waited = (later[-1][0] - start) / 1e9  # (the last to start)
-            patience[position] = max(patience.get(position, 0.0), waited)
+            late = (later[-1][0] - start) / 1e9  # (the last to start)
+            patience[position] = max(patience.get(position, 0.0), late)
+        branch_ends, branch_positions = done.setdefault(branch, ([], []))
+        branch_ends.append(finish)
+        branch_positions.append(position)
+        if branch not in delayed and (position in after or position in starts):
+            delayed[branch] = len(branch_ends) - 1
     if not (after or starts):
         return None
     awaited = {p for waited in after.values() for p in waited}

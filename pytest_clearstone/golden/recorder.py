@@ -37,6 +37,7 @@ from ..tracing.span import (
 )
 from ..tracing.tracer import LiveSpan, Tracer, current_span, restore_span, use_span
 from .cancellations import as_recorded
+from .completion import on_asyncio_loop
 from .context import DeterministicExecutionContext
 from .ignore import IgnoreConfig, recorded_form
 from .mocks import BRANCH_ATTRIBUTE, PLACES_ATTRIBUTE, TARGET_ATTRIBUTE
@@ -144,6 +145,9 @@ class Recorder:
         #: meanwhile, by path, in the order of their first such call, each with the number of
         #: calls recorded when its last such call began (those after it were made later)
         self.unmocked: dict[str, int] = {}
+        #: the targets with an async call made on an asyncio event loop, whose calls a replay
+        #: answers in the order they completed when recorded (:mod:`.completion`)
+        self.ordered_targets: set[str] = set()
         if root is not None:  # (made where the golden run started: its test's node id)
             name_run(root.name)
 
@@ -275,6 +279,7 @@ class RecordedTarget:
         "ends",
         "holds_callbacks",
         "ignore",
+        "is_async",
         "recorder",
         "span_type",
         "target",
@@ -296,6 +301,7 @@ class RecordedTarget:
             if kind is Kind.ASYNCGEN
             else None
         )
+        self.is_async = kind is Kind.ASYNC or kind is Kind.ASYNCGEN
         self.ignore = recorder.ignore.for_target(target.path)
         #: the argument paths warned about as stored only by their repr (once each)
         self.warned: set[str] = set()
@@ -327,6 +333,8 @@ class RecordedTarget:
             rec.refusal = rec.refusal or refused
             return PASS
         branch_running_loop()
+        if self.is_async and path not in rec.ordered_targets and on_asyncio_loop():
+            rec.ordered_targets.add(path)
         with rec.suspended():
             branch = running_branch()
             attributes = {TARGET_ATTRIBUTE: path, BRANCH_ATTRIBUTE: current_branch()}

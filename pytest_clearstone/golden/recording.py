@@ -364,6 +364,7 @@ class RecordingRun:
         restore_recorded_values(trace, recorded, allow_pickle=self.spec.allow_pickle)
         refuse_unreplayable_outputs(trace, recorded)
         checkpoint = self.build_checkpoint(trace)
+        times_kept = False
         if self.previous_doc is not None:
             from .key_order import keep_previous_argument_order
             from .sorted_keys import sorted_throughout
@@ -371,7 +372,15 @@ class RecordingRun:
             # (a formatter's order of keys is not kept: the file is written back as recorded)
             if not sorted_throughout(self.previous_doc):
                 keep_previous_argument_order(checkpoint.trace, self.previous_doc)
-            keep_previous_span_times(checkpoint.trace, self.previous_doc)
+            # (the order concurrent calls completed in matters where the outcome changed: the
+            # same calls and answers giving the previous outcome replay by either times)
+            ordered = (
+                self.recorder.ordered_targets
+                if self.recorder is not None
+                and _outcome_changed(checkpoint.outcome, self.previous_doc)
+                else ()
+            )
+            times_kept = keep_previous_span_times(checkpoint.trace, self.previous_doc, ordered)
         checkpoint.metadata.update(metadata or {})
         written: list[str] = []  # the text written, for the change line
         leaks = leak_check(self.path)
@@ -393,12 +402,41 @@ class RecordingRun:
             self.path,
             allow_pickle=self.spec.allow_pickle,
             check=check,
-            unchanged=None if self.previous_text is None else unchanged,
+            # (times a replay would go by otherwise are written: see keep_previous_span_times)
+            unchanged=unchanged if self.previous_text is not None and times_kept else None,
         )
         self.change = describe_changes(
-            self.previous_text, written[0], written_again=kept == [False], key=key
+            self.previous_text,
+            written[0],
+            written_again=kept == [False],
+            key=key,
+            times_rewritten=self.previous_doc is not None and not times_kept,
         )
         return checkpoint
+
+
+def _outcome_changed(outcome: dict[str, Any] | None, previous: Any) -> bool:
+    """Whether the golden ``outcome`` of a re-record (the checkpoint's) differs from the one
+    of the ``previous`` golden's document (``True`` where that cannot be told: the outcomes of
+    a test's later runs, held as values)."""
+    import operator
+    from functools import partial
+
+    from ..codec.nesting import retried
+
+    before = previous.get("outcome") if type(previous) is dict else None
+    if outcome is None or before is None:
+        return outcome is not None or before is not None
+    now = {}
+    for key, value in outcome.items():
+        if isinstance(value, Recorded):
+            now[key] = value.encoded
+        elif value is None or type(value) in (str, int, float, bool):  # (the function's name)
+            now[key] = value
+        else:
+            return True
+    # (compared with room to recurse where a value nests deep: == on nested dicts)
+    return bool(retried(partial(operator.ne, now, before)))
 
 
 def refuse_overwriting_newer(path: Path, doc: Any) -> None:

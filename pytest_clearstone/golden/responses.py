@@ -54,7 +54,7 @@ from ..printable import printable
 from ..real_clocks import real_clock_readings
 from ..tracing.span import Recorded, Span
 from .callback_handlers import LANGCHAIN, InContext, context_handlers
-from .cancellations import is_cancelled
+from .cancellations import CANCEL_GRACE, is_cancelled
 from .completion import CompletionOrder
 from .ignore import IgnorePaths, ignore_advice
 from .replayed_effects import effect_of, unlisted_tools_note
@@ -576,11 +576,6 @@ class ReplaySession:
                 raise self.damaged_golden() or error
 
 
-#: seconds a call cancelled from outside when recorded waits on replay, beyond the time it ran,
-#: to be cancelled again
-_CANCEL_GRACE = 1.0
-
-
 async def _cancelled_again(seconds: float, not_cancelled: Callable[[], ReplayError]) -> Any:
     """An async call that was cancelled from outside when recorded (by the caller's timeout,
     ``asyncio.wait_for`` or ``asyncio.timeout``, or a task cancelled): on replay it waits to be
@@ -606,8 +601,8 @@ def _until_cancelled_again(seconds: float) -> Awaitable[None]:
         trio = sys.modules.get("trio")
         if trio is not None:
             sleep: Callable[[float], Awaitable[None]] = trio.sleep
-            return sleep(seconds + _CANCEL_GRACE)
-    return asyncio.sleep(seconds + _CANCEL_GRACE)
+            return sleep(seconds + CANCEL_GRACE)
+    return asyncio.sleep(seconds + CANCEL_GRACE)
 
 
 def _caller_level() -> int:
@@ -1086,7 +1081,7 @@ class TargetReplay:
         """The error of an async ``call`` that was cancelled from outside after it ran ``ran``
         seconds when recorded, and that nothing cancelled on replay within ``waited`` seconds
         (and the grace) (:func:`_cancelled_again`)."""
-        return self._divergence(call, not_cancelled=(ran, waited + _CANCEL_GRACE))
+        return self._divergence(call, not_cancelled=(ran, waited + CANCEL_GRACE))
 
     def _divergence(self, call: ReplayCall, **form: Any) -> ReplayError:
         """The divergence of ``call`` in the ``form`` of :class:`ReplayDivergenceError` that

@@ -329,3 +329,137 @@ def test_a_call_completes_after_the_calls_that_started_while_it_ran_when_recorde
     for _ in range(2):
         result = pytester.runpytest()
         result.assert_outcomes(passed=1)
+
+
+LATENCY_APP = """
+import asyncio
+import os
+
+DONE = {}
+
+
+async def acomplete(prompt):
+    # live: the call for the prompt named by $SLOW returns only after the other one has (as a
+    # slower answer would; which one is slower changes from one recording to the next)
+    if prompt == os.environ["SLOW"]:
+        await DONE[prompt].wait()
+    else:
+        for other in DONE:
+            asyncio.get_running_loop().call_soon(DONE[other].set)
+    await asyncio.sleep(0)
+    return "answer to " + prompt
+
+
+class Agent:
+    def __init__(self):
+        self.log = []
+
+    async def run(self, prompts):
+        DONE.clear()
+        DONE.update((p, asyncio.Event()) for p in prompts)
+        tasks = [asyncio.ensure_future(acomplete(p)) for p in prompts]
+        for future in asyncio.as_completed(tasks):
+            self.log.append(await future)
+        return self.log
+"""
+
+LATENCY_TEST = """
+import asyncio
+import pytest
+import app
+
+@pytest.mark.replay("g.ckpt", mock={"llm": "app.acomplete"})
+def test_it(replay):
+    asyncio.run(replay.run(app.Agent().run, ["a", "b"]))
+"""
+
+
+def test_a_re_record_whose_calls_completed_in_another_order_replays_that_order(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Recorded, ``a``'s call finished last; re-recorded (the live latencies changed), ``b``'s.
+    The re-record changed only the agent's outcome, so it kept the previous golden's span
+    times, which say ``a`` finished last: every replay answered the calls in the old order and
+    failed on the new outcome, and each re-record the failure advised wrote the same times
+    again. The times the replay orders the calls by are the ones measured now."""
+    pytester.syspathinsert()
+    pytester.makepyfile(app=textwrap.dedent(LATENCY_APP), test_it=textwrap.dedent(LATENCY_TEST))
+    monkeypatch.setenv("SLOW", "a")
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    pytester.runpytest().assert_outcomes(passed=1)
+    monkeypatch.setenv("SLOW", "b")
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    outcome = json.loads((pytester.path / "g.ckpt").read_text())["outcome"]
+    assert outcome["result"] == ["answer to a", "answer to b"]
+    for _ in range(2):
+        pytester.runpytest().assert_outcomes(passed=1)
+
+
+SLOT_APP = """
+import asyncio
+
+W_LIVE = None
+
+
+async def acomplete(prompt):
+    # live: "y" returns only once "w" has (as a slower answer would)
+    if prompt == "w":
+        await asyncio.sleep(0)
+        W_LIVE.set()
+    elif prompt == "y":
+        await W_LIVE.wait()
+    return prompt
+
+
+class Agent:
+    def __init__(self):
+        self.log = []
+
+    async def run(self):
+        global W_LIVE
+        W_LIVE = asyncio.Event()
+        slot = asyncio.Event()  # (a semaphore's slot: "w"'s task frees it for "x"'s)
+
+        async def first():
+            self.log.append(await acomplete("w"))
+            slot.set()
+
+        async def second():
+            self.log.append(await acomplete("y"))
+
+        async def third():
+            await slot.wait()
+            self.log.append(await acomplete("x"))
+
+        await asyncio.gather(first(), second(), third())
+        return self.log
+"""
+
+SLOT_TEST = """
+import asyncio
+import pytest
+import app
+
+@pytest.mark.replay("g.ckpt", mock={"llm": "app.acomplete"})
+def test_it(replay):
+    asyncio.run(replay.run(app.Agent().run))
+"""
+
+
+def test_a_call_made_after_a_waiting_call_ended_completes_after_it(
+    pytester: pytest.Pytester,
+) -> None:
+    """Fan-out bounded by a semaphore: ``w``'s task frees its slot for ``x``'s when ``w``'s
+    answer comes; ``y``'s call, slower, ended in between. Replayed, ``y``'s call waits for
+    ``w``'s to be answered (its recorded completion order), but ``x``'s, made once ``w``'s
+    task went on, started after ``y``'s ended when recorded and so waited for nothing: it
+    completed before ``y``'s, and every replay of the unchanged agent failed on the order of
+    its log. A call now also completes after the calls of other branches that ended before it
+    started and whose replay waits."""
+    pytester.syspathinsert()
+    pytester.makepyfile(app=textwrap.dedent(SLOT_APP), test_it=textwrap.dedent(SLOT_TEST))
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    outcome = json.loads((pytester.path / "g.ckpt").read_text())["outcome"]
+    assert outcome["result"] == ["w", "y", "x"]
+    for _ in range(2):
+        pytester.runpytest().assert_outcomes(passed=1)

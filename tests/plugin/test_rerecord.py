@@ -597,3 +597,46 @@ def test_a_previous_golden_whose_span_has_no_end_time_keeps_no_times() -> None:
     now = Trace("0" * 32, spans(1000, 2000))
     keep_previous_span_times(now, {"trace": previous})
     assert [(s.start_time_ns, s.end_time_ns) for s in now.spans] == [(1001, 2001), (1002, 2002)]
+
+
+def test_a_re_record_after_the_agent_s_timeout_grew_replays(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The agent's timeout grew (0.05 s to 3 s) and still cuts the slow call off. Its replay
+    fails as it should ("nothing cancelled it on replay"), naming the re-record; but the
+    re-record, whose calls and answers were the same but for their times, left the file as it
+    was, with the 0.05 s the replay waits for, so every replay after it failed the same way.
+    How long a cancelled call ran is what its replay waits for: a re-record writes it."""
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        slowagent="""
+        import asyncio
+        import os
+
+        async def lookup(kind, delay):
+            await asyncio.sleep(delay)
+            return {"kind": kind}
+
+        class Agent:
+            async def run(self):
+                try:
+                    async with asyncio.timeout(float(os.environ["TIMEOUT"])):
+                        return await lookup("slow", 30)
+                except TimeoutError:
+                    return await lookup("fallback", 0)
+        """,
+        test_slow="""
+        import asyncio
+        import pytest
+        import slowagent
+
+        @pytest.mark.replay("g.ckpt", mock={"tool": "slowagent.lookup"})
+        def test_slow(replay):
+            assert asyncio.run(replay.run(slowagent.Agent().run)) == {"kind": "fallback"}
+        """,
+    )
+    monkeypatch.setenv("TIMEOUT", "0.05")
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    monkeypatch.setenv("TIMEOUT", "3")  # (its replay now fails: nothing cancels the call)
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    pytester.runpytest().assert_outcomes(passed=1)

@@ -506,6 +506,22 @@ def test_a_golden_that_differs_in_its_span_times_only_is_held(tmp_path: Any) -> 
     assert not holds_but_span_times(path, _timed(1000, None).replace('"hi"', '"ho"'))
 
 
+def test_a_re_record_that_wrote_the_times_its_replay_goes_by_says_so() -> None:
+    """The times measured now were written (the previous golden's would replay otherwise): the
+    summary says so where it said ``unchanged`` while the file changed."""
+    before, after = _timed(1000, 2000), _timed(3000, 4000)
+    assert describe_changes(before, after) == "unchanged"
+    assert describe_changes(before, after, times_rewritten=True) == (
+        "span times (the replay's: the order concurrent calls completed in, or when a timeout "
+        "cut a call off)"
+    )
+    # (a change of behaviour is named as it is)
+    changed = after.replace('"hi"', '"ho"')
+    assert describe_changes(before, changed, times_rewritten=True) == (
+        describe_changes(before, changed)
+    )
+
+
 def test_a_golden_whose_signature_differs_too_is_held_when_it_is_valid_for_the_key(
     tmp_path: Any,
 ) -> None:

@@ -44,6 +44,16 @@ def test_a_call_waits_for_the_concurrent_calls_of_other_branches_that_ended_befo
     assert _waits(calls, spans) == {0: (1, 2), 1: (), 2: (), 3: ()}
 
 
+def test_a_call_made_after_a_waiting_call_ended_waits_for_it() -> None:
+    # y (2..12) waits for w (0..10) to be answered, w for y to be made; x (13..15) started
+    # after both ended, in a third task (a slot w's task freed): it waits for both, the last
+    # calls of their delayed branches before it; a later call of the branch that started the
+    # tasks (gathering them) waits for none of them
+    spans = [_span("w", 0, 10), _span("y", 2, 12), _span("x", 13, 15), _span("z", 16, 17)]
+    calls = [(0, "0/a#0", "w"), (1, "0/b#0", "y"), (2, "0/c#0", "x"), (3, "0", "z")]
+    assert _waits(calls, spans) == {0: (), 1: (0,), 2: (0, 1), 3: ()}
+
+
 def test_calls_one_after_the_other_wait_for_nothing() -> None:
     spans = [_span("a", 0, 10), _span("b", 10, 20), _span("c", 25, 30)]
     # one branch: nothing to order
