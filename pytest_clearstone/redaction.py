@@ -87,6 +87,8 @@ from .codec.http import (
     stored_body,
     with_body,
 )
+from .codec.library import kind_of
+from .codec.models import placeholder_secret
 from .errors import UnredactedSecretError
 
 PLACEHOLDER = withheld.PLACEHOLDER
@@ -1399,6 +1401,8 @@ class _Walk:
             if verdict == "secret" and x is not None and type(x) is not bool:
                 if self.r.keeps_placeholder_key and withheld.is_placeholder_key(x):
                     return withheld.PLACEHOLDER_KEY
+                if type(x) is not str and kind_of(type(x)) == "secret":
+                    return self._secret(key, x)
                 if type(x) is str and _working_directory(key, x):
                     return self.value(x, path)
                 if _own_pair(key, x):  # requests' CaseInsensitiveDict: name -> (Name, value)
@@ -1444,6 +1448,27 @@ class _Walk:
         return self.value(name, f"{path}[0]"), self.keyed(
             name, value, where, self.r._header_verdict(name)
         )
+
+    def _secret(self, key: str, x: Any) -> Any:
+        """A pydantic secret (``SecretStr``, ``SecretBytes``) under the secret name ``key``: a
+        secret of its class holding the placeholder key, which the codec stores as it stores
+        any secret, by its class only, and reads back the same (a settings model's
+        ``anthropic_api_key``, read with ``get_secret_value()``, stays a secret for the replayed
+        agent; the text ``'[REDACTED]'`` had no such method). The secret is noted as the value
+        of a secret name's is."""
+        try:
+            revealed = x.get_secret_value()
+        except Exception:  # (not a secret to reveal after all: a subclass of its own)
+            revealed = None
+        for text in _strings(revealed):
+            self.r.note_secret(text, f"the value at {key!r} in the {self.location}")
+        if withheld.is_placeholder_key(x):
+            return x  # (what the redaction makes: idempotent)
+        self._hid()
+        try:
+            return placeholder_secret(type(x))
+        except Exception:  # (a subclass not made from a text: the placeholder's text)
+            return self.r.placeholder
 
     def _environment(self, env: dict[Any, Any], path: str) -> Any:
         """A mapping of environment variables (the ``env`` of a server started as a process:

@@ -399,11 +399,15 @@ def stored_form(value: Any) -> Any:
 def placeholders_kept(recorded: Any, actual: Any) -> Any:
     """``actual`` with each value whose recorded counterpart is a placeholder of its type
     (:class:`StoredRepr`: a value only a pickle could store, compared by its type) replaced by
-    that placeholder: what :func:`same_stored_form` takes as equal shows no difference in a
-    delta. Walked as :func:`same_stored_form` walks it: plain dicts, lists and tuples item by
-    item; a library value or a dataclass in its stored form, and read back from it when a
-    placeholder was kept there (``config['configurable']['__pregel_runtime'].control``).
-    ``actual`` is not changed."""
+    that placeholder, and each value that stands for its recorded counterpart (the key the
+    plugin gives, a secret redacted: :mod:`.withheld`) replaced by it: what
+    :func:`same_stored_form` takes as equal shows no difference in a delta. Walked as
+    :func:`same_stored_form` walks it: plain dicts, lists and tuples item by item; a library
+    value or a dataclass in its stored form, and read back from it when a placeholder was kept
+    there (``config['configurable']['__pregel_runtime'].control``). ``actual`` is not
+    changed."""
+    if withheld.stands_for(actual, recorded):
+        return recorded
     if isinstance(recorded, StoredRepr):
         return recorded if _type_name(actual) == recorded.type_name else actual
     t = type(actual)
@@ -431,9 +435,11 @@ _UNREADABLE = ("pickle", "repr")
 
 def _placeholders_kept_in_tree(recorded: Any, actual: Any) -> Any:
     """The stored form ``actual`` with each part whose counterpart in ``recorded`` is a
-    placeholder of the same type (what :func:`same_tree` takes as equal) replaced by that
-    placeholder; ``actual`` itself when there is none. Walks the trees as
-    :func:`by_type_where_unreadable` does: every dict and list."""
+    placeholder of the same type, or that it stands for (:func:`~.withheld.stands_for`),
+    replaced by that part (what :func:`same_tree` takes as equal); ``actual`` itself when there
+    is none. Walks the trees as :func:`by_type_where_unreadable` does: every dict and list."""
+    if withheld.stands_for(actual, recorded):
+        return recorded
     t = type(actual)
     if type(recorded) is dict and recorded.get(TAG) in _UNREADABLE:
         same = (

@@ -34,11 +34,9 @@ from .naming import (
     other_attributes,
     per_type,
 )
+from .withheld import PLACEHOLDER_KEY
 
 EncodeAt = Callable[[str, Any], Any]
-
-#: What a pydantic secret comes back as: the secret itself is never written.
-SECRET_PLACEHOLDER = "clearstone-placeholder-key"
 
 
 def _fields_tree(values: dict[str, Any], enc_at: EncodeAt) -> dict[str, Any]:
@@ -517,13 +515,21 @@ def encode_secret(v: Any, t: type, enc_at: EncodeAt) -> dict[str, Any] | None:
 
 
 def decode_secret(tree: dict[str, Any]) -> Any:
-    """A secret of the stored class holding :data:`SECRET_PLACEHOLDER`."""
+    """A secret of the stored class holding the placeholder key (:func:`placeholder_secret`)."""
     cls = import_type(tree["cls"])
     if not any(path.endswith(("types:SecretStr", "types:SecretBytes")) for path in mro_paths(cls)):
         raise DecodeError(f"{tree['cls']!r} is not a pydantic SecretStr or SecretBytes")
+    return placeholder_secret(cls)
+
+
+def placeholder_secret(cls: type) -> Any:
+    """A pydantic secret of class ``cls`` (``SecretStr``, ``SecretBytes`` or a subclass) holding
+    :data:`~.withheld.PLACEHOLDER_KEY`: what a stored secret reads back as (the secret itself is
+    never written), and what the redaction puts in place of a secret under a secret name. The
+    agent reads it as the secret it held, and builds its client with a key that is none."""
     if any(path.endswith("types:SecretBytes") for path in mro_paths(cls)):
-        return cls(SECRET_PLACEHOLDER.encode())
-    return cls(SECRET_PLACEHOLDER)
+        return cls(PLACEHOLDER_KEY.encode())
+    return cls(PLACEHOLDER_KEY)
 
 
 #: the bases of pydantic's URL classes (``AnyUrl``, ``HttpUrl``, ``PostgresDsn``, a user's own

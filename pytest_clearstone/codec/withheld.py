@@ -13,6 +13,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from .naming import TAG
+
 #: What a secret inside a stored value's text is replaced with (the password of an SDK
 #: client's base URL); the redaction's placeholder too (:mod:`pytest_clearstone.redaction`).
 PLACEHOLDER = "[REDACTED]"
@@ -39,16 +41,36 @@ def is_placeholder_key(value: Any) -> bool:
     return bool(type(secret) is str and secret == PLACEHOLDER_KEY)
 
 
+#: How pydantic shows a secret (``str(SecretStr(...))``): what a trace exported as plain JSON
+#: holds in its place (:mod:`.plain`).
+MASK = "**********"
+
+
+def is_withheld(value: Any) -> bool:
+    """Whether ``value`` is a secret withheld, in any form a golden or a replay's redaction holds
+    it: the redaction's text (:data:`PLACEHOLDER`: a key of text, or any secret in a golden
+    recorded before secrets stayed secrets), pydantic's :data:`MASK`, a stored pydantic secret
+    (its class only) or one read back from it (holding :data:`PLACEHOLDER_KEY`)."""
+    t = type(value)
+    if t is str:
+        return value in (PLACEHOLDER, MASK)
+    if t is dict:
+        return bool(value.get(TAG) == "secret")
+    return is_placeholder_key(value)
+
+
 def stands_for(actual: Any, recorded: Any) -> bool:
-    """Whether the actual value ``actual`` of a replay is the key the plugin gave an unset
-    provider key variable (:func:`is_placeholder_key`) and ``recorded`` is what such a key
-    stands for: no key (``None``: the variable was unset when recording too) or one redacted
-    (:data:`PLACEHOLDER`). An ``AzureChatOpenAI`` signed in with an Azure AD token reads
-    ``OPENAI_API_KEY`` into its ``openai_api_key``: ``None`` where it was recorded, the placeholder
-    key while it replays."""
-    return (recorded is None or (type(recorded) is str and recorded == PLACEHOLDER)) and (
-        is_placeholder_key(actual)
-    )
+    """Whether the actual value ``actual`` of a replay (or its stored form) stands for
+    ``recorded`` (or its stored form), unequal as they are: the key the plugin gave an unset
+    provider key variable (:func:`is_placeholder_key`) stands for no key (``None``: the variable
+    was unset when recording too) and for a secret withheld (:func:`is_withheld`); and a secret
+    withheld, in any of its forms, for one withheld in any other (a golden recorded before holds
+    :data:`PLACEHOLDER` where a replay's redaction now keeps a secret of its class). An
+    ``AzureChatOpenAI`` signed in with an Azure AD token reads ``OPENAI_API_KEY`` into its
+    ``openai_api_key``: ``None`` where it was recorded, the placeholder key while it replays."""
+    if recorded is None:
+        return is_placeholder_key(actual)
+    return is_withheld(recorded) and (is_withheld(actual) or is_placeholder_key(actual))
 
 
 def with_placeholder_keys(actual: Any, recorded: Any) -> Any:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import codec
+from ..codec.nesting import retried
 from ..commands import record_command, rename_command
 from ..equality import same_state
 from ..errors import (
@@ -403,6 +404,8 @@ class ReplayingRun:
             if codec.same_stored_form(actual, recorded.value, recorded.encoded):
                 return "", ""
             shown = for_message(self.spec.shown, actual, where, self.node_id)
+            # (what the comparison took as alike, a secret redacted, is no difference to show)
+            shown = retried(lambda: codec.placeholders_kept(recorded.value, shown))
             delta, cause = _told(recorded.value, shown, self._session())
             # (a difference the delta cannot show is one still: never a silent pass)
             return delta or _UNSHOWN, self._with_golden_cause(cause)

@@ -451,6 +451,91 @@ def test_the_key_the_plugin_gives_stands_for_no_key_or_a_redacted_one() -> None:
     # of another length is not matched item by item)
 
 
+def test_a_stored_secret_is_the_redacted_text_a_golden_recorded_before_held_in_its_place() -> None:
+    # (a secret under a secret name: stored as its class since, and before as '[REDACTED]')
+    from pydantic import BaseModel, SecretStr
+
+    from pytest_clearstone.codec.withheld import PLACEHOLDER, PLACEHOLDER_KEY
+
+    class Config(BaseModel):
+        api_key: SecretStr
+
+    stored = codec.encode(SecretStr(PLACEHOLDER_KEY))
+    assert codec.same_tree({"api_key": stored, "n": 1}, {"api_key": PLACEHOLDER, "n": 1})
+    assert not codec.same_tree({"api_key": stored}, {"api_key": "sk-other"})
+    before = Config.model_construct(api_key=PLACEHOLDER)
+    assert same_stored_form(Config(api_key=SecretStr(PLACEHOLDER_KEY)), before)
+    # the key the plugin gives (kept by a replay's redaction) stands for a stored secret
+    assert codec.same_tree({"api_key": PLACEHOLDER_KEY}, {"api_key": stored})
+    assert not codec.same_tree({"api_key": "sk-other"}, {"api_key": stored})
+    assert same_stored_form({"api_key": PLACEHOLDER_KEY}, {"api_key": SecretStr(PLACEHOLDER_KEY)})
+
+
+_WITHHELD = ["text", "SecretStr", "SecretBytes", "mask"]
+
+
+def _secret_forms() -> dict[str, tuple[Any, Any]]:
+    """Each form a secret the rules withheld takes, as a value and as its stored tree: the
+    redaction's text (a golden recorded before secrets stayed secrets, a ``str`` key), a stored
+    secret read back (holding the placeholder key), of text and of bytes, and pydantic's mask (a
+    trace exported as plain JSON)."""
+    from pydantic import SecretBytes, SecretStr
+
+    from pytest_clearstone.codec.withheld import PLACEHOLDER, PLACEHOLDER_KEY
+
+    forms: dict[str, Any] = {
+        "text": PLACEHOLDER,
+        "SecretStr": SecretStr(PLACEHOLDER_KEY),
+        "SecretBytes": SecretBytes(PLACEHOLDER_KEY.encode()),
+        "mask": "**********",
+    }
+    return {name: (value, codec.encode(value)) for name, value in forms.items()}
+
+
+@pytest.mark.parametrize("recorded", _WITHHELD)
+@pytest.mark.parametrize("actual", [*_WITHHELD, "key", "key secret"])
+def test_a_withheld_secret_is_alike_in_every_form_either_side_holds(
+    recorded: str, actual: str
+) -> None:
+    """A golden recorded before holds the text, one recorded since a stored secret; a replay's
+    redaction makes either, or keeps the key the plugin gave (as text or in a secret). Every
+    comparison takes them alike: a value with the recording (with and without its tree), trees
+    (``ignore=`` paths, a library value by its stored form), and trees compared as values (the
+    redaction's matcher, given the stored arguments of a call with ``ignore=``)."""
+    from pydantic import BaseModel, SecretStr
+
+    from pytest_clearstone.codec.withheld import PLACEHOLDER_KEY
+
+    forms = _secret_forms()
+    forms["key"] = (PLACEHOLDER_KEY, PLACEHOLDER_KEY)
+    forms["key secret"] = (SecretStr(PLACEHOLDER_KEY), codec.encode(SecretStr(PLACEHOLDER_KEY)))
+    value, tree = forms[recorded]
+    live, live_tree = forms[actual]
+    assert same_stored_form({"api_key": live, "n": 1}, {"api_key": value, "n": 1})
+    assert same_stored_form({"api_key": live}, {"api_key": value}, {"api_key": tree})
+    assert codec.same_tree({"api_key": live_tree, "n": 1}, {"api_key": tree, "n": 1})
+    assert same_stored_form({"api_key": live_tree}, {"api_key": tree})  # (trees as values)
+
+    class Config(BaseModel):  # (a library value: compared by its stored form)
+        api_key: Any
+
+    assert same_stored_form(Config(api_key=live), Config(api_key=value))
+    # what the comparison takes as alike shows no difference in a delta
+    assert codec.placeholders_kept({"api_key": value}, {"api_key": live}) == {"api_key": value}
+
+
+@pytest.mark.parametrize("recorded", _WITHHELD)
+def test_a_withheld_secret_is_not_alike_no_key_nor_a_key_in_clear(recorded: str) -> None:
+    value, tree = _secret_forms()[recorded]
+    for other in (None, "sk-other", 0, ""):
+        assert not same_stored_form({"api_key": other}, {"api_key": value}, {"api_key": tree})
+        assert not codec.same_tree({"api_key": other}, {"api_key": tree})
+        assert not codec.same_tree({"api_key": tree}, {"api_key": other})
+        if other is not None or type(value) is str:  # (a secret holding the key the plugin
+            # gives stands for no key: a model field read from a variable it set)
+            assert not same_stored_form({"api_key": value}, {"api_key": other})
+
+
 def test_a_stored_tree_holding_the_key_the_plugin_gives_is_the_one_recorded_without_it() -> None:
     # (a library value compared by its stored form: an SDK client's settings, say)
     from pytest_clearstone.codec.withheld import PLACEHOLDER, PLACEHOLDER_KEY

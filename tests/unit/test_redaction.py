@@ -15,6 +15,8 @@ from collections import namedtuple
 from typing import Any
 
 import attrs
+import pydantic
+import pydantic.v1
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -97,6 +99,29 @@ def test_bytes_under_a_secret_key_that_are_no_utf_8_are_not_noted_as_text() -> N
     redactor = Redactor()
     assert redactor({"api_key": b"\xff\xfe-binary-key"}) == {"api_key": PLACEHOLDER}
     assert not any("\ufffd" in seen for seen in redactor.secret_values(environ={}))
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [
+        pydantic.SecretStr("vault-key-0123456789"),
+        pydantic.SecretBytes(b"vault-key-0123456789"),
+        pydantic.v1.SecretStr("vault-key-0123456789"),
+    ],
+    ids=["SecretStr", "SecretBytes", "v1.SecretStr"],
+)
+def test_a_pydantic_secret_under_a_secret_key_stays_a_secret_of_its_class(secret: Any) -> None:
+    """It held the text '[REDACTED]', which a replay gave the agent in place of its secret:
+    ``AttributeError: 'str' object has no attribute 'get_secret_value'``. It holds the key a
+    stored secret reads back with, so the replayed value equals the golden's."""
+    redactor = Redactor()
+    out = redactor({"api_key": secret})["api_key"]
+    assert type(out) is type(secret) and withheld.is_placeholder_key(out)
+    assert out == codec.decode(codec.encode(secret))
+    assert redactor({"api_key": out})["api_key"] == out  # (idempotent)
+    assert "vault-key-0123456789" in redactor.secret_values(environ={})
+    assert redactor.replaced
+    assert secret.get_secret_value() in ("vault-key-0123456789", b"vault-key-0123456789")
 
 
 def test_none_and_booleans_under_secret_keys_are_kept() -> None:
