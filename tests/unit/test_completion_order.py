@@ -357,3 +357,16 @@ def test_a_call_completes_once_the_calls_it_waits_to_start_have_started() -> Non
 
     asyncio.run(main())
     assert events == ["b drew its id", "b answered", "a answered"]
+
+
+def test_a_call_waits_for_a_stream_or_a_cancelled_call_that_started_while_it_ran() -> None:
+    # a (0..30) ran while a stream s and a call c cancelled while it ran started (5, 10), in
+    # other tasks: their spans end when the stream does or never as a return, but they started
+    # then, so a waits for them to be made (though for neither to be answered)
+    stream = _span("s", 5, 60, output=Recorded.of(RecordedStream(items=[1], is_async=True)))
+    cancelled = _span("c", 10, 50, error={"type": "CancelledError", "module": "asyncio"})
+    calls = [(0, "0/x#0", "a"), (1, "0/x#1", "s"), (2, "0/x#2", "c")]
+    order = completion_order(calls, [_span("a", 0, 30), stream, cancelled])
+    assert order is not None
+    assert order.waits_for_start(0) == (1, 2)
+    assert order.waits_for(0) == ()
