@@ -370,3 +370,13 @@ def test_a_call_waits_for_a_stream_or_a_cancelled_call_that_started_while_it_ran
     assert order is not None
     assert order.waits_for_start(0) == (1, 2)
     assert order.waits_for(0) == ()
+
+
+def test_calls_starting_at_the_same_instant_or_as_it_ended_are_not_waited_to_start() -> None:
+    # (a coarse clock gives calls of two tasks one start time: neither started while the other
+    # ran, so neither waits for the other, which would have them wait for each other)
+    spans = [_span("a", 0, 30), _span("b", 0, 40), _span("c", 30, 50)]
+    calls = [(0, "0/x#0", "a"), (1, "0/x#1", "b"), (2, "0/x#2", "c")]
+    order = completion_order(calls, spans)
+    assert order is not None  # (b waits for c, which started while b ran)
+    assert [order.waits_for_start(p) for p in range(3)] == [(), (2,), ()]
