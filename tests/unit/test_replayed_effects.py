@@ -127,3 +127,30 @@ def test_a_replayed_tool_call_notes_the_users_callbacks_of_its_session_only() ->
         replay.calls.append(call)
         effect((session,), {}, None, replay)
     assert replay.session_callbacks == {"elicitation_callback": (on_elicit, first)}
+
+
+def test_a_callback_wrapping_several_functions_of_the_users_names_none_of_them() -> None:
+    """A wrapper the MCP libraries made holding more than one function is not told apart: no
+    callback of its is named (rather than a guess at which one the server calls)."""
+    from pytest_clearstone.golden.responses import ReplayCall, ReplaySession
+
+    def on_sample(*args: object) -> None:
+        return None
+
+    def on_error(*args: object) -> None:
+        return None
+
+    def wrap(function: object, fallback: object) -> object:
+        async def _sampling_handler(*args: object) -> object:
+            return function, fallback
+
+        _sampling_handler.__module__ = "fastmcp.client.sampling"
+        return _sampling_handler
+
+    session = SimpleNamespace(_sampling_callback=wrap(on_sample, on_error))
+    effect = effect_of(session_module.ClientSession.call_tool)
+    assert effect is not None
+    replay = ReplaySession()
+    replay.calls.append(ReplayCall("mcp.ClientSession.call_tool", 1, {}, None))
+    effect((session,), {}, None, replay)
+    assert replay.session_callbacks is None
