@@ -154,3 +154,20 @@ def test_a_callback_wrapping_several_functions_of_the_users_names_none_of_them()
     replay.calls.append(ReplayCall("mcp.ClientSession.call_tool", 1, {}, None))
     effect((session,), {}, None, replay)
     assert replay.session_callbacks is None
+
+
+def test_only_the_listing_run_out_after_a_replayed_tool_call_is_told_why() -> None:
+    """The note names the last ``call_tool`` answered, for ``list_tools`` only, and only once a
+    ``call_tool`` was answered."""
+    from pytest_clearstone.golden.replayed_effects import unlisted_tools_note
+    from pytest_clearstone.golden.responses import ReplayCall
+
+    listing = ReplayCall("mcp.ClientSession.list_tools", 1, {}, None)
+    tools = [ReplayCall("mcp.ClientSession.call_tool", n, {}, None) for n in (1, 2)]
+    list_tools = session_module.ClientSession.list_tools
+    note = unlisted_tools_note(list_tools, [*tools, listing], "test_x.py::test_it")
+    assert note is not None
+    assert note.startswith("When recorded, the live call #2 to mcp.ClientSession.call_tool ")
+    assert note.endswith("then re-record with: pytest --clearstone-record test_x.py::test_it")
+    assert unlisted_tools_note(list_tools, [listing]) is None
+    assert unlisted_tools_note(session_module.ClientSession.get_prompt, tools) is None
