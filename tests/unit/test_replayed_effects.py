@@ -171,3 +171,28 @@ def test_only_the_listing_run_out_after_a_replayed_tool_call_is_told_why() -> No
     assert note.endswith("then re-record with: pytest --clearstone-record test_x.py::test_it")
     assert unlisted_tools_note(list_tools, [listing]) is None
     assert unlisted_tools_note(session_module.ClientSession.get_prompt, tools) is None
+
+
+def test_a_callback_the_mcp_libraries_wrapped_twice_names_the_users_function() -> None:
+    """(``mcp.Client``'s message handler around fastmcp's wrapper around the user's.)"""
+    from pytest_clearstone.golden.responses import ReplayCall, ReplaySession
+
+    def on_message(*args: object) -> None:
+        return None
+
+    def wrap(function: object, module: str) -> object:
+        async def handler(*args: object) -> object:
+            return function
+
+        handler.__module__ = module
+        return handler
+
+    twice = wrap(wrap(on_message, "fastmcp.client.messages"), "mcp.client.client")
+    session = SimpleNamespace(_message_handler=twice)
+    effect = effect_of(session_module.ClientSession.call_tool)
+    assert effect is not None
+    replay = ReplaySession()
+    call = ReplayCall("mcp.ClientSession.call_tool", 1, {}, None)
+    replay.calls.append(call)
+    effect((session,), {}, None, replay)
+    assert replay.session_callbacks == {"message_handler": (on_message, call)}
