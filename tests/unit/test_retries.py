@@ -4,6 +4,8 @@ and the decision is LangGraph's own again when the run ends."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from pytest_clearstone.errors import ReplayError
@@ -87,3 +89,39 @@ def test_tenacity_strategies_with_their_own_decision_refuse_replay_errors_too(in
     with pytest.raises(RuntimeError):  # (outside a run: the strategy's own decision)
         step()
     assert len(attempts) == 3
+
+
+def _raised_in_handling() -> None:
+    try:
+        raise ReplayError("diverged")
+    except ReplayError:
+        raise ValueError("the tool failed") from None  # (its context: the replay error)
+
+
+def _raised_from_later() -> None:
+    try:
+        raise ReplayError("diverged")
+    except ReplayError as exc:
+        caught = exc
+    raise ValueError("the tool failed") from caught  # (its cause only)
+
+
+@pytest.mark.parametrize(
+    "fail", [_raised_in_handling, _raised_from_later], ids=["context", "cause"]
+)
+def test_an_error_raised_while_handling_or_from_a_replay_error_is_not_retried(
+    fail: Callable[[], None],
+) -> None:
+    tenacity = pytest.importorskip("tenacity")
+    attempts: list[int] = []
+
+    @tenacity.retry(stop=tenacity.stop_after_attempt(3), wait=tenacity.wait_none(), reraise=True)
+    def step() -> None:
+        attempts.append(1)
+        fail()
+
+    with ContextPropagation():
+        refuse_retries()
+        with pytest.raises(ValueError):
+            step()
+    assert len(attempts) == 1
