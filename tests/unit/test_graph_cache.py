@@ -112,3 +112,14 @@ def test_a_sync_node_without_a_cache_policy_is_not_named_in_a_cached_graph() -> 
     builder.add_edge("plain", END)
     builder.compile(cache=InMemoryCache()).invoke({"x": "a"})
     assert seen == {"cached": "cached", "plain": ""}
+
+
+def test_a_call_outside_any_node_gets_no_note_while_a_cache_is_alive() -> None:
+    from langgraph.cache.memory import InMemoryCache
+
+    from pytest_clearstone.golden.graph_cache import cached_node_note
+
+    cache = InMemoryCache()
+    assert "langgraph.cache.memory.InMemoryCache" in graph_caches()
+    assert cached_node_note("test_x.py::test_it") == ""
+    del cache
