@@ -3,15 +3,16 @@
 A replay error is an ``AssertionError``, and the retry layers agents are built with retry it by
 default: a LangGraph node's ``RetryPolicy`` (its ``default_retry_on`` accepts any but a few
 built-in kinds), LangChain's ``Runnable.with_retry()`` (tenacity's ``retry_if_exception_type``
-with ``(Exception,)``) and LangChain's ``ModelRetryMiddleware``/``ToolRetryMiddleware`` (their
-``default_retry_on``). A replay error is no transient failure: the call made again meets it
-again (a divergence is raised anew in its branch of execution, the calls stay exhausted, a
-connection the network guard blocked, a ``NetworkBlockedError``, is blocked again), after a real
-sleep of the layer's backoff, and LangGraph adds its "During task" note once per attempt; the
-middleware's default ``on_failure="continue"`` then hands the error to the model as a message.
-Once a replay error is raised (or a connection blocked), each layer's retry decision refuses an
-exception that is, or was raised from, a replay error, whatever its settings, until the replay
-ends.
+with ``(Exception,)``; tenacity's other exception strategies, ``retry_unless_exception_type``,
+``retry_if_not_exception_message`` and ``retry_if_exception_cause_type``, retry it too) and
+LangChain's ``ModelRetryMiddleware``/``ToolRetryMiddleware`` (their ``default_retry_on``). A
+replay error is no transient failure: the call made again meets it again (a divergence is raised
+anew in its branch of execution, the calls stay exhausted, a connection the network guard
+blocked, a ``NetworkBlockedError``, is blocked again), after a real sleep of the layer's
+backoff, and LangGraph adds its "During task" note once per attempt; the middleware's default
+``on_failure="continue"`` then hands the error to the model as a message. Once a replay error is
+raised (or a connection blocked), each layer's retry decision refuses an exception that is, or
+was raised from, a replay error, whatever its settings, until the replay ends.
 Nothing here imports LangGraph, LangChain or tenacity: their modules are looked for when a
 replay error is raised.
 """
@@ -50,6 +51,10 @@ def _outcome_error(args: tuple[Any, ...]) -> Any:
 _DECISIONS: tuple[tuple[str, str, str, Callable[[tuple[Any, ...]], Any]], ...] = (
     ("langgraph.pregel._retry", "", "_should_retry_on", _second),
     ("tenacity.retry", "retry_if_exception", "__call__", _outcome_error),
+    # (tenacity's strategies deciding by a call of their own, not retry_if_exception's)
+    ("tenacity.retry", "retry_unless_exception_type", "__call__", _outcome_error),
+    ("tenacity.retry", "retry_if_not_exception_message", "__call__", _outcome_error),
+    ("tenacity.retry", "retry_if_exception_cause_type", "__call__", _outcome_error),
     ("langchain.agents.middleware.model_retry", "", "should_retry_exception", _first),
     ("langchain.agents.middleware.tool_retry", "", "should_retry_exception", _first),
 )

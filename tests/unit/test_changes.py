@@ -541,3 +541,20 @@ def test_a_file_that_is_not_utf_8_does_not_hold_a_golden(tmp_path: Any) -> None:
     path = tmp_path / "g.ckpt"
     path.write_bytes(b"\xff" + _timed(1000).encode())
     assert not holds_but_span_times(path, _timed(1000))
+
+
+def test_the_tests_own_span_named_by_another_node_id_is_no_change_of_spans() -> None:
+    """A test renamed or moved names its own span by its new node id: the spans the agent made
+    are the same."""
+
+    def golden(node_id: str) -> str:
+        doc = json.loads(_doc())
+        doc["trace"]["spans"][0].update(name=node_id, attributes={"test.nodeid": node_id})
+        return json.dumps(doc)
+
+    assert describe_changes(golden("test_a.py::test_x"), golden("test_b.py::test_y")) == (
+        "layout (behaviour unchanged: the file was written again)"
+    )
+    renamed_span = json.loads(golden("test_a.py::test_x"))
+    renamed_span["trace"]["spans"][0]["name"] = "agent.step"  # (no longer the test's own name)
+    assert describe_changes(golden("test_a.py::test_x"), json.dumps(renamed_span)) == "spans"

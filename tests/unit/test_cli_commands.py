@@ -826,3 +826,19 @@ def test_prune_db_with_nothing_to_delete_leaves_the_file_as_it_is(capsys, tmp_pa
     assert main(["prune", "--db", str(empty), "--older-than", "1"]) == 0
     assert "deleted 0 trace(s)" in capsys.readouterr().out
     assert empty.read_bytes() == b""
+
+
+def test_diff_follows_a_rename_staged_under_a_git_config_of_relative_diffs(
+    capsys, tmp_path, monkeypatch
+):
+    """(``diff.relative = true`` makes ``git diff`` in a folder name paths from that folder.)"""
+    repo = tmp_path / "repo"
+    (repo / "goldens").mkdir(parents=True)
+    _git(repo, "init", "-q")
+    _git(repo, "config", "diff.relative", "true")
+    shutil.copy(EXAMPLE / "billing.ckpt", repo / "goldens" / "billing.ckpt")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "golden")
+    _git(repo, "mv", "goldens/billing.ckpt", "goldens/refunds.ckpt")
+    monkeypatch.chdir(repo / "goldens")
+    assert run(capsys, "diff", "refunds.ckpt") == (0, "no differences\n", "")

@@ -367,3 +367,79 @@ def test_a_call_completes_once_the_calls_it_waits_to_start_have_started() -> Non
 
     asyncio.run(main())
     assert events == ["b drew its id", "b answered", "a answered"]
+
+
+def test_a_call_waits_for_a_stream_or_a_cancelled_call_that_started_while_it_ran() -> None:
+    # a (0..30) ran while a stream s and a call c cancelled while it ran started (5, 10), in
+    # other tasks: their spans end when the stream does or never as a return, but they started
+    # then, so a waits for them to be made (though for neither to be answered)
+    stream = _span("s", 5, 60, output=Recorded.of(RecordedStream(items=[1], is_async=True)))
+    cancelled = _span("c", 10, 50, error={"type": "CancelledError", "module": "asyncio"})
+    calls = [(0, "0/x#0", "a"), (1, "0/x#1", "s"), (2, "0/x#2", "c")]
+    order = completion_order(calls, [_span("a", 0, 30), stream, cancelled])
+    assert order is not None
+    assert order.waits_for_start(0) == (1, 2)
+    assert order.waits_for(0) == ()
+
+
+def test_calls_starting_at_the_same_instant_or_as_it_ended_are_not_waited_to_start() -> None:
+    # (a coarse clock gives calls of two tasks one start time: neither started while the other
+    # ran, so neither waits for the other, which would have them wait for each other)
+    spans = [_span("a", 0, 30), _span("b", 0, 40), _span("c", 30, 50)]
+    calls = [(0, "0/x#0", "a"), (1, "0/x#1", "b"), (2, "0/x#2", "c")]
+    order = completion_order(calls, spans)
+    assert order is not None  # (b waits for c, which started while b ran)
+    assert [order.waits_for_start(p) for p in range(3)] == [(), (2,), ()]
+
+
+_S = 1_000_000_000  # (a second, in a span's nanoseconds)
+
+
+def test_a_call_waits_for_calls_to_start_as_long_as_the_last_started_when_recorded() -> None:
+    # a (0..100 s) ran while b and c started (1 s, 50 s), in other tasks, both ending after it:
+    # a waits for both calls to be made, as long as c started after it (50 s), not only b (1 s)
+    spans = [_span("a", 0, 100 * _S), _span("b", 1 * _S, 200 * _S), _span("c", 50 * _S, 200 * _S)]
+    calls = [(0, "0/x#0", "a"), (1, "0/x#1", "b"), (2, "0/x#2", "c")]
+    order = completion_order(calls, spans)
+    assert order is not None and order.waits_for_start(0) == (1, 2)
+    events: list[str] = []
+
+    async def call(position: int, answer: str, delay: float) -> None:
+        await asyncio.sleep(delay)  # c's task sleeps (loop time) before its call
+        events.append(f"{answer} made")
+        events.append(await order.answered(position, answer, None, True))
+
+    async def main() -> None:
+        await asyncio.gather(call(0, "a", 0), call(1, "b", 0), call(2, "c", 40))
+
+    _run_on_loop_time(main())
+    assert events.index("c made") < events.index("a"), events
+
+
+def test_a_call_waiting_for_calls_to_end_and_to_start_waits_the_longer_of_the_two() -> None:
+    # a (10..110 s) ran while d (0..100 s) ended, 90 s after a started, and c started (15 s):
+    # a waits for d's answer as long as it waits for d (90 s), not c's start (5 s)
+    spans = [_span("a", 10 * _S, 110 * _S), _span("d", 0, 100 * _S), _span("c", 15 * _S, 300 * _S)]
+    calls = [(0, "0/x#0", "a"), (1, "0/x#1", "d"), (2, "0/x#2", "c")]
+    order = completion_order(calls, spans)
+    assert order is not None
+    assert (order.waits_for(0), order.waits_for_start(0)) == ((1,), (2,))
+    finished: list[str] = []
+
+    async def call(position: int, answer: str, delay: float) -> None:
+        await asyncio.sleep(delay)  # d's task sleeps (loop time) before its call
+        finished.append(await order.answered(position, answer, None, True))
+
+    async def main() -> None:
+        await asyncio.gather(call(0, "a", 0), call(1, "d", 60), call(2, "c", 0))
+
+    _run_on_loop_time(main())
+    assert finished.index("d") < finished.index("a"), finished
+
+
+def test_a_call_does_not_wait_for_a_call_of_its_own_branch_made_inside_it_to_start() -> None:
+    # a (0..30) made b (5..10) itself (a tool calling the LLM: one task; a replay answers a
+    # without running it, so b is never made), while c (12..40) started in another task
+    spans = [_span("a", 0, 30), _span("b", 5, 10), _span("c", 12, 40)]
+    order = completion_order([(0, "0/x#0", "a"), (1, "0/x#0", "b"), (2, "0/x#1", "c")], spans)
+    assert order is not None and order.waits_for_start(0) == (2,)

@@ -78,3 +78,48 @@ def test_the_node_running_a_call_is_named_only_with_a_cache_policy_sync_and_asyn
         asyncio.run(graph.ainvoke({"x": "a"}))
     assert seen == {"cached": "cached", "acached": "acached", "plain": ""}
     assert cached_node() == ""  # (outside any node)
+
+
+def test_a_sync_node_without_a_cache_policy_is_not_named_in_a_cached_graph() -> None:
+    # (its task, found up the stack in LangGraph's runner, has no cache key)
+    from typing import TypedDict
+
+    from langgraph.cache.memory import InMemoryCache
+    from langgraph.graph import END, START, StateGraph
+    from langgraph.types import CachePolicy
+
+    from pytest_clearstone.golden.graph_cache import cached_node
+
+    class S(TypedDict, total=False):
+        x: str
+        y: str
+
+    seen: dict[str, str] = {}
+
+    def cached(state: S) -> S:
+        seen["cached"] = cached_node()
+        return {"x": "done"}
+
+    def plain(state: S) -> S:
+        seen["plain"] = cached_node()
+        return {"y": "done"}
+
+    builder = StateGraph(S)
+    builder.add_node("cached", cached, cache_policy=CachePolicy())
+    builder.add_node("plain", plain)
+    builder.add_edge(START, "cached")
+    builder.add_edge("cached", "plain")
+    builder.add_edge("plain", END)
+    builder.compile(cache=InMemoryCache()).invoke({"x": "a"})
+    assert seen == {"cached": "cached", "plain": ""}
+
+
+def test_a_call_outside_any_node_gets_no_note_while_a_cache_is_alive() -> None:
+    from langgraph.cache.memory import InMemoryCache
+
+    from pytest_clearstone.golden.graph_cache import cached_node_note
+
+    cache = InMemoryCache()
+    assert "langgraph.cache.memory.InMemoryCache" in graph_caches()
+    assert cached_node_note("test_x.py::test_it") == ""
+    del cache

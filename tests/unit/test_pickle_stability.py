@@ -135,3 +135,20 @@ def test_an_orm_object_reads_back_detached_with_its_columns_and_relationships() 
     assert [order.id for order in back.orders] == [7]
     assert back.orders[0].customer is back
     engine.dispose()
+
+
+def test_an_orm_objects_pickle_does_not_depend_on_the_order_its_attributes_were_set() -> None:
+    """Its attributes are pickled by name: set in another order (its columns loaded in another
+    order, a constructor given them in another), the same bytes; a transient object reads back
+    transient."""
+    sqlalchemy = pytest.importorskip("sqlalchemy")
+
+    from pytest_clearstone.codec.pickling import dumps
+    from tests.unit.orm_shop import Customer
+
+    first, second = Customer(id=1, name="Ann"), Customer(name="Ann", id=1)
+    assert list(vars(first)) != list(vars(second))  # (the order they were set in)
+    assert dumps(first) == dumps(second)
+    back = codec.decode(codec.encode(first), allow_pickle=True)
+    assert sqlalchemy.inspect(back).transient
+    assert (back.id, back.name) == (1, "Ann")

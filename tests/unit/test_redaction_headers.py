@@ -205,3 +205,27 @@ def test_headers_in_a_dict_or_in_their_stored_pairs_are_redacted_by_the_header_r
     assert value["request"]["headers"][0][1] == "gw-0123456789ab"  # (not changed)
     seen = redactor.secret_values(environ={})
     assert "gw-0123456789ab" in seen and "fk-0123456789ab" in seen
+
+
+@pytest.mark.parametrize(
+    ("name", "secret"),
+    [
+        ("x-rapidapikey", True),
+        ("X-Functions-Key", True),
+        ("X-Hub-Signature-256", True),
+        ("X-Session-Token", True),
+        ("Set-Cookie", True),
+        ("X-Client-Secret", True),
+        ("Idempotency-Key", False),
+        ("x-ratelimit-remaining-tokens", False),
+        ("X-Request-Id", False),
+    ],
+)
+def test_a_header_names_a_secret_by_its_words(name: str, secret: bool) -> None:
+    """As a header's name, unlike a dict key's, ``key`` as the last word (or a last word ending
+    with ``apikey``: ``x-rapidapikey``) names a credential, and so do ``token``, ``signature``,
+    ``cookie``, ``secret``...; but not ``Idempotency-Key`` (a request's id) nor ``tokens`` (a
+    count)."""
+    value = "v-0123456789abcdef"
+    out = Redactor()({"extra_headers": {name: value}}, "input", "app.llm")
+    assert out["extra_headers"][name] == (PLACEHOLDER if secret else value)

@@ -756,3 +756,13 @@ def test_a_secret_in_a_tool_schema_or_beside_one_is_still_redacted() -> None:
     assert out["properties"]["api_key"] == PLACEHOLDER  # (a value, not a schema)
     data = {"type": "record", "properties": {"password": {"value": "hunter2"}}}
     assert Redactor()(data)["properties"]["password"] == PLACEHOLDER  # (not a JSON schema)
+
+
+def test_a_signature_copied_out_of_a_recorded_answer_in_its_stored_form_is_no_suspect() -> None:
+    """The same, with the answer a dict (the stored form of a message, a raw JSON answer)."""
+    message = _thinking_message().model_dump()
+    redactor = Redactor()
+    redactor(message, "output", "anthropic.resources.messages.Messages.create")
+    state = {"log": [{"sig": SIGNATURE, "blob": REDACTED_DATA}]}
+    assert redactor(state, "state", "test_it") == state
+    assert not redactor.findings

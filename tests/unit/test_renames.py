@@ -140,3 +140,14 @@ def test_tests_moved_into_a_class_are_paired_by_their_names() -> None:
     olds = [folder / "test_refund.ckpt", folder / "test_twice.ckpt"]
     news = [folder / "TestRefund.test_refund.ckpt", folder / "TestRefund.test_twice.ckpt"]
     assert renamed_goldens(news, olds) == [(olds[0], news[0]), (olds[1], news[1])]
+
+
+def test_the_tests_of_a_renamed_class_with_dotted_parameter_ids_are_paired_by_their_names() -> None:
+    # (the class is what comes before the last dot of the name, not of the parameter id)
+    folder = G / "test_support"
+    olds = [
+        folder / "TestRefunds.test_refund[1.5].ckpt",
+        folder / "TestRefunds.test_twice[1.5].ckpt",
+    ]
+    news = [folder / "TestRefund.test_twice[1.5].ckpt", folder / "TestRefund.test_refund[1.5].ckpt"]
+    assert renamed_goldens(news, olds) == [(olds[1], news[0]), (olds[0], news[1])]

@@ -127,3 +127,72 @@ def test_a_replayed_tool_call_notes_the_users_callbacks_of_its_session_only() ->
         replay.calls.append(call)
         effect((session,), {}, None, replay)
     assert replay.session_callbacks == {"elicitation_callback": (on_elicit, first)}
+
+
+def test_a_callback_wrapping_several_functions_of_the_users_names_none_of_them() -> None:
+    """A wrapper the MCP libraries made holding more than one function is not told apart: no
+    callback of its is named (rather than a guess at which one the server calls)."""
+    from pytest_clearstone.golden.responses import ReplayCall, ReplaySession
+
+    def on_sample(*args: object) -> None:
+        return None
+
+    def on_error(*args: object) -> None:
+        return None
+
+    def wrap(function: object, fallback: object) -> object:
+        async def _sampling_handler(*args: object) -> object:
+            return function, fallback
+
+        _sampling_handler.__module__ = "fastmcp.client.sampling"
+        return _sampling_handler
+
+    session = SimpleNamespace(_sampling_callback=wrap(on_sample, on_error))
+    effect = effect_of(session_module.ClientSession.call_tool)
+    assert effect is not None
+    replay = ReplaySession()
+    replay.calls.append(ReplayCall("mcp.ClientSession.call_tool", 1, {}, None))
+    effect((session,), {}, None, replay)
+    assert replay.session_callbacks is None
+
+
+def test_only_the_listing_run_out_after_a_replayed_tool_call_is_told_why() -> None:
+    """The note names the last ``call_tool`` answered, for ``list_tools`` only, and only once a
+    ``call_tool`` was answered."""
+    from pytest_clearstone.golden.replayed_effects import unlisted_tools_note
+    from pytest_clearstone.golden.responses import ReplayCall
+
+    listing = ReplayCall("mcp.ClientSession.list_tools", 1, {}, None)
+    tools = [ReplayCall("mcp.ClientSession.call_tool", n, {}, None) for n in (1, 2)]
+    list_tools = session_module.ClientSession.list_tools
+    note = unlisted_tools_note(list_tools, [*tools, listing], "test_x.py::test_it")
+    assert note is not None
+    assert note.startswith("When recorded, the live call #2 to mcp.ClientSession.call_tool ")
+    assert note.endswith("then re-record with: pytest --clearstone-record test_x.py::test_it")
+    assert unlisted_tools_note(list_tools, [listing]) is None
+    assert unlisted_tools_note(session_module.ClientSession.get_prompt, tools) is None
+
+
+def test_a_callback_the_mcp_libraries_wrapped_twice_names_the_users_function() -> None:
+    """(``mcp.Client``'s message handler around fastmcp's wrapper around the user's.)"""
+    from pytest_clearstone.golden.responses import ReplayCall, ReplaySession
+
+    def on_message(*args: object) -> None:
+        return None
+
+    def wrap(function: object, module: str) -> object:
+        async def handler(*args: object) -> object:
+            return function
+
+        handler.__module__ = module
+        return handler
+
+    twice = wrap(wrap(on_message, "fastmcp.client.messages"), "mcp.client.client")
+    session = SimpleNamespace(_message_handler=twice)
+    effect = effect_of(session_module.ClientSession.call_tool)
+    assert effect is not None
+    replay = ReplaySession()
+    call = ReplayCall("mcp.ClientSession.call_tool", 1, {}, None)
+    replay.calls.append(call)
+    effect((session,), {}, None, replay)
+    assert replay.session_callbacks == {"message_handler": (on_message, call)}

@@ -451,3 +451,19 @@ def test_a_name_with_no_close_match_names_none() -> None:
     with pytest.raises(MockTargetError) as info:
         resolve("openai.resources.chat.completions.Completions.summarize_everything")
     assert "did you mean" not in str(info.value)
+
+
+def test_a_typo_names_a_private_name_only_for_a_private_name_and_a_fix_only_at_the_end() -> None:
+    # (a name the path goes on through is no target to mock: only the name is suggested)
+    with pytest.raises(MockTargetError) as info:
+        resolve("json.decodr.JSONDecoder")
+    message = str(info.value)
+    assert "has no attribute 'decodr' (did you mean 'decoder'?)" in message
+    assert "Mock 'json.decoder'" not in message
+    with pytest.raises(MockTargetError) as info:
+        resolve("json._default_encoderr")
+    meant = "(did you mean '_default_encoder'?). Mock 'json._default_encoder'"
+    assert str(info.value).endswith(meant)
+    with pytest.raises(MockTargetError) as info:
+        resolve("json.default_encoderr")
+    assert "did you mean" not in str(info.value)
