@@ -912,12 +912,12 @@ def _secret_header_name(name: str) -> bool:
     """Whether the header ``name`` names a secret besides what the key rules cover: its last
     word is ``key`` or ends with ``apikey`` (``X-Gateway-Key``, ``X-Functions-Key``,
     ``X-ApiKey``: as a header, unlike a dict key, ``key`` is a credential, not a cache key; but
-    not ``Idempotency-Key``, a request's id) or a word of it is one of
+    not ``Idempotency-Key`` nor ``X-Idempotency-Key``, a request's id) or a word of it is one of
     :data:`_SECRET_HEADER_WORDS` (``tokens`` is not ``token``: ``x-ratelimit-remaining-tokens``
     is a count)."""
     words = key_words(name)
     return bool(words) and (
-        (words[-1] == "key" and words != ("idempotency", "key"))
+        (words[-1] == "key" and words[-2:] != ("idempotency", "key"))
         or words[-1].endswith("apikey")
         or not _SECRET_HEADER_WORDS.isdisjoint(words)
     )

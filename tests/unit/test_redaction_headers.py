@@ -217,6 +217,7 @@ def test_headers_in_a_dict_or_in_their_stored_pairs_are_redacted_by_the_header_r
         ("Set-Cookie", True),
         ("X-Client-Secret", True),
         ("Idempotency-Key", False),
+        ("X-Idempotency-Key", False),
         ("x-ratelimit-remaining-tokens", False),
         ("X-Request-Id", False),
     ],
