@@ -234,15 +234,18 @@ def _sdk_method(parts: list[str]) -> str:
 def closest_name(owner: Any, name: str) -> str | None:
     """The attribute of ``owner`` whose name is closest to ``name``, a name it lacks (a typo:
     ``craete`` for ``create``), or ``None``: none is close. Private names only for a private
-    ``name``."""
+    ``name``. A close name of the same letters in another order comes first (``dumsp`` is
+    ``dumps``, not ``dump``, which difflib ranks closer)."""
     import difflib  # (only when a path is refused)
 
     try:
         names = [n for n in dir(owner) if not n.startswith("_") or name.startswith("_")]
     except Exception:  # (a __dir__ of its own that fails)
         return None
-    found = difflib.get_close_matches(name, names, n=1, cutoff=0.8)
-    return found[0] if found else None
+    found = difflib.get_close_matches(name, names, n=3, cutoff=0.8)
+    letters = sorted(name)
+    swapped = [n for n in found if sorted(n) == letters]
+    return (swapped or found)[0] if found else None
 
 
 #: a resource's views returning its raw or streamed HTTP response: their methods (made for each

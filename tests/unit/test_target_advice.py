@@ -467,3 +467,13 @@ def test_a_typo_names_a_private_name_only_for_a_private_name_and_a_fix_only_at_t
     with pytest.raises(MockTargetError) as info:
         resolve("json.default_encoderr")
     assert "did you mean" not in str(info.value)
+
+
+def test_a_typo_swapping_two_letters_names_the_name_of_those_letters() -> None:
+    # Before the fix: 'json.dumsp' was told "did you mean 'dump'?" (difflib's closest by its
+    # ratio, one letter dropped) where 'dumps', the same letters in another order, was meant
+    with pytest.raises(MockTargetError) as info:
+        resolve("json.dumsp")
+    message = str(info.value)
+    assert "(did you mean 'dumps'?)" in message, message
+    assert "Mock 'json.dumps'" in message
