@@ -1794,6 +1794,23 @@ class Redactor:
         recorded). ``value`` is not changed."""
         return _Walk(self, check=False).value(value, "root")
 
+    def note_secrets(self, value: Any, where: str) -> None:
+        """Note the secrets the rules find in ``value``, a value that is not recorded itself
+        (the arguments a test gives ``replay.run()``, by parameter name: ``where`` names
+        them), for :meth:`secret_values`: a golden holding one where the agent kept it under
+        another name is refused, as it is for a secret seen in a recorded value. Nothing is
+        replaced, nor recorded in :attr:`findings`; a value the walk cannot go through is not
+        looked into."""
+        if not self.active:
+            return
+        replaced = self.replaced  # (nothing recorded was redacted by this walk)
+        try:
+            _Walk(self, check=False, location=where).value(value, "root")
+        except Exception:  # (too deep to walk, a value whose attributes raise)
+            pass
+        finally:
+            self.replaced = replaced
+
     def shown(self, value: Any, where: str = "", target: str = "") -> Any:
         """``value`` as a failure message may show it (a replay's actual arguments, result or
         state): a copy redacted by the rules (:meth:`redact`), even when this redactor is not
