@@ -481,8 +481,11 @@ class ReplaySession:
                     None,
                     [
                         llm_cache_hint(unused),
-                        # (told by the calls it answered; none: nothing to tell by)
-                        graph_cache_hint([c.in_context for c in self.calls] or None)
+                        # (told by the calls it answered; none: by the targets left out)
+                        graph_cache_hint(
+                            [c.in_context for c in self.calls] or None,
+                            [self.targets[path].target for path in unused],
+                        )
                         if unused
                         else "",
                         *self._displaced(unused),
