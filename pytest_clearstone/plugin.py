@@ -1432,6 +1432,7 @@ def _build_replay(item: pytest.Item, path: Path, options: dict[str, Any]) -> Non
             ignore_state=options["ignore_state"],
             fresh=settings.fresh,
             given_by=_not_by_marker(item, options),
+            note_secrets=None if isinstance(redactor, _ReplayRedaction) else redactor.note_secrets,
         )
     except (TypeError, AttributeError) as exc:  # mock= (normalize_mock_config)
         from .errors import MockTargetError  # (its type and path swapped: {"app.f": "llm"})

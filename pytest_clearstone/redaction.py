@@ -84,6 +84,7 @@ from .codec.http import (
     header_pairs,
     is_headers,
     is_message,
+    is_requests_headers,
     stored_body,
     with_body,
 )
@@ -1140,7 +1141,7 @@ class _Walk:
             return type(v)(self.value(x, f"{path}[{i}]") for i, x in enumerate(v))
         if _is_url(type(v)):
             return self._url(v, path)
-        if is_headers(type(v)):
+        if is_headers(type(v)) or is_requests_headers(type(v)):
             return self._headers(v, path)
         if is_message(type(v)):
             return self._http_message(v, path)
@@ -1238,12 +1239,15 @@ class _Walk:
             return redacted
 
     def _headers(self, v: Any, path: str) -> Any:
-        """``httpx`` ``Headers`` (which hold bytes): each ``(name, value)`` pair, as the codec
-        stores it (``...headers[1][1]``), redacted as a pair — the key rules on its name, the
-        patterns in its value, and the suspects of a known format (not a random-looking id: an
-        AWS request or trace id); new headers of their class, in their order, when one changed.
-        The token of a ``Bearer <token>`` value replaced is noted too, as the codec notes it."""
-        pairs = header_pairs(v)
+        """``httpx`` ``Headers`` (which hold bytes), or requests' ``CaseInsensitiveDict`` (a
+        session's ``headers``): each ``(name, value)`` pair, as the codec stores httpx's
+        (``...headers[1][1]``), redacted as a pair — the key rules on its name, the header rule
+        (:func:`_secret_header_name`), the patterns in its value, and the suspects of a known
+        format (not a random-looking id: an AWS request or trace id); new headers of their
+        class, in their order, when one changed. The token of a ``Bearer <token>`` value
+        replaced is noted too, as the codec notes it."""
+        by_requests = is_requests_headers(type(v))
+        pairs = list(v.items()) if by_requests else header_pairs(v)
         # (a header's random-looking value is an id or a trace, x-amz-cf-id, x-amzn-trace-id;
         # a secret one has a name the key rules cover, or a format the suspects name)
         self.generic = False
@@ -1257,9 +1261,11 @@ class _Walk:
         if redacted == pairs:
             return v
         for (name, value), (_, new) in zip(pairs, redacted, strict=True):
-            token = auth_token(value) if new == self.r.placeholder else ""
+            token = auth_token(value) if new == self.r.placeholder and type(value) is str else ""
             if token:
                 self.r.note_secret(token, f"the token in the {name} header in the {self.location}")
+        if by_requests:
+            return type(v)(redacted)
         try:
             return type(v)(redacted, encoding=v.encoding)
         except UnicodeEncodeError:  # a placeholder the headers' encoding cannot hold
@@ -1439,14 +1445,15 @@ class _Walk:
             return [type(p)(self._header_pair(p[0], p[1], f"{path}[{i}]")) for i, p in enumerate(x)]
         return self.value(x, path)
 
-    def _header_pair(self, name: str, value: Any, path: str) -> tuple[Any, Any]:
+    def _header_pair(self, name: str | bytes, value: Any, path: str) -> tuple[Any, Any]:
         """A header's ``(name, value)`` at ``path``, redacted as a pair by the header's name
-        (:meth:`Redactor._header_verdict`)."""
+        (:meth:`Redactor._header_verdict`; bytes, which requests allows, read as latin-1)."""
         if self.r._allow_paths and self._path_allowed(path):
             return name, value
         where = f"{path}[1]"
+        text = name.decode("latin-1") if type(name) is bytes else name
         return self.value(name, f"{path}[0]"), self.keyed(
-            name, value, where, self.r._header_verdict(name)
+            name, value, where, self.r._header_verdict(text) if type(text) is str else None
         )
 
     def _secret(self, key: str, x: Any) -> Any:
@@ -1811,6 +1818,23 @@ class Redactor:
         """A redacted copy of ``value`` by the rules alone (suspects are neither replaced nor
         recorded). ``value`` is not changed."""
         return _Walk(self, check=False).value(value, "root")
+
+    def note_secrets(self, value: Any, where: str) -> None:
+        """Note the secrets the rules find in ``value``, a value that is not recorded itself
+        (the arguments a test gives ``replay.run()``, by parameter name: ``where`` names
+        them), for :meth:`secret_values`: a golden holding one where the agent kept it under
+        another name is refused, as it is for a secret seen in a recorded value. Nothing is
+        replaced, nor recorded in :attr:`findings`; a value the walk cannot go through is not
+        looked into."""
+        if not self.active:
+            return
+        replaced = self.replaced  # (nothing recorded was redacted by this walk)
+        try:
+            _Walk(self, check=False, location=where).value(value, "root")
+        except Exception:  # (too deep to walk, a value whose attributes raise)
+            pass
+        finally:
+            self.replaced = replaced
 
     def shown(self, value: Any, where: str = "", target: str = "") -> Any:
         """``value`` as a failure message may show it (a replay's actual arguments, result or

@@ -245,6 +245,12 @@ def is_headers(t: type) -> bool:
     return t.__module__ in HTTP_MODULES and t.__qualname__ == "Headers"
 
 
+def is_requests_headers(t: type) -> bool:
+    """Whether ``t`` is requests' ``CaseInsensitiveDict``, the class of a session's, a
+    request's and a response's ``headers`` (recognised by name: nothing here imports requests)."""
+    return t.__module__ == "requests.structures" and t.__qualname__ == "CaseInsensitiveDict"
+
+
 def encode_headers(v: Any, t: type) -> dict[str, Any]:
     """An ``httpx``/``httpx2`` ``Headers`` on its own (what an agent reads of a raw response,
     ``raw.headers``): its ``(name, value)`` pairs, as a message's are stored."""

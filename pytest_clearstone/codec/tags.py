@@ -176,6 +176,18 @@ MOCK_DOUBLE = (
 )
 
 
+#: Why the process's environment (``os.environ``, ``os.environb``) is refused, pickles allowed or
+#: not, and the fix.
+ENVIRONMENT = (
+    "it is the process's environment (os.environ), every variable of it, secrets included, "
+    "which a golden never holds (nor its pickle): keep the variables the agent needs, by name "
+    '(self.region = os.environ.get("AWS_REGION")), or read os.environ where they are used'
+)
+
+#: the class of ``os.environ`` and ``os.environb``
+_ENVIRONMENT = type(os.environ)
+
+
 #: Why a value of a class defined inside a function (``test_it.<locals>.Answer``) is not stored
 #: readably, and the fix: said first.
 LOCAL_CLASS = (
@@ -221,6 +233,8 @@ def pickle_refusal(cls: type | None, type_name: str = "") -> str:
         return f"{RUN_TIME_CLASS}; or {pickle_refusal(cls)}"
     from .clients import is_sdk_client  # (imported when a value needs a pickle)
 
+    if cls is not None and issubclass(cls, _ENVIRONMENT):
+        return ENVIRONMENT
     if cls is not None and is_mock_double(cls):  # (dill cannot pickle one either)
         return (
             f"{MOCK_DOUBLE}: give the agent the real object in its place (an SDK client such as "
@@ -876,7 +890,7 @@ class Encoder:
         reason = pickle_refusal(t, type_name)
         if why:
             reason = f"{why}; or {reason}"
-        if self.allow_pickle and not is_mock_double(t):
+        if self.allow_pickle and not is_mock_double(t) and not issubclass(t, _ENVIRONMENT):
             from .pickling import dumps as pickle_dumps
 
             try:
@@ -891,6 +905,8 @@ class Encoder:
             else:
                 return {TAG: "pickle", "type": type_name, "v": base64.b64encode(data).decode()}
         self._refuse(v, reason, "the repr of")
+        if issubclass(t, _ENVIRONMENT):  # (its repr holds every variable: never stored)
+            return {TAG: "repr", "type": type_name, "v": f"<{type_name}: not stored>"}
         try:
             # without the object's address (`<openai.Stream object at 0x7f...>`): it differs
             # on every run, and the golden would change at every re-record

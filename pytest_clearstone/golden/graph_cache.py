@@ -17,8 +17,10 @@ Nothing here imports LangGraph: its caches are looked for among the live objects
 
 from __future__ import annotations
 
+import functools
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from types import FunctionType
 from typing import TYPE_CHECKING
 
 from ..codec.naming import class_path
@@ -26,6 +28,7 @@ from ..errors import rerecord
 
 if TYPE_CHECKING:
     from .callback_handlers import InContext
+    from .targets import Target
 
 #: the key LangGraph puts in the metadata of the run each node runs in
 _NODE_KEY = "langgraph_node"
@@ -67,12 +70,21 @@ def _node_name(in_context: InContext | None) -> str:
     return name if isinstance(name, str) else ""
 
 
-def graph_cache_hint(ran: Iterable[InContext | None] | None = None) -> str:
+def graph_cache_hint(
+    ran: Iterable[InContext | None] | None = None, left_out: Sequence[Target] = ()
+) -> str:
     """What to say when mocked calls were left out while a LangGraph cache is alive (``""``:
     none is). ``ran``: the LangChain callbacks in force where the failing run's calls were made
     (:func:`ran_in_graph`): nothing is said unless one of them ran in a LangGraph node;
-    ``None``: the run made no call to tell by (a recording that recorded none)."""
-    if ran is not None and not any(ran_in_graph(in_context) for in_context in ran):
+    ``None``: the run made no call to tell by (a recording that recorded none, a replay that
+    made none), and then, given the targets whose recorded calls were ``left_out``, nothing is
+    said unless a node with a ``CachePolicy`` reaches one of them (:func:`_cached_node_reaches`:
+    a plain agent's failure beside a cached graph some module compiled at import is no
+    cache's)."""
+    if ran is not None:
+        if not any(ran_in_graph(in_context) for in_context in ran):
+            return ""
+    elif left_out and not _cached_node_reaches(left_out):
         return ""
     caches = graph_caches()
     if not caches:
@@ -124,6 +136,61 @@ def _cached_graphs() -> list[object]:
         for value in gc.get_objects()
         if isinstance(value, pregel) and getattr(value, "cache", None) is not None
     ]
+
+
+def _cached_node_reaches(targets: Sequence[Target]) -> bool:
+    """Whether a node with a ``CachePolicy``, of a LangGraph graph alive compiled with a cache,
+    reaches one of ``targets``: its function is written in the target's module, or holds (in
+    its module's names or its closure) the target's function, its owner (the module, the
+    class) or, of a method, an object of that class (a chat model)."""
+    for graph in _cached_graphs():
+        nodes = getattr(graph, "nodes", None)
+        if not isinstance(nodes, dict):
+            continue
+        for name, node in nodes.items():
+            if _has_cache_policy(graph, name) and any(
+                _reaches(function, target)
+                for function in _node_functions(node)
+                for target in targets
+            ):
+                return True
+    return False
+
+
+def _node_functions(node: object) -> list[FunctionType]:
+    """The Python functions a LangGraph node runs (its ``RunnableCallable``'s, sync and async,
+    through ``functools.partial``: LangGraph runs a sync node's async twin in an executor)."""
+    bound = getattr(node, "bound", None)
+    pending: list[object] = [getattr(bound, "func", None), getattr(bound, "afunc", None)]
+    found: list[FunctionType] = []
+    while pending:  # (partials hold no cycle: each is made of what existed before it)
+        function = pending.pop()
+        if isinstance(function, functools.partial):
+            pending.extend((function.func, *function.args))
+            continue
+        function = getattr(function, "__func__", function)  # (a bound method)
+        if isinstance(function, FunctionType):
+            found.append(function)
+    return found
+
+
+def _reaches(function: FunctionType, target: Target) -> bool:
+    """Whether ``function`` reaches ``target`` (:func:`_cached_node_reaches`)."""
+    names = function.__globals__
+    if names is getattr(target.owner, "__dict__", None):
+        return True
+    held = list(names.values())
+    for cell in function.__closure__ or ():
+        try:
+            held.append(cell.cell_contents)
+        except ValueError:  # (a cell not yet filled)
+            continue
+    owner = target.owner
+    of_class = isinstance(owner, type) and target.is_method
+    return any(
+        value is target.function or value is owner or (of_class and isinstance(value, owner))
+        for value in held
+    )
 
 
 def _has_cache_policy(graph: object, name: str) -> bool:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import bisect
 import datetime as _dt
+import functools
 import inspect
 import os
 import re
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from ..arguments import binder
 from ..callables import Kind, kind_of
 from ..codec.models import generic_origin
 from ..codec.naming import is_mock_double, loaded_class, mro_paths, per_type
@@ -437,6 +439,18 @@ def _outcome_changed(outcome: dict[str, Any] | None, previous: Any) -> bool:
             return True
     # (compared with room to recurse where a value nests deep: == on nested dicts)
     return bool(retried(partial(operator.ne, now, before)))
+
+
+def run_arguments(
+    target: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> dict[str, Any]:
+    """The arguments a test gives ``replay.run(target, *args, **kwargs)``, by parameter name
+    (those a ``functools.partial`` target holds too), as a recorded call's are bound: what
+    the redaction rules look at to note the secrets among them."""
+    while isinstance(target, functools.partial):
+        args, kwargs = (*target.args, *args), {**target.keywords, **kwargs}
+        target = target.func
+    return binder(target, skip_first=False).bind(args, kwargs)
 
 
 def refuse_overwriting_newer(path: Path, doc: Any) -> None:

@@ -59,7 +59,9 @@ class Replay:
     raises :class:`~pytest_clearstone.errors.GoldenMismatchError` with a state delta when the
     result or the final state differ. ``given_by``: where the ``mock`` and ``ignore`` keywords
     come from when not the test's marker (``{"mock": "the ini option clearstone_mock"}``), as
-    the fixes in messages name them.
+    the fixes in messages name them. ``note_secrets``: recording, what notes the secrets among
+    the arguments given to ``run()`` (not recorded, but the agent may keep them), as
+    :meth:`~pytest_clearstone.redaction.Redactor.note_secrets` does.
     """
 
     def __init__(
@@ -80,6 +82,7 @@ class Replay:
         ignore_state: list[str] | None = None,
         fresh: bool = False,
         given_by: Mapping[str, str] | None = None,
+        note_secrets: Callable[[Any, str], None] | None = None,
     ) -> None:
         if mode not in (Mode.RECORD, Mode.REPLAY):
             raise ValueError(f"mode must be 'record' or 'replay', not {mode!r}")
@@ -100,6 +103,9 @@ class Replay:
         #: the runs of coroutine functions (each awaited, or not)
         self._async_runs: list[_RunOutcome] = []
         self._previous = previous
+        #: recording, where the secrets in the arguments given to run() are noted (the
+        #: recording's redactor's :meth:`~pytest_clearstone.redaction.Redactor.note_secrets`)
+        self._note_secrets = note_secrets
         self.allow_pickle = allow_pickle
         self._keeps_frames = False
         spec = GoldenSpec(
@@ -382,6 +388,12 @@ class Replay:
             self._caller = (caller, caller.f_lasti)
         agent, method, name = self._resolve_target(target)
         self._agent = agent
+        if self._recording is not None and self._note_secrets is not None:
+            from .recording import run_arguments  # (recording only)
+
+            self._note_secrets(
+                run_arguments(method, args, kwargs), f"arguments given to replay.run({name})"
+            )
         outcome = _RunOutcome(half, agent, name, half.before_run(agent))
         outcome.keeps_frame = self._keeps_frames
         kind = kind_of(method)

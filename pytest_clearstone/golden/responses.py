@@ -293,7 +293,9 @@ class ReplaySession:
     """
 
     calls: list[ReplayCall] = field(default_factory=list)
-    errors: list[ReplayError] = field(default_factory=list)
+    #: the replay errors raised, and the refusal of a recorded stream whose SDK class the
+    #: installed SDK no longer has (found at its call, :meth:`TargetReplay.stream_class_changed`)
+    errors: list[ReplayError | CheckpointClassChangedError] = field(default_factory=list)
     #: the first warning a warnings filter made an error (``filterwarnings = error``), raised
     #: after the test's call (:meth:`raise_errors`), not where it was given
     refused: Warning | None = None
@@ -486,8 +488,13 @@ class ReplaySession:
                     None,
                     [
                         llm_cache_hint(unused),
-                        # (told by the calls it answered; none: nothing to tell by)
-                        graph_cache_hint(self.in_contexts() or None) if unused else "",
+                        # (told by the calls it answered; none: by the targets left out)
+                        graph_cache_hint(
+                            self.in_contexts() or None,
+                            [self.targets[path].target for path in unused],
+                        )
+                        if unused
+                        else "",
                         *self._displaced(unused),
                     ],
                 )
@@ -1066,16 +1073,18 @@ class TargetReplay:
     def stream_class_changed(self, call: ReplayCall, exc: StoredClassError) -> Exception:
         """The error of a stream ``call`` returned whose recorded SDK stream class (its
         ``stream_class``) the installed SDK no longer has (``exc``; itself when the replay is
-        not a golden's)."""
+        not a golden's), kept to fail the test (also where the agent catches it)."""
         if not self.checkpoint:
             return exc
         where = f"in the output of span {self.target.path!r} ({call.span_id}) at its stream_class"
-        return CheckpointClassChangedError(
+        error = CheckpointClassChangedError(
             self.checkpoint,
             f"{exc} ({where})",
             class_changed_fix(exc, self.node_id),
             node_id=self.node_id,
         )
+        self._errors.append(error)  # (kept, as a divergence is: the agent may swallow it)
+        return error
 
     def not_cancelled_again(self, call: ReplayCall, ran: float, waited: float) -> ReplayError:
         """The error of an async ``call`` that was cancelled from outside after it ran ``ran``

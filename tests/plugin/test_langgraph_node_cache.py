@@ -241,6 +241,8 @@ def summarize(text):
 
 
 def answer(question):
+    if os.environ.get("NO_CALL"):
+        return "nothing to look up"
     if os.environ.get("STOP_EARLY"):
         return search(question)
     if os.environ.get("SUMMARIZE_FIRST"):
@@ -262,14 +264,15 @@ def test_answer(replay):
 """
 
 
-@pytest.mark.parametrize("change", ["STOP_EARLY", "SUMMARIZE_FIRST"])
+@pytest.mark.parametrize("change", ["STOP_EARLY", "SUMMARIZE_FIRST", "NO_CALL"])
 def test_an_agent_that_runs_no_graph_is_not_told_of_a_node_cache_alive_in_the_process(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, change: str
 ) -> None:
     # Expected: a plain agent's replay failure (a call left out, a call out of its place) in a
     # suite where a module compiled (and filled) a cached graph at import says nothing of
     # LangGraph's node cache: no call of the replay ran in a graph. Before the fix every such
-    # failure named the cache as the cause.
+    # failure named the cache as the cause; and one whose replay made no call at all (nothing
+    # to tell by) still did, though no node with a CachePolicy reaches the calls left out.
     pytest.importorskip("langgraph.cache.memory")
     pytester.syspathinsert()
     pytester.makepyfile(graphs=CACHED_AT_IMPORT, plain=PLAIN_AGENT, test_plain=PLAIN_TEST)

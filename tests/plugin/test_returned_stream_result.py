@@ -163,3 +163,57 @@ def test_a_stream_class_the_sdk_no_longer_has_names_the_golden_and_the_fix(pytes
     rerecorded.assert_outcomes(passed=1)
     assert '"stream_class": "openai:Stream"' in golden.read_text()
     pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_a_stream_class_the_sdk_no_longer_has_fails_the_test_where_the_agent_swallowed_it(
+    pytester,
+):
+    # Expected: an agent that falls back to a default answer on any error (`except
+    # Exception`) swallows the error of a recorded stream whose class the installed SDK no
+    # longer has, as it does a divergence; the test still fails with that error (naming the
+    # golden and the re-record command), not with the golden mismatch of the fallback answer,
+    # and counts as diverged, so record-diverged re-records it.
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        app=SDK_APP.replace(
+            """        stream = client().chat.completions.create(
+            model="m", messages=[{"role": "user", "content": prompt}], stream=True
+        )
+        self.said = "".join(c.choices[0].delta.content or "" for c in stream)""",
+            """        try:
+            stream = client().chat.completions.create(
+                model="m", messages=[{"role": "user", "content": prompt}], stream=True
+            )
+            self.said = "".join(c.choices[0].delta.content or "" for c in stream)
+        except Exception:
+            self.said = 'Sorry, try again later.'""",
+        ),
+        test_agent="""
+        import pytest
+        from app import Agent
+
+        @pytest.mark.replay(mock={"llm": "openai.resources.chat.completions.Completions.create"})
+        def test_ask(replay):
+            replay.run(Agent().ask, "q")
+        """,
+    )
+    assert "except Exception" in (pytester.path / "app.py").read_text()
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    golden = pytester.path / "goldens" / "test_agent" / "test_ask.ckpt"
+    text = golden.read_text()
+    golden.write_text(
+        text.replace('"stream_class": "openai:Stream"', '"stream_class": "openai:Streem"')
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            f"*CheckpointClassChangedError: {golden} was recorded with a class the code has "
+            f"changed since: cannot import 'openai:Streem'*",
+            "*1 diverged*",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*GoldenMismatchError*")
+    pytester.runpytest("--clearstone-mode=record-diverged").assert_outcomes(passed=1)
+    assert '"stream_class": "openai:Stream"' in golden.read_text()
+    pytester.runpytest().assert_outcomes(passed=1)

@@ -123,3 +123,46 @@ def test_a_call_outside_any_node_gets_no_note_while_a_cache_is_alive() -> None:
     assert "langgraph.cache.memory.InMemoryCache" in graph_caches()
     assert cached_node_note("test_x.py::test_it") == ""
     del cache
+
+
+def test_with_no_call_to_tell_by_the_hint_needs_a_cached_node_reaching_a_target_left_out() -> None:
+    # (a replay that made no call at all: the calls left out are tied to a cached graph by a
+    # node with a CachePolicy whose function reaches their target, or the hint is not given)
+    import sys
+    import textwrap
+    from typing import TypedDict
+
+    from langgraph.cache.memory import InMemoryCache
+    from langgraph.graph import END, START, StateGraph
+    from langgraph.types import CachePolicy
+
+    from pytest_clearstone.golden.targets import Target
+
+    class S(TypedDict, total=False):
+        x: str
+
+    class Model:
+        def complete(self, prompt: str) -> str:
+            return prompt
+
+    model = Model()
+
+    def cached(state: S) -> S:
+        return {"x": model.complete(state["x"])}
+
+    builder = StateGraph(S)
+    builder.add_node("cached", cached, cache_policy=CachePolicy())
+    builder.add_edge(START, "cached")
+    builder.add_edge("cached", END)
+    graph = builder.compile(cache=InMemoryCache())
+    here = sys.modules[__name__]
+    method = Target("m.Model.complete", Model, "complete", Model.complete, Model.complete, "method")
+    function = Target(
+        f"{__name__}.graph_caches", here, "graph_caches", graph_caches, graph_caches, "function"
+    )
+    dedent = textwrap.dedent
+    elsewhere = Target("textwrap.dedent", textwrap, "dedent", dedent, dedent, "function")
+    assert "LangGraph's node cache is in use (" in graph_cache_hint(None, [method])
+    assert "LangGraph's node cache is in use (" in graph_cache_hint(None, [function])
+    assert graph_cache_hint(None, [elsewhere]) == ""
+    del graph

@@ -1066,3 +1066,28 @@ def test_a_pydantic_v1_model_is_copied_not_mutated() -> None:
     out = Redactor()({"settings": settings})["settings"]
     assert out.token == PLACEHOLDER and out.n == 1
     assert settings.token == "live-token-0123456789"
+
+
+def test_note_secrets_notes_what_the_rules_find_and_records_nothing() -> None:
+    """The arguments given to ``replay.run()`` are not recorded: their secrets (by the key
+    rules, the header rule and the patterns) are noted for the scan before saving, and the
+    redactor counts nothing as replaced, no call and no suspect."""
+    redactor = Redactor()
+    redactor.note_secrets(
+        {
+            "api_key": "gw-0123456789abcdef",
+            "headers": {"X-Gateway-Key": "gk-0123456789abcdef"},
+            "q": "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8",  # (a suspect: no finding)
+        },
+        "arguments given to replay.run(ask)",
+    )
+    seen = redactor.secret_values(environ={})
+    assert seen["gw-0123456789abcdef"] == (
+        "the value at 'api_key' in the arguments given to replay.run(ask)"
+    )
+    assert "gk-0123456789abcdef" in seen
+    assert not redactor.replaced and not redactor.findings
+    inactive = Redactor()
+    inactive.active = False
+    inactive.note_secrets({"api_key": "gw-0123456789abcdef"}, "arguments")
+    assert not inactive.secret_values(environ={})

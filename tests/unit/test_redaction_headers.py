@@ -230,3 +230,34 @@ def test_a_header_names_a_secret_by_its_words(name: str, secret: bool) -> None:
     value = "v-0123456789abcdef"
     out = Redactor()({"extra_headers": {name: value}}, "input", "app.llm")
     assert out["extra_headers"][name] == (PLACEHOLDER if secret else value)
+
+
+def test_a_requests_session_s_headers_are_redacted_by_the_header_rule() -> None:
+    """A ``requests.Session``'s ``headers`` (a ``CaseInsensitiveDict``), kept in a state under
+    any name or given to a tool, are redacted by their names as headers (``key`` as the last
+    word, ``signature``), as a dict under ``headers`` is: a new ``CaseInsensitiveDict`` in the
+    same order, the original unchanged, the values noted as secrets for the scan."""
+    requests = pytest.importorskip("requests")
+    session = requests.Session()
+    session.headers.update(
+        {
+            "X-Gateway-Key": "gw-0123456789ab",
+            "X-Hub-Signature-256": "sha256=0123456789abcdef",
+            "Authorization": f"Bearer {GITHUB}",
+            "X-Request-Id": "r-1",
+        }
+    )
+    redactor = Redactor()
+    out = redactor({"kept": session.headers, "headers": session.headers}, "state", "")
+    for headers in out.values():
+        assert type(headers) is requests.structures.CaseInsensitiveDict
+        assert list(headers) == list(session.headers)
+        assert headers["x-gateway-key"] == PLACEHOLDER
+        assert headers["X-Hub-Signature-256"] == PLACEHOLDER
+        assert headers["Authorization"] == PLACEHOLDER
+        assert headers["X-Request-Id"] == "r-1"
+        assert headers["User-Agent"] == session.headers["User-Agent"]
+    assert session.headers["X-Gateway-Key"] == "gw-0123456789ab"  # (not changed)
+    seen = redactor.secret_values(environ={})
+    assert "gw-0123456789ab" in seen and "sha256=0123456789abcdef" in seen
+    assert GITHUB in seen  # (the token of the Bearer value, as httpx headers note it)

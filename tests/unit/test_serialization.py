@@ -224,6 +224,21 @@ def test_a_mocks_placeholder_has_no_id_either() -> None:
     assert tree["client"]["v"] == "<MagicMock name='client'>"
 
 
+@pytest.mark.parametrize("allow_pickle", [False, True])
+def test_the_process_environment_is_never_stored(
+    monkeypatch: pytest.MonkeyPatch, allow_pickle: bool
+) -> None:
+    """``os.environ`` holds every variable, secrets included: refused strictly (naming the fix,
+    pickles allowed or not), else a placeholder naming its type, never its pickle or its repr
+    (which holds every variable)."""
+    monkeypatch.setenv("SOME_HOST", "db.corp.example")
+    with pytest.raises(SerializationError, match=r"root\['env'\].*process's environment"):
+        encode({"env": os.environ}, strict=True, allow_pickle=allow_pickle)
+    with pytest.warns(UnencodableValueWarning, match="keep the variables the agent needs"):
+        tree = encode({"env": os.environ}, allow_pickle=allow_pickle)
+    assert tree["env"] == {TAG: "repr", "type": "os._Environ", "v": "<os._Environ: not stored>"}
+
+
 def roundtrip_tree(tree: Any) -> Any:
     return loads(dumps(tree))
 
