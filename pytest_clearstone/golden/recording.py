@@ -6,6 +6,7 @@ import bisect
 import datetime as _dt
 import functools
 import inspect
+import operator
 import os
 import re
 from collections.abc import Awaitable, Callable, Mapping
@@ -16,6 +17,7 @@ from ..arguments import binder
 from ..callables import Kind, kind_of
 from ..codec.models import generic_origin
 from ..codec.naming import is_mock_double, loaded_class, mro_paths, per_type
+from ..codec.nesting import retried
 from ..codec.tags import (
     LOCAL_CLASS,
     MOCK_DOUBLE,
@@ -421,11 +423,6 @@ def _outcome_changed(outcome: dict[str, Any] | None, previous: Any) -> bool:
     """Whether the golden ``outcome`` of a re-record (the checkpoint's) differs from the one
     of the ``previous`` golden's document (``True`` where that cannot be told: the outcomes of
     a test's later runs, held as values)."""
-    import operator
-    from functools import partial
-
-    from ..codec.nesting import retried
-
     before = previous.get("outcome") if type(previous) is dict else None
     if outcome is None or before is None:
         return outcome is not None or before is not None
@@ -438,7 +435,7 @@ def _outcome_changed(outcome: dict[str, Any] | None, previous: Any) -> bool:
         else:
             return True
     # (compared with room to recurse where a value nests deep: == on nested dicts)
-    return bool(retried(partial(operator.ne, now, before)))
+    return bool(retried(functools.partial(operator.ne, now, before)))
 
 
 def run_arguments(
