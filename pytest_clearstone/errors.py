@@ -674,6 +674,9 @@ class CheckpointClassChangedError(CheckpointCorruptError):
     diverged from the recording, so ``--clearstone-mode=record-diverged`` re-records it."""
 
     what = "was recorded with a class the code has changed since"
+    #: set once a replay keeps the error to fail its test with (a recorded stream's class,
+    #: found at its call), as :attr:`ReplayError.kept`
+    kept: bool = False
 
     def __init__(self, path: Path | str, problem: str, fix: str = "", *, node_id: str = "") -> None:
         super().__init__(path, problem, fix or CODE_CHANGED, node_id=node_id)

@@ -1087,6 +1087,10 @@ class TargetReplay:
             node_id=self.node_id,
         )
         self._errors.append(error)  # (kept, as a divergence is: the agent may swallow it)
+        error.kept = True
+        from .retries import refuse_retries  # (only when a replay fails)
+
+        refuse_retries()
         return error
 
     def not_cancelled_again(self, call: ReplayCall, ran: float, waited: float) -> ReplayError:
