@@ -977,6 +977,33 @@ def _marker_args(item: pytest.Item) -> tuple[Path, dict[str, Any]] | None:
     return Path(golden or _golden_path(item, marker.path)), dict(marker.keywords)
 
 
+#: the keys of vcrpy's configuration (pytest-recording's ``vcr_config``) a project moving from
+#: it may give the clearstone_config fixture, and where the plugin takes what they say instead
+_REDACTION = "the ini option clearstone_redact_keys (clearstone_redact_patterns for a pattern)"
+_VCR_KEYS = {
+    "record_mode": "the option --clearstone-mode (ini clearstone_mode; --clearstone-record "
+    "records)",
+    "filter_headers": _REDACTION,
+    "filter_query_parameters": _REDACTION,
+    "filter_post_data_parameters": _REDACTION,
+    "before_record_request": _REDACTION,
+    "before_record_response": _REDACTION,
+    "match_on": "the ignore= key (what a call's arguments are not compared by)",
+    "ignore_hosts": "the ini option clearstone_allow_hosts",
+    "ignore_localhost": "the ini option clearstone_allow_hosts",
+}
+
+
+def _vcr_keys_note(keys: list[str]) -> str:
+    """(The clearstone_config fixture returned the unknown ``keys``.) Where the plugin takes
+    what those of vcrpy's configuration say (``""``: none is)."""
+    told = [f"{key} {where}" for key, where in _VCR_KEYS.items() if key in keys]
+    if not told:
+        return ""
+    told[0] = told[0].replace(" ", " is ", 1)
+    return f". These are vcrpy's (pytest-recording's vcr_config): {', '.join(told)}"
+
+
 def _golden_options(item: pytest.Item, marker: dict[str, Any], fixture: Any) -> dict[str, Any]:
     """The keywords of the item's golden run: per keyword, the marker's, else the
     ``clearstone_config`` fixture's value ``fixture`` (``{}`` before it is known), else the ini
@@ -992,7 +1019,7 @@ def _golden_options(item: pytest.Item, marker: dict[str, Any], fixture: Any) -> 
         )
         pytest.fail(
             f"{item.nodeid}: the clearstone_config fixture must return a dict with keys from "
-            f"{list(_OPTION_KEYWORDS)}; it returned {what}",
+            f"{list(_OPTION_KEYWORDS)}; it returned {what}{_vcr_keys_note(bad)}",
             pytrace=False,
         )
     ini = item.config.stash[_SETTINGS].ini_options
