@@ -23,11 +23,13 @@ from typing import Any, NamedTuple
 from . import codec
 from .codec.arrays import array_view, cells_view, dtype_name, layout_changes
 from .codec.compare import (
+    UNKNOWN,
     both_nan,
     by_stored_form,
     custom_form,
     data_attributes,
     made_from,
+    pickled_state,
     stored_partners,
 )
 from .codec.http import BINARY_BODY, headers_by_name
@@ -1057,6 +1059,17 @@ def _localized_changes(before: Any, after: Any) -> list[Change]:
     ]
 
 
+def _state_shown(value: Any, state: Any) -> StoredRepr:
+    """``value`` (compared by what a pickle of it holds, ``state``: a ``random.Random``) as a
+    delta shows it: its class and a digest of that state, which its ``repr`` (a memory
+    address) and its ``__dict__`` do not tell apart."""
+    import hashlib
+
+    kind = f"{type(value).__module__}.{type(value).__qualname__}"
+    digest = hashlib.sha256(repr(state).encode()).hexdigest()[:8]
+    return StoredRepr(kind, f"<{kind} state sha256:{digest}>")
+
+
 def _not_about_reprs(record: logging.LogRecord) -> bool:
     """Whether deepdiff's log ``record`` is other than its error for a key whose ``repr`` it
     cannot parse back (a frozenset, a NaN: "stringify_param was not able to get a proper repr
@@ -1121,6 +1134,13 @@ def _walk(a: Any, b: Any, path: _Path, found: _Found) -> None:
     if _is_shown(view_a) or _is_shown(view_b):  # (not for deepdiff to walk)
         found.changes.append((path, _change_of(view_a, view_b), view_a, view_b))
         return
+    if t is type(b):  # (a random generator: compared by what a pickle of it holds)
+        states = pickled_state(a), pickled_state(b)
+        if states[0] is not UNKNOWN and states[1] is not UNKNOWN:
+            if retried(functools.partial(operator.ne, *states)):
+                old, new = _state_shown(a, states[0]), _state_shown(b, states[1])
+                found.changes.append((path, "values_changed", old, new))
+            return
     # (a pandas frame's dtypes and order, which its cells by column and label do not show)
     for steps, keys, old, new in layout_changes(a, b):
         at = (*path, *(_Field(step) for step in steps), *keys)

@@ -674,6 +674,9 @@ class CheckpointClassChangedError(CheckpointCorruptError):
     diverged from the recording, so ``--clearstone-mode=record-diverged`` re-records it."""
 
     what = "was recorded with a class the code has changed since"
+    #: set once a replay keeps the error to fail its test with (a recorded stream's class,
+    #: found at its call), as :attr:`ReplayError.kept`
+    kept: bool = False
 
     def __init__(self, path: Path | str, problem: str, fix: str = "", *, node_id: str = "") -> None:
         super().__init__(path, problem, fix or CODE_CHANGED, node_id=node_id)
@@ -1733,7 +1736,9 @@ class NetworkBlockedError(ReplayError):
     cassette that lacked the request and let it through, for the run that records it.
     ``chat_model``: the method of the LangChain model whose request it was
     (``"langchain_openai.ChatOpenAI.invoke"``), the one to mock rather than the SDK's under it
-    (whose raw response the model reads)."""
+    (whose raw response the model reads). ``caller``: the library function the user's code
+    called that made the connection, and where it called it (``"socket.create_connection,
+    called at app.py:14 (in Agent.handle)"``)."""
 
     def __init__(
         self,
@@ -1756,6 +1761,7 @@ class NetworkBlockedError(ReplayError):
         embeddings: str = "",
         cassette: str = "",
         chat_model: str = "",
+        caller: str = "",
     ) -> None:
         self.host = host
         self.port = port
@@ -1771,6 +1777,7 @@ class NetworkBlockedError(ReplayError):
         self.embeddings = embeddings
         self.cassette = cassette
         self.chat_model = chat_model
+        self.caller = caller
         who = test if during is None else f"{test}: {during}"
         lines = [
             f"{who} tried to connect to {_host_and_port(host, port, name)} during the replay; "
@@ -1778,6 +1785,8 @@ class NetworkBlockedError(ReplayError):
         ]
         if thread:
             lines.append(f"  thread: {thread}")
+        if caller:
+            lines.append(f"  made by: {caller}")
         if others:
             lines.append(f"  also blocked: {', '.join(others)}")
         if lookup_error:

@@ -9,6 +9,7 @@ names the ``uuid`` module).
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Callable
@@ -25,6 +26,66 @@ def is_plugins(frame: FrameType) -> bool:
     if module == "pytest_clearstone" or module.startswith("pytest_clearstone."):
         return True
     return frame.f_code.co_filename.startswith(PACKAGE_DIR)
+
+
+def is_users_file(filename: str, rootdir: str = "") -> bool:
+    """Whether code in ``filename`` is the user's, not a library's: not installed (in a
+    ``site-packages`` directory, the standard library, a frozen module), whether under the
+    ``rootdir`` (ending with a separator; ``""``: not known) or not (a monorepo's package
+    installed editable, pytest run from a tests directory with no ini file, where the rootdir
+    is that directory)."""
+    if filename.startswith("<") or any(part in filename for part in _INSTALLED_PARTS):
+        return False
+    if rootdir and filename.startswith(rootdir):
+        return True
+    return not filename.startswith(library_dirs())
+
+
+#: what the path of an installed package holds
+_INSTALLED_PARTS = (f"{os.sep}site-packages{os.sep}", f"{os.sep}dist-packages{os.sep}")
+
+
+@functools.cache
+def library_dirs() -> tuple[str, ...]:
+    """The directories of the standard library and of installed packages (with a separator at
+    the end): code in them is not the user's."""
+    import sysconfig
+
+    paths = sysconfig.get_paths()
+    found = {paths[key] for key in ("stdlib", "platstdlib", "purelib", "platlib") if key in paths}
+    return tuple(os.path.join(os.path.abspath(path), "") for path in sorted(found))
+
+
+def users_call(frame: FrameType | None) -> str:
+    """From ``frame`` outwards, the first frame of the user's code and the library function it
+    called (a decorator's wrapper passed over for the function it wraps): ``"socket.create_
+    connection, called at app.py:14 (in Agent.handle)"``; ``""`` when no frame is the user's, or
+    the user's code is ``frame``'s own. The plugin's frames are passed over. (Walks the stack:
+    for a failure's message only.)"""
+    inner: list[FrameType] = []  # (the library's frames met, the outermost last)
+    while frame is not None:
+        if not is_plugins(frame):
+            code = frame.f_code
+            if is_users_file(code.co_filename):
+                if not inner:
+                    return ""
+                callee = next(
+                    (f for f in reversed(inner) if "<locals>" not in _qualified(f.f_code)),
+                    inner[-1],
+                )
+                name = f"{callee.f_globals.get('__name__', '?')}.{_qualified(callee.f_code)}"
+                shown = os.path.relpath(code.co_filename)
+                if shown.startswith(os.pardir):
+                    shown = code.co_filename
+                return f"{name}, called at {shown}:{frame.f_lineno} (in {_qualified(code)})"
+            inner.append(frame)
+        frame = frame.f_back
+    return ""
+
+
+def _qualified(code: Any) -> str:
+    """The qualified name of the function of ``code`` (its name only before Python 3.11)."""
+    return str(getattr(code, "co_qualname", code.co_name))
 
 
 def call_keeping_frame(

@@ -977,6 +977,33 @@ def _marker_args(item: pytest.Item) -> tuple[Path, dict[str, Any]] | None:
     return Path(golden or _golden_path(item, marker.path)), dict(marker.keywords)
 
 
+#: the keys of vcrpy's configuration (pytest-recording's ``vcr_config``) a project moving from
+#: it may give the clearstone_config fixture, and where the plugin takes what they say instead
+_REDACTION = "the ini option clearstone_redact_keys (clearstone_redact_patterns for a pattern)"
+_VCR_KEYS = {
+    "record_mode": "the option --clearstone-mode (ini clearstone_mode; --clearstone-record "
+    "records)",
+    "filter_headers": _REDACTION,
+    "filter_query_parameters": _REDACTION,
+    "filter_post_data_parameters": _REDACTION,
+    "before_record_request": _REDACTION,
+    "before_record_response": _REDACTION,
+    "match_on": "the ignore= key (what a call's arguments are not compared by)",
+    "ignore_hosts": "the ini option clearstone_allow_hosts",
+    "ignore_localhost": "the ini option clearstone_allow_hosts",
+}
+
+
+def _vcr_keys_note(keys: list[str]) -> str:
+    """(The clearstone_config fixture returned the unknown ``keys``.) Where the plugin takes
+    what those of vcrpy's configuration say (``""``: none is)."""
+    told = [f"{key} {where}" for key, where in _VCR_KEYS.items() if key in keys]
+    if not told:
+        return ""
+    told[0] = told[0].replace(" ", " is ", 1)
+    return f". These are vcrpy's (pytest-recording's vcr_config): {', '.join(told)}"
+
+
 def _golden_options(item: pytest.Item, marker: dict[str, Any], fixture: Any) -> dict[str, Any]:
     """The keywords of the item's golden run: per keyword, the marker's, else the
     ``clearstone_config`` fixture's value ``fixture`` (``{}`` before it is known), else the ini
@@ -992,7 +1019,7 @@ def _golden_options(item: pytest.Item, marker: dict[str, Any], fixture: Any) -> 
         )
         pytest.fail(
             f"{item.nodeid}: the clearstone_config fixture must return a dict with keys from "
-            f"{list(_OPTION_KEYWORDS)}; it returned {what}",
+            f"{list(_OPTION_KEYWORDS)}; it returned {what}{_vcr_keys_note(bad)}",
             pytrace=False,
         )
     ini = item.config.stash[_SETTINGS].ini_options
@@ -4058,10 +4085,11 @@ def _redacting_tracer(item: pytest.Item) -> Tracer:
 def _cut_tracebacks(item: pytest.Item, call: pytest.CallInfo[Any]) -> None:
     """A replay failure is reported in the user's own code, and ``--pdb`` opens there: before
     the report of a phase that raised is made, the traceback is cut after the innermost frame
-    of the user's code (:func:`_is_users`: not this plugin's, nor an installed package's or the
-    standard library's, under the rootdir or not), so the frames of a library between the agent's
-    line and the mocked call (pydantic-ai's graph, LangChain's runnables, an SDK's wrappers) are
-    neither where the report's crash line points nor where the debugger stops."""
+    of the user's code (:func:`~.frames.is_users_file`: not this plugin's, nor an installed
+    package's or the standard library's, under the rootdir or not), so the frames of a library
+    between the agent's line and the mocked call (pydantic-ai's graph, LangChain's runnables,
+    an SDK's wrappers) are neither where the report's crash line points nor where the debugger
+    stops."""
     if call.excinfo is None:  # (every passing phase: nothing to look at)
         return
     found = _replay_errors_in(call.excinfo.value)
@@ -4177,12 +4205,12 @@ def _run_by_plugin(frame: FrameType | None, rootdir: str) -> bool:
     """Whether ``frame`` runs the plugin's code, or code the plugin called that is not the
     user's: of the frames out from it, the first that is the plugin's or the user's is the
     plugin's."""
-    from .frames import is_plugins
+    from .frames import is_plugins, is_users_file
 
     while frame is not None:
         if is_plugins(frame):
             return True
-        if _is_users(frame.f_code.co_filename, rootdir):
+        if is_users_file(frame.f_code.co_filename, rootdir):
             return False
         frame = frame.f_back
     return False
@@ -4264,35 +4292,10 @@ def _end_traceback_in_user_code(exc: BaseException, rootdir: str) -> None:
 
 def _users_frame(frame: FrameType, rootdir: str) -> bool:
     """Whether ``frame`` runs the user's code: not this plugin's, nor a library's
-    (:func:`_is_users`)."""
-    from .frames import is_plugins
+    (:func:`~.frames.is_users_file`)."""
+    from .frames import is_plugins, is_users_file
 
-    return not is_plugins(frame) and _is_users(frame.f_code.co_filename, rootdir)
-
-
-def _is_users(filename: str, rootdir: str) -> bool:
-    """Whether code in ``filename`` is the user's, not a library's: not installed (in a
-    ``site-packages`` directory, the standard library, a frozen module), whether under the
-    rootdir or not (a monorepo's package installed editable, pytest run from a tests directory
-    with no ini file, where the rootdir is that directory)."""
-    if filename.startswith("<") or any(part in filename for part in _INSTALLED_PARTS):
-        return False
-    return filename.startswith(rootdir) or not filename.startswith(_library_dirs())
-
-
-#: what the path of an installed package holds
-_INSTALLED_PARTS = (f"{os.sep}site-packages{os.sep}", f"{os.sep}dist-packages{os.sep}")
-
-
-@functools.cache
-def _library_dirs() -> tuple[str, ...]:
-    """The directories of the standard library and of installed packages (with a separator at
-    the end): code in them is not the user's."""
-    import sysconfig
-
-    paths = sysconfig.get_paths()
-    found = {paths[key] for key in ("stdlib", "platstdlib", "purelib", "platlib") if key in paths}
-    return tuple(os.path.join(os.path.abspath(path), "") for path in sorted(found))
+    return not is_plugins(frame) and is_users_file(frame.f_code.co_filename, rootdir)
 
 
 # -- assertion messages ------------------------------------------------------------------------

@@ -190,14 +190,14 @@ def _same(a: Any, b: Any, tree: Any) -> bool:
         return same_tree(custom, stored_form(b) if tree is UNKNOWN else tree)
     if isinstance(a, list):  # a list subclass (SQLAlchemy's InstrumentedList): items, attributes
         return _same(list.copy(a), list.copy(b), UNKNOWN) and _same_attributes(a, b)
-    pickled = _pickled_state(a)
+    pickled = pickled_state(a)
     if pickled is not UNKNOWN:  # (a random generator: what a pickle of it holds)
-        other = _pickled_state(b)
+        other = pickled_state(b)
         return other is not UNKNOWN and _same(pickled, other, UNKNOWN)
     return _same_attributes(a, b, missing=False)
 
 
-def _pickled_state(value: Any) -> Any:
+def pickled_state(value: Any) -> Any:
     """What a pickle holds of ``value`` where its attributes do not tell it — an object whose
     class gives its own ``__getstate__`` (a ``random.Random``: its ``__dict__`` does not hold
     the generator's state), or that has no ``__dict__`` and whose class gives its own

@@ -16,6 +16,7 @@ from .completion import CompletionOrder, completion_order
 from .context import DeterministicExecutionContext
 from .mocks import MockConfig, normalize_mock_config
 from .ordering import call_order, span_branch, span_places
+from .replayed_effects import LISTED_TOOLS_ATTRIBUTE
 from .responses import Matcher, RecordedCall, ReplaySession, Responses
 from .state import import_agent_class, rehydrate
 from .threads import in_trio_run
@@ -173,6 +174,8 @@ class ReplayEngine:
                 targets[target] = Responses([], unmocked=unmocked or None, note=told)
                 continue
             calls = []
+            # (a session's call_tool: what the tools' listing inside it left, given back)
+            lists_tools = target.endswith("ClientSession.call_tool")
             for span in spans:
                 call = RecordedCall.from_span(
                     span, allow_pickle=self.allow_pickle, run_started_ns=started
@@ -180,6 +183,8 @@ class ReplayEngine:
                 call.branch = str(span.attributes.get(mocks.BRANCH_ATTRIBUTE) or "")
                 call.position = positions[id(span)]
                 call.started = (span.start_time_ns, span.seq)  # (start order: Trace's key)
+                if lists_tools:
+                    call.listed_tools = span.attributes.get(LISTED_TOOLS_ATTRIBUTE)
                 calls.append(call)
             if target in targets:
                 calls = targets[target].calls + calls

@@ -330,6 +330,9 @@ class BlockedConnection(NamedTuple):
     #: the method of the LangChain model whose request it was
     #: (``langchain_openai.ChatOpenAI.invoke``, see :func:`_langchain_model_method`), or ``""``
     chat_model: str = ""
+    #: the library function the user's code called that made the connection, and where
+    #: (:func:`~pytest_clearstone.frames.users_call`), or ``""``
+    caller: str = ""
 
     def describe(self) -> str:
         """``api.example.com (93.184.215.14) port 443``."""
@@ -539,6 +542,8 @@ class NetworkGuard(Patches):
         background = self._is_background()
         if not background and self.lets_through is not None and self.lets_through():
             return None
+        from ..frames import users_call  # (only for a blocked connection)
+
         attempt = BlockedConnection(
             host,
             port,
@@ -555,6 +560,7 @@ class NetworkGuard(Patches):
             "" if background else _embeddings(),
             "" if background else _vcrpy_cassette(),
             "" if background else _langchain_model_method(),
+            "" if background else users_call(sys._getframe(1)),
         )
         if background:
             with self._lock:
@@ -583,6 +589,7 @@ class NetworkGuard(Patches):
             cassette=attempt.cassette,
             chat_model=attempt.chat_model,
             loopback=_loopback_entry(attempt.host),
+            caller=attempt.caller,
         )
         with self._lock:  # (the first attempt's error is the first attempt's, whatever thread)
             self._attempts.append(attempt)

@@ -42,6 +42,13 @@ from .context import DeterministicExecutionContext
 from .ignore import IgnoreConfig, recorded_form
 from .mocks import BRANCH_ATTRIBUTE, PLACES_ATTRIBUTE, TARGET_ATTRIBUTE
 from .processes import tell_parent
+from .replayed_effects import (
+    CALL_TOOL,
+    LISTED_TOOLS_ATTRIBUTE,
+    function_path,
+    listed_schemas,
+    unlisted_tool,
+)
 from .responses import ReplayCall, Transform
 from .streams import RecordedStream, StreamTap, bound_state, is_stream, tap
 from .targets import PatchStack, Target, made_for, place, stand_in_maker
@@ -244,13 +251,16 @@ _in_recorded_call: contextvars.ContextVar[bool] = contextvars.ContextVar(
 
 
 class _Call:
-    __slots__ = ("call", "read_to_end", "release", "span", "watched")
+    __slots__ = ("call", "read_to_end", "release", "span", "unlisted", "watched")
 
     def __init__(self, span: LiveSpan, call: ReplayCall, watched: dict[str, Any]) -> None:
         self.span = span
         self.call = call
         #: (a call of an MCP session) ends the session's callbacks running inside this call
         self.release: Callable[[], None] | None = None
+        #: (a session's ``call_tool`` for a tool it holds no output schema for) the session and
+        #: the tool's name: the live call lists the tools inside itself
+        self.unlisted: tuple[Any, str] | None = None
         #: the arguments a call may change in place (plain containers), by name: their
         #: recorded form before the call
         self.watched = watched
@@ -280,6 +290,7 @@ class RecordedTarget:
         "holds_callbacks",
         "ignore",
         "is_async",
+        "lists_tools",
         "recorder",
         "span_type",
         "target",
@@ -308,11 +319,15 @@ class RecordedTarget:
         #: the callbacks of its session run inside each call: a method of an MCP session
         #: (:mod:`.session_callbacks`)
         self.holds_callbacks: Callable[[Any, Any], Callable[[], None]] | None = None
+        #: whether it is an MCP session's ``call_tool``, which may list the tools inside itself
+        #: (:mod:`.replayed_effects`)
+        self.lists_tools = False
         if target.is_method and "mcp" in sys.modules:
             from .session_callbacks import hold_callbacks, is_session_method
 
             if is_session_method(target.function):
                 self.holds_callbacks = hold_callbacks
+                self.lists_tools = function_path(target.function) == CALL_TOOL
 
     def begin(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if _in_recorded_call.get():
@@ -375,6 +390,8 @@ class RecordedTarget:
         token = _Call(span, call, watched)
         if self.holds_callbacks is not None and args:
             token.release = self.holds_callbacks(args[0], partial(self.step, token))
+            if self.lists_tools:
+                token.unlisted = unlisted_tool(args, kwargs)
         return token
 
     def _form(self, name: str, value: Any) -> Any:
@@ -452,12 +469,23 @@ class RecordedTarget:
             if error is None:
                 span.set_output(rec.transform(outcome, "output", path))
                 call.result = outcome
+                if token.unlisted is not None:
+                    self._keep_listed(token.unlisted, span)
             else:
                 self._set_error(token, error)
             span.close()
             if token.watched:
                 self._note_if_changed(token)
         return outcome
+
+    def _keep_listed(self, unlisted: tuple[Any, str], span: LiveSpan) -> None:
+        """(A session's ``call_tool`` ended that listed the tools inside itself.) Keep on its
+        span the output schemas that listing left on the session, redacted as its attributes
+        are, for its replay to give back (:data:`LISTED_TOOLS_ATTRIBUTE`)."""
+        schemas = listed_schemas(*unlisted)
+        if schemas is not None:
+            kept = self.recorder.transform(schemas, "span attributes", self.target.path)
+            span.set_attribute(LISTED_TOOLS_ATTRIBUTE, kept)
 
     def _ended(self, token: _Call, record: Any, error: BaseException | None) -> None:
         """A stream the call returned ended (or was closed, or the test ended, or it raised

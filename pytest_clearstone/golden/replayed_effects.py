@@ -9,28 +9,51 @@ empty made that second ``list_tools`` call, which the recording does not have: e
 such an agent failed with ``ReplayExhaustedError``. The live ``call_tool`` lists the tools
 inside itself when the session holds none for the tool, a listing no recording holds: when the
 client then lists them after a replayed ``call_tool`` (fastmcp's), the error says so
-(:func:`unlisted_tools_note`). Nothing here imports ``mcp``: its method is told by its
+(:func:`unlisted_tools_note`). A recording now keeps the output schemas that inner listing left
+on the session with the call (:data:`LISTED_TOOLS_ATTRIBUTE`), and the replayed ``call_tool``
+gives them back to the session. Nothing here imports ``mcp``: its method is told by its
 function's module and name.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import rerecord
 
 if TYPE_CHECKING:
-    from .responses import ReplayCall, ReplaySession
+    from .responses import RecordedCall, ReplayCall, ReplaySession
 
-#: ``effect(args, kwargs, answer, replay)``: done with a replayed call's positional arguments
-#: (``self`` first, for a method), its keyword arguments, the recorded answer it returns and
-#: the replay answering it (``None``: not known), whose last call it is
-Effect = Callable[[tuple[Any, ...], dict[str, Any], Any, "ReplaySession | None"], None]
+
+class Effect(Protocol):
+    """``effect(args, kwargs, answer, replay, recorded)``: done with a replayed call's
+    positional arguments (``self`` first, for a method), its keyword arguments, the recorded
+    answer it returns, the replay answering it (``None``: not known), whose last call it is,
+    and the recorded call answering it (``None``: not known)."""
+
+    def __call__(
+        self,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        answer: Any,
+        replay: ReplaySession | None,
+        recorded: RecordedCall | None = None,
+    ) -> None: ...
+
+
+#: the span attribute of a recorded ``ClientSession.call_tool`` that listed the tools inside
+#: itself (the session held no output schema for the tool): the output schemas that listing
+#: left on the session, by tool name, which the replayed call gives back to the session
+LISTED_TOOLS_ATTRIBUTE = "clearstone.listed_tools"
 
 
 def _absorb_tool_listing(
-    args: tuple[Any, ...], kwargs: dict[str, Any], answer: Any, replay: ReplaySession | None
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    answer: Any,
+    replay: ReplaySession | None,
+    recorded: RecordedCall | None = None,
 ) -> None:
     """Keep the tools of a replayed ``ClientSession.list_tools`` answer on the session, as the
     method does: mcp 2.3's own ``_absorb_tool_listing``, or (earlier releases) each tool's output
@@ -108,13 +131,60 @@ def _note_session_callbacks(
         noted.setdefault(argument, (function, replay.calls[-1]))
 
 
-#: the function of the ``mcp`` SDK's ``ClientSession.list_tools``
+def unlisted_tool(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, str] | None:
+    """(A ``ClientSession.call_tool`` recorded, called with ``args``, ``kwargs``.) The session
+    and the tool's name when the session holds no output schema for the tool: the live call
+    lists the tools inside itself (:func:`listed_schemas` reads what it left); else ``None``."""
+    session = args[0] if args else None
+    name = args[1] if len(args) > 1 else kwargs.get("name")
+    schemas = getattr(session, "_tool_output_schemas", None)
+    if isinstance(schemas, dict) and isinstance(name, str) and name not in schemas:
+        return session, name
+    return None
+
+
+def listed_schemas(session: Any, name: str) -> dict[str, Any] | None:
+    """(A recorded ``call_tool`` of ``session`` for the tool ``name`` ended, which
+    :func:`unlisted_tool` found unlisted.) The output schemas the listing it made inside itself
+    left on the session, by tool name (a copy: kept as :data:`LISTED_TOOLS_ATTRIBUTE`), or
+    ``None`` when it made none (the server lists no such tool)."""
+    schemas = getattr(session, "_tool_output_schemas", None)  # (mcp 2 replaces the dict)
+    if isinstance(schemas, dict) and name in schemas:
+        return dict(schemas)
+    return None
+
+
+def _after_call_tool(
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    answer: Any,
+    replay: ReplaySession | None,
+    recorded: RecordedCall | None = None,
+) -> None:
+    """A replayed ``ClientSession.call_tool``: its session's callbacks noted
+    (:func:`_note_session_callbacks`), and, when the live call listed the tools inside itself,
+    the output schemas that listing left given back to the session (those it holds none for):
+    the client reads them after the call (fastmcp's ``Client.call_tool``), which would list the
+    tools again, a call no golden holds. A golden recorded before keeps none: as it was."""
+    _note_session_callbacks(args, kwargs, answer, replay)
+    listed = None if recorded is None else recorded.listed_tools
+    if not isinstance(listed, dict):
+        return
+    schemas = getattr(args[0] if args else None, "_tool_output_schemas", None)
+    if isinstance(schemas, dict):
+        for name, schema in listed.items():
+            if name not in schemas:  # (one it holds may have a compiled validator: left)
+                schemas[name] = schema
+
+
+#: the functions of the ``mcp`` SDK's ``ClientSession.list_tools`` and ``.call_tool``
 _LIST_TOOLS = "mcp.client.session:ClientSession.list_tools"
+CALL_TOOL = "mcp.client.session:ClientSession.call_tool"
 
 #: the function of each method with an effect (``module:qualified name``), and the effect
 _EFFECTS: dict[str, Effect] = {
     _LIST_TOOLS: _absorb_tool_listing,
-    "mcp.client.session:ClientSession.call_tool": _note_session_callbacks,
+    CALL_TOOL: _after_call_tool,
 }
 
 
@@ -134,9 +204,10 @@ def unlisted_tools_note(
     ``ClientSession.list_tools`` and ``calls``, the calls the replay answered, have a
     ``ClientSession.call_tool``: why the recording holds too few listings, and the fix. The live
     ``call_tool`` lists the tools inside itself when the session holds no output schema for the
-    tool, a call a recording leaves out (it is made inside a recorded one); the replayed one
-    does not, and fastmcp's ``Client.call_tool`` then lists them to read the result. ``None``:
-    another function, or no such call."""
+    tool, a call a recording leaves out (it is made inside a recorded one); a golden recorded
+    before :data:`LISTED_TOOLS_ATTRIBUTE` keeps nothing of it, so the replayed one leaves the
+    session without the schema, and fastmcp's ``Client.call_tool`` then lists the tools to read
+    the result. ``None``: another function, or no such call."""
     if function_path(function) != _LIST_TOOLS:
         return None
     called = [call for call in calls if call.target.endswith("ClientSession.call_tool")]
@@ -148,8 +219,9 @@ def unlisted_tools_note(
         "inside itself (the session held no output schema for the tool to check its result "
         "against), a call the golden leaves out: a replay answers call_tool without running "
         "it, and the client now lists the tools itself (fastmcp's Client.call_tool reads the "
-        "schema). Re-recording alone does not change that: list the tools once before calling "
-        f"one (await client.list_tools()), then {rerecord(node_id)}"
+        "schema). A golden recorded by this release keeps the schemas that listing left, and "
+        f"its replay gives them back to the session: {rerecord(node_id)} (or list the tools "
+        "once before calling one: await client.list_tools())"
     )
 
 

@@ -136,6 +136,9 @@ class RecordedCall:
     #: :func:`~.ordering.in_start_order`): the recorded sequence a message places it in
     #: (``(-1, -1)``: not known; ``position`` orders it then)
     started: tuple[int, int] = (-1, -1)
+    #: (a ``ClientSession.call_tool``) the output schemas the live call's listing of the tools
+    #: left on its session, given back on replay (:mod:`.replayed_effects`); ``None``: none
+    listed_tools: Any = None
 
     @classmethod
     def from_span(
@@ -1008,7 +1011,7 @@ class TargetReplay:
                 raise
             return self._completion.answered(recorded.position, None, exc, self._is_async)
         if self._effect is not None:
-            self._effect(args, kwargs, call.result, self._session())
+            self._effect(args, kwargs, call.result, self._session(), recorded)
         if self._completion is not None:  # (concurrent calls: in their recorded order)
             return self._completion.answered(recorded.position, call.result, None, self._is_async)
         return call.result
@@ -1084,6 +1087,10 @@ class TargetReplay:
             node_id=self.node_id,
         )
         self._errors.append(error)  # (kept, as a divergence is: the agent may swallow it)
+        error.kept = True
+        from .retries import refuse_retries  # (only when a replay fails)
+
+        refuse_retries()
         return error
 
     def not_cancelled_again(self, call: ReplayCall, ran: float, waited: float) -> ReplayError:

@@ -11,8 +11,9 @@ anew in its branch of execution, the calls stay exhausted, a connection the netw
 blocked, a ``NetworkBlockedError``, is blocked again), after a real sleep of the layer's
 backoff, and LangGraph adds its "During task" note once per attempt; the middleware's default
 ``on_failure="continue"`` then hands the error to the model as a message. Once a replay error is
-raised (or a connection blocked), each layer's retry decision refuses an exception that is, or
-was raised from, a replay error, whatever its settings, until the replay ends.
+raised (or a connection blocked, or a recorded stream's class found changed: a
+``CheckpointClassChangedError``), each layer's retry decision refuses an exception that is, or
+was raised from, a replay error (or that one), whatever its settings, until the replay ends.
 Nothing here imports LangGraph, LangChain or tenacity: their modules are looked for when a
 replay error is raised.
 """
@@ -24,7 +25,7 @@ from collections.abc import Callable
 from types import MethodType
 from typing import Any
 
-from ..errors import ReplayError
+from ..errors import CheckpointClassChangedError, ReplayError
 from .threads import patch_until_run_ends
 
 
@@ -62,10 +63,11 @@ _DECISIONS: tuple[tuple[str, str, str, Callable[[tuple[Any, ...]], Any]], ...] =
 
 def _from_replay_error(error: object) -> bool:
     """Whether ``error`` is a replay error or was raised from one (an SDK's connection error
-    raised from a blocked connection)."""
+    raised from a blocked connection), or a golden's class the code no longer has (a recorded
+    stream's, found at its call: met again by every attempt)."""
     seen: set[int] = set()
     while isinstance(error, BaseException) and id(error) not in seen:
-        if isinstance(error, ReplayError):
+        if isinstance(error, (ReplayError, CheckpointClassChangedError)):
             return True
         seen.add(id(error))
         error = error.__cause__ or error.__context__

@@ -42,7 +42,7 @@ from queue import Queue
 from typing import TYPE_CHECKING, Any, cast
 
 from ..callables import named_after
-from ..errors import ReplayError
+from ..errors import CheckpointClassChangedError, ReplayError
 from .targets import Patches, PatchStack
 
 if TYPE_CHECKING:
@@ -753,7 +753,7 @@ def _propagating_start(original: Callable[[threading.Thread], None]) -> Callable
             __tracebackhide__ = True
             try:
                 _run_job(branch, context, run)
-            except ReplayError as error:
+            except (ReplayError, CheckpointClassChangedError) as error:
                 if not error.kept:
                     raise
                 # (the replay fails the test with it: not again, as the thread's unhandled

@@ -4,13 +4,15 @@
 The live ``ClientSession.call_tool`` lists the tools inside itself when the session holds no
 output schema for the tool (to check the result against it): a call the recording leaves out,
 as it is made inside a recorded one. A replay answers ``call_tool`` without running it, so the
-session holds no schema afterwards, and fastmcp's ``Client.call_tool`` lists the tools itself
-to read the result: every replay failed with ``ReplayExhaustedError`` on ``list_tools``, saying
-the agent now makes more calls and to re-record, which changes nothing. The error now says why
-and gives the fix: list the tools once before calling one.
-"""
+session held no schema afterwards, and fastmcp's ``Client.call_tool`` listed the tools itself
+to read the result: every replay failed with ``ReplayExhaustedError`` on ``list_tools``. The
+recording now keeps the output schemas that inner listing left on the session with the
+``call_tool`` call, and the replay gives them back to the session; a golden recorded before
+(without them) fails as it did, saying why and to list the tools once before calling one."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 
@@ -66,11 +68,34 @@ def test_listed_first(replay):
 """
 
 
-def test_a_tool_called_unlisted_through_fastmcp_names_the_listing_to_add(make_stack) -> None:
+def test_a_tool_called_unlisted_through_fastmcp_replays_with_the_schemas_it_listed(
+    make_stack,
+) -> None:
     stack: Stack = make_stack()
     (stack.path / "echo_agent.py").write_text(AGENT)
     stack.write_test("echo", TESTS)
     stack.try_record().assert_outcomes(passed=2)
+    stack.replay().assert_outcomes(passed=2)
+    (unlisted,) = [g for g in stack.goldens() if "unlisted" in g.name]
+    text = unlisted.read_text()
+    assert '"clearstone.listed_tools"' in text, text
+    listed = [g for g in stack.goldens() if "listed_first" in g.name]
+    assert "clearstone.listed_tools" not in listed[0].read_text()
+
+
+def test_a_golden_of_a_tool_called_unlisted_recorded_before_names_the_listing_to_add(
+    make_stack,
+) -> None:
+    stack: Stack = make_stack()
+    (stack.path / "echo_agent.py").write_text(AGENT)
+    stack.write_test("echo", TESTS)
+    stack.try_record().assert_outcomes(passed=2)
+    (unlisted,) = [g for g in stack.goldens() if "unlisted" in g.name]
+    document = json.loads(unlisted.read_text())
+    for span in document["trace"]["spans"]:
+        span["attributes"].pop("clearstone.listed_tools", None)
+    document.pop("file_bytes", None)
+    unlisted.write_text(json.dumps(document))
     result = stack.replay()
     result.assert_outcomes(passed=1, failed=1)
     out = " ".join(result.stdout.str().split())
@@ -79,8 +104,9 @@ def test_a_tool_called_unlisted_through_fastmcp_names_the_listing_to_add(make_st
         "When recorded, the live call #1 to mcp.ClientSession.call_tool listed the tools inside "
         "itself (the session held no output schema for the tool to check its result against), "
         "a call the golden leaves out: a replay answers call_tool without running it, and the "
-        "client now lists the tools itself (fastmcp's Client.call_tool reads the schema). "
-        "Re-recording alone does not change that: list the tools once before calling one "
-        "(await client.list_tools()), then re-record with: pytest --clearstone-record "
-        "test_echo.py::test_unlisted"
+        "client now lists the tools itself (fastmcp's Client.call_tool reads the schema). A "
+        "golden recorded by this release keeps the schemas that listing left, and its replay "
+        "gives them back to the session: re-record with: pytest --clearstone-record "
+        "test_echo.py::test_unlisted (or list the tools once before calling one: await "
+        "client.list_tools())"
     ) in out, out

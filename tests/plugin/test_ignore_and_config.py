@@ -263,6 +263,32 @@ def test_bad_options_are_named(
     result.stdout.fnmatch_lines([expected])
 
 
+def test_vcrpy_keys_in_the_config_fixture_are_told_the_plugins_own(
+    pytester: pytest.Pytester,
+) -> None:
+    # before the fix: a migrant's vcr_config keys were only "unknown keys [...]", with no word
+    # of where the plugin takes the record mode and the headers to keep out of its files
+    _project(
+        pytester,
+        MARKED.format(extra=""),
+        conftest="import pytest\n@pytest.fixture\ndef clearstone_config():\n"
+        "    return {'record_mode': 'once', 'filter_headers': ['authorization'],\n"
+        "            'match_on': ['uri'], 'ignore_hosts': ['localhost']}\n",
+    )
+    result = pytester.runpytest("--clearstone-record")
+    result.assert_outcomes(errors=1)
+    out = " ".join(result.stdout.str().split())
+    assert (
+        "the clearstone_config fixture must return a dict with keys from ['mock', 'strict', "
+        "'ignore', 'ignore_state']; it returned unknown keys ['filter_headers', "
+        "'ignore_hosts', 'match_on', 'record_mode']. These are vcrpy's (pytest-recording's "
+        "vcr_config): record_mode is the option --clearstone-mode (ini clearstone_mode; "
+        "--clearstone-record records), filter_headers the ini option clearstone_redact_keys "
+        "(clearstone_redact_patterns for a pattern), match_on the ignore= key (what a call's "
+        "arguments are not compared by), ignore_hosts the ini option clearstone_allow_hosts"
+    ) in out, out
+
+
 def test_a_config_fixture_that_returns_nothing_is_named(pytester: pytest.Pytester) -> None:
     # before the fix: a fixture that forgot its `return` (None) was taken as {}, and the bare
     # marker's test failed saying it only reads its golden ("add mock= to this marker")

@@ -82,6 +82,26 @@ def test_a_connection_during_replay_fails_the_test_even_when_swallowed(
     assert "diverged" not in result.stdout.str()
 
 
+def test_a_blocked_connection_names_the_function_called_and_where_the_agent_called_it(
+    project: pytest.Pytester,
+) -> None:
+    # Expected: the error names the unmocked function the agent's code called that opened the
+    # connection, and the agent's line that called it, the one to mock or change. Before the
+    # fix: only the host and port, the test and the thread, with "mock the function that makes
+    # this call" and no word of which.
+    line = AGENT.strip("\n").splitlines().index(
+        '            socket.create_connection(("127.0.0.1", PORT), timeout=2).close()'
+    )
+    result = project.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            f"*  made by: socket.create_connection, called at netapp.py:{line + 1} "
+            "(in Agent.handle)"
+        ]
+    )
+
+
 def test_record_diverged_does_not_re_record_a_test_the_guard_blocked(
     project: pytest.Pytester, server: int
 ) -> None:

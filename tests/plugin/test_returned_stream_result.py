@@ -217,3 +217,86 @@ def test_a_stream_class_the_sdk_no_longer_has_fails_the_test_where_the_agent_swa
     pytester.runpytest("--clearstone-mode=record-diverged").assert_outcomes(passed=1)
     assert '"stream_class": "openai:Stream"' in golden.read_text()
     pytester.runpytest().assert_outcomes(passed=1)
+
+
+THREADED_ASK = """    def ask(self, prompt):
+        import threading
+
+        def read():
+            stream = client().chat.completions.create(
+                model="m", messages=[{"role": "user", "content": prompt}], stream=True
+            )
+            self.said = "".join(c.choices[0].delta.content or "" for c in stream)
+
+        worker = threading.Thread(target=read)
+        worker.start()
+        worker.join()
+        return self.said
+"""
+
+RETRIED_ASK = """    def ask(self, prompt):
+        import tenacity
+
+        @tenacity.retry(
+            retry=tenacity.retry_if_exception_type(Exception),
+            stop=tenacity.stop_after_attempt(3),
+            reraise=True,
+        )
+        def attempt():
+            self.attempts = getattr(self, "attempts", 0) + 1
+            stream = client().chat.completions.create(
+                model="m", messages=[{"role": "user", "content": prompt}], stream=True
+            )
+            return "".join(c.choices[0].delta.content or "" for c in stream)
+
+        try:
+            self.said = attempt()
+        except Exception:
+            self.said = "Sorry, try again later."
+        print("attempts:", self.attempts)
+        return self.said
+"""
+
+
+@pytest.mark.parametrize("ask", [THREADED_ASK, RETRIED_ASK], ids=["thread", "tenacity"])
+def test_a_stream_class_the_sdk_no_longer_has_read_in_a_thread_or_retried_fails_the_test_once(
+    pytester, ask
+):
+    # Expected: read in a thread of the agent's, the error of a recorded stream whose class
+    # the installed SDK no longer has fails the test as a divergence does (not pytest's
+    # warning of the thread's unhandled exception beside a golden mismatch), and a retry
+    # layer around the call does not make it again: the golden is what changed, not a
+    # transient failure.
+    pytester.syspathinsert()
+    start = SDK_APP.index("    def ask(self, prompt):")
+    pytester.makepyfile(
+        app=SDK_APP[:start] + ask,
+        test_agent="""
+        import pytest
+        from app import Agent
+
+        @pytest.mark.replay(mock={"llm": "openai.resources.chat.completions.Completions.create"})
+        def test_ask(replay):
+            replay.run(Agent().ask, "q")
+        """,
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    golden = pytester.path / "goldens" / "test_agent" / "test_ask.ckpt"
+    text = golden.read_text()
+    golden.write_text(
+        text.replace('"stream_class": "openai:Stream"', '"stream_class": "openai:Streem"')
+    )
+    result = pytester.runpytest("-s", "-W", "error::pytest.PytestUnhandledThreadExceptionWarning")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            f"*CheckpointClassChangedError: {golden} was recorded with a class the code has "
+            f"changed since: cannot import 'openai:Streem'*",
+            "*1 diverged*",
+        ]
+    )
+    out = result.stdout.str()
+    assert "PytestUnhandledThreadExceptionWarning" not in out, out
+    assert "GoldenMismatchError" not in out, out
+    if ask is RETRIED_ASK:
+        assert "attempts: 1" in out, out

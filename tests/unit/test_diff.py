@@ -2040,3 +2040,23 @@ def test_numbers_an_unseeded_generator_drew_are_told_naming_the_generators_left_
     drawn = StateDelta({"score": 0.40766551285308206}, {"score": np.float64(0.1403889677779928)})
     assert unstable_cause(drawn) == NUMBERS_ONLY
     assert "numpy.random" in NUMBERS_ONLY and "np.random.default_rng(0)" in NUMBERS_ONLY
+
+
+def test_a_random_generator_that_drew_more_is_shown_at_its_path() -> None:
+    # before the fix: two random.Random of other states made a delta with no line at all
+    # (deepdiff compares their __dict__, which holds only gauss_next), shown as "(they differ
+    # in their stored forms)", with no path
+    import random
+
+    from pytest_clearstone.diff import StateDelta
+
+    drawn = random.Random(42)
+    drawn.random()
+    delta = StateDelta({"n": 1, "rng": random.Random(42)}, {"n": 1, "rng": drawn})
+    assert delta
+    (line,) = delta.lines
+    assert line.startswith("root['rng']: <random.Random state sha256:"), line
+    old, _, new = line.partition(": ")[2].partition(" -> ")
+    assert old != new
+    same = StateDelta({"rng": random.Random(42)}, {"rng": random.Random(42)})
+    assert not same

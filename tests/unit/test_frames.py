@@ -100,3 +100,22 @@ def test_the_plugin_s_code_is_told_by_its_module_or_by_its_file() -> None:
     beside = PACKAGE_DIR.rstrip(os.sep) + "_extra" + os.sep + "x.py"
     assert not is_plugins(_frame_of(source, beside, "pytest_clearstone_extra.x"))
     assert not is_plugins(sys._getframe())
+
+
+def test_users_call_names_the_library_function_the_users_code_called_and_where() -> None:
+    import json
+    import sys
+
+    from pytest_clearstone.frames import users_call
+
+    seen: list[str] = []
+
+    def hook(value: dict[str, int]) -> dict[str, int]:
+        seen.append(users_call(sys._getframe(1)))  # (from json's frames outwards)
+        seen.append(users_call(sys._getframe()))  # (the user's own frame: nothing called)
+        return value
+
+    line = sys._getframe().f_lineno + 1
+    json.loads('{"a": 1}', object_hook=hook)
+    name = "test_users_call_names_the_library_function_the_users_code_called_and_where"
+    assert seen == [f"json.loads, called at {os.path.relpath(__file__)}:{line} (in {name})", ""]

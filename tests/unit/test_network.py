@@ -266,7 +266,8 @@ def test_a_connection_to_another_port_of_the_proxy_host_is_not_named_the_proxy(
     monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{local.port + 1}")
     with NetworkGuard(), pytest.raises(NetworkBlockedError) as info:
         socket.create_connection(("127.0.0.1", local.port), timeout=5)
-    assert "proxy" not in str(info.value) and info.value.proxy == ()
+    assert "proxy of" not in str(info.value) and info.value.proxy == ()
+    assert "Allowing the proxy" not in str(info.value)
 
 
 def test_a_proxy_given_by_host_name_is_named_as_the_proxy(
@@ -289,7 +290,8 @@ def test_a_proxy_variable_without_a_host_names_no_connection_its_proxy(
     monkeypatch.setenv("HTTPS_PROXY", f"http://:{local.port}")
     with NetworkGuard(), pytest.raises(NetworkBlockedError) as info:
         socket.create_connection(("127.0.0.1", local.port), timeout=5)
-    assert info.value.proxy == () and "proxy" not in str(info.value)
+    assert info.value.proxy == () and "proxy of" not in str(info.value)
+    assert "Allowing the proxy" not in str(info.value)
 
 
 def test_asyncio_connections_are_blocked(local: Local) -> None:

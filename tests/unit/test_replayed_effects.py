@@ -168,7 +168,10 @@ def test_only_the_listing_run_out_after_a_replayed_tool_call_is_told_why() -> No
     note = unlisted_tools_note(list_tools, [*tools, listing], "test_x.py::test_it")
     assert note is not None
     assert note.startswith("When recorded, the live call #2 to mcp.ClientSession.call_tool ")
-    assert note.endswith("then re-record with: pytest --clearstone-record test_x.py::test_it")
+    assert note.endswith(
+        ": re-record with: pytest --clearstone-record test_x.py::test_it (or list the tools "
+        "once before calling one: await client.list_tools())"
+    )
     assert unlisted_tools_note(list_tools, [listing]) is None
     assert unlisted_tools_note(session_module.ClientSession.get_prompt, tools) is None
 
