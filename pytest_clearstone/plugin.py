@@ -1796,6 +1796,7 @@ def _runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
             if _SUBTESTS in item.stash:  # (before the test's own report is made)
                 del item.stash[_SUBTESTS]
             if guard is not None:
+                _flush_sdk_traces(replay)
                 guard.stop()
             if replay is not None:
                 _let_go_of_seed(item)
@@ -2002,6 +2003,16 @@ def _unittest_expects_failure(item: pytest.Item) -> bool:
         return True
     owner = getattr(obj, "__self__", None)  # (as _unittest_skipped)
     return owner is not None and bool(getattr(owner, "__unittest_expecting_failure__", False))
+
+
+def _flush_sdk_traces(replay: Replay | None) -> None:
+    """While the guard is on: the OpenAI Agents SDK's traces of the replayed run uploaded now,
+    where the guard blocks and names the upload, not when the process exits."""
+    context = None if replay is None else replay.context
+    if context is not None and context.sdk_traced:
+        from .golden.network import flush_sdk_traces
+
+        flush_sdk_traces()
 
 
 def _check_network(item: pytest.Item, guard: NetworkGuard) -> None:

@@ -197,6 +197,9 @@ class DeterministicExecutionContext(Patches):
         self._frozen_ns: int | None = None
         self._instance_seeds: random.Random | None = None  # created on first use (~5 us each)
         self._forks = 0  # the processes forked inside (each child's random is seeded by it)
+        #: whether the OpenAI Agents SDK traced a run here (its tracing is on): its processors
+        #: hold the trace, which its exporter uploads later (see :func:`.network.flush_sdk_traces`)
+        self.sdk_traced = False
 
     # -- entering and leaving ------------------------------------------------------------------
     def apply(self, stack: PatchStack) -> None:
@@ -204,7 +207,9 @@ class DeterministicExecutionContext(Patches):
         targets = [(resolve(path), spec) for path, spec in self.mock_targets.items()]
         self._freeze_clock(stack)
         self._seed_random(stack)  # (its undo first ends a live call's clock: _end_live_clock)
-        patch_id_generators(stack, self.seed, _live_here.get, self._agent_time_ns)
+        patch_id_generators(
+            stack, self.seed, _live_here.get, self._agent_time_ns, self._note_sdk_trace
+        )
         patch_library_clocks(stack, self._agent_time_ns)
         self._propagate_to_threads(stack)
         for target, spec in targets:
@@ -307,6 +312,9 @@ class DeterministicExecutionContext(Patches):
         if self._instance_seeds is None:
             self._instance_seeds = random.Random(seed)
         return self._instance_seeds.getrandbits(64)
+
+    def _note_sdk_trace(self) -> None:
+        self.sdk_traced = True
 
     def _agent_time_ns(self) -> int:
         """The time the agent's clock reads: the frozen one also while a live call (in another

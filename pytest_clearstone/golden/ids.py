@@ -146,10 +146,13 @@ def patch_id_generators(
     seed: int,
     live: Callable[[], bool],
     now_ns: Callable[[], int] = time.time_ns,
+    traced: Callable[[], None] | None = None,
 ) -> None:
     """Make every imported patch point return ids from streams seeded by ``seed`` until
     ``stack`` is undone; where ``live()`` (a live call runs in the current flow of code), real
-    random ids. ``now_ns``: the time of a seeded time-based id (the agent's clock)."""
+    random ids. ``now_ns``: the time of a seeded time-based id (the agent's clock).
+    ``traced``: called each time the OpenAI Agents SDK's tracing makes a trace's id (it is on,
+    and its processors will be handed the trace)."""
     for module_name, name, version, salt, global_name in _POINTS:
         module = sys.modules.get(module_name)
         # (looked up in the module's dict: a missing name, uuid7 before Python 3.14, would
@@ -166,11 +169,18 @@ def patch_id_generators(
         if function is not None:
             ids = _generator(seed ^ salt, 4, live, now_ns)
             made = functools.partial(_prefixed, prefix, digits, ids)
+            if traced is not None and name == "gen_trace_id":
+                made = functools.partial(_noted, traced, made)
             _patch(stack, module, function, f"_clearstone_{name}", made)
 
 
 def _prefixed(prefix: str, digits: int, ids: Callable[[], uuid.UUID]) -> str:
     return f"{prefix}{ids().hex[:digits]}"
+
+
+def _noted(note: Callable[[], None], made: Callable[[], str]) -> str:
+    note()
+    return made()
 
 
 def _generator(

@@ -642,6 +642,18 @@ _TELEMETRY_MODULES = {
 _MCP_CLIENT = ("mcp.client.streamable_http", "mcp.client.sse", "mcp.client.websocket")
 
 
+def flush_sdk_traces() -> None:
+    """Have the OpenAI Agents SDK's trace processors export the traces they hold, now: called
+    while a replaying test's guard is on, after its run was traced. Its batch processor uploads
+    every few seconds and when the process exits, after the guard has stopped: the replayed
+    run would reach the account unseen. Flushed here, the upload is blocked (the processor drops
+    the batch) and fails the test, naming the SDK's tracing and the fix."""
+    tracing = sys.modules.get("agents.tracing")
+    flush = getattr(tracing, "flush_traces", None)
+    if callable(flush):
+        flush()
+
+
 def _telemetry() -> str:
     """Whose telemetry the current thread sends when it connects from inside one of
     :data:`_TELEMETRY_MODULES` (a span processor exporting, ``force_flush``, LangSmith's

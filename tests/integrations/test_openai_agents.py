@@ -11,9 +11,16 @@ recording reached the fake service and the replays did not)."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
+
 import pytest
 
-from .harness import SEALED_ENV, Stack
+from tests.local_servers import serving
+
+from .harness import OPENAI_KEY, SEALED_ENV, Stack
 
 ARESPONSES = "openai.resources.responses.AsyncResponses.create"
 
@@ -121,6 +128,77 @@ def test_the_sdks_trace_upload_is_named_with_a_fix_that_works(
     assert "Mock the function that makes this call" not in text
     monkeypatch.setenv("OPENAI_AGENTS_DISABLE_TRACING", "1")  # the fix the message gives
     run(stack, monkeypatch, sealed=True).assert_outcomes(passed=1)
+
+
+class _Ingest(BaseHTTPRequestHandler):
+    """The traces ingest endpoint: keeps each upload's authorization and trace ids."""
+
+    uploads: ClassVar[list[dict[str, object]]] = []
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        ids = sorted({item.get("trace_id") or item["id"] for item in body["data"]})
+        self.uploads.append({"authorization": self.headers["Authorization"], "traces": ids})
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+
+@pytest.fixture
+def ingest() -> Iterator[tuple[int, list[dict[str, object]]]]:
+    uploads: list[dict[str, object]] = []
+    handler = type("Ingest", (_Ingest,), {"uploads": uploads})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    with serving(server):
+        yield server.server_address[1], uploads
+
+
+#: the SDK's own batch processor and exporter (its defaults: a 5 s schedule, so the replay's
+#: trace waits in its queue until the run ends), uploading to a local ingest endpoint
+CONFTEST_INGEST = """
+import agents
+from agents.tracing.processors import BackendSpanExporter, BatchTraceProcessor
+
+agents.set_trace_processors([BatchTraceProcessor(BackendSpanExporter(
+    endpoint="http://127.0.0.1:{port}/v1/traces/ingest"))])
+"""
+
+
+def test_a_replayed_runs_trace_left_to_upload_when_the_run_ends_is_not_uploaded_and_is_named(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, ingest: tuple[int, list[dict[str, object]]]
+) -> None:
+    """The SDK's batch processor uploads every few seconds, and what is left when the process
+    exits. A replay shorter than that left its trace queued, uploaded at exit, after the
+    network guard had stopped: the replayed run reached the account with the developer's key,
+    the test passed and nothing said so (the docs said the upload was blocked and named). The
+    SDK's traces of a replay are now flushed while the guard is on: the upload is blocked, the
+    test fails naming the SDK's tracing and the fix, and nothing is uploaded."""
+    port, uploads = ingest
+    (stack.path / "conftest.py").write_text(
+        (stack.path / "conftest.py").read_text() + CONFTEST_INGEST.format(port=port)
+    )
+    stack.write_test("agent", TEST)
+    monkeypatch.delenv("OPENAI_AGENTS_DISABLE_TRACING", raising=False)
+    run(stack, monkeypatch, "--clearstone-record", sealed=False).assert_outcomes(passed=1)
+    assert uploads, "the recording's trace was not uploaded (the live run's, as configured)"
+    uploads.clear()
+    result = run(stack, monkeypatch, sealed=True)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            f"*tried to connect to 127.0.0.1 port {port} during the replay*",
+            "*OpenAI Agents SDK's tracing*OPENAI_AGENTS_DISABLE_TRACING=1*",
+        ]
+    )
+    assert OPENAI_KEY not in result.stdout.str()
+    assert uploads == []
+    monkeypatch.setenv("OPENAI_AGENTS_DISABLE_TRACING", "1")  # the fix the message gives
+    run(stack, monkeypatch, sealed=True).assert_outcomes(passed=1)
+    assert uploads == []
 
 
 def test_the_sdks_upload_from_its_worker_thread_started_earlier_warns_with_the_same_fix() -> None:
