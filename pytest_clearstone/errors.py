@@ -1314,10 +1314,13 @@ class ReplayExhaustedError(ReplayError):
         elif note:  # (why the recording may hold too few calls)
             lines.append(f"  {note}")
         elif extra_job is not None:
-            lines.append(
-                "  The agent now starts more jobs or tasks than when it was recorded (a Send "
-                "fan-out or a batch over more items), and this one's calls have no recorded "
-                f"answers. {rerecord_hint(node_id)}"
+            lines.append(  # (pydantic-ai's graph runs each step in an anyio task of its own)
+                "  The agent now makes more calls than when it was recorded, in a job or task "
+                "the recording does not have: it runs one step more in a task of its own "
+                "(pydantic-ai runs each step of an agent run in one: a raised request limit, "
+                "more retries) or starts more jobs or tasks (a Send fan-out or a batch over "
+                "more items), and this one's calls have no recorded answers. "
+                f"{rerecord_hint(node_id)}"
             )
         elif retried:  # (the agent called again after the recording's last, failed call)
             lines.append(

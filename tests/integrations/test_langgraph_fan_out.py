@@ -88,8 +88,9 @@ def test_one_topic_more_is_a_call_its_branch_did_not_record(stack: Stack) -> Non
             "branch of execution the recording does not have ('0/run_with_retry#3': the "
             "recording has 3 job(s) or task(s) running run_with_retry there)*",
             "*call #? arguments: *summarise dune*",
-            "*The agent now starts more jobs or tasks than when it was recorded (a Send fan-out "
-            "or a batch over more items)*",
+            "*The agent now makes more calls than when it was recorded, in a job or task the "
+            "recording does not have: *starts more jobs or tasks (a Send fan-out or a batch "
+            "over more items)*",
             "*ReplayExhaustedError: langchain_openai.ChatOpenAI.ainvoke: call #4 was made in a "
             "branch of execution the recording does not have ('0/arun_with_retry#3': the "
             "recording has 3 job(s) or task(s) running arun_with_retry there)*",

@@ -1327,3 +1327,49 @@ def test_another_providers_model_making_its_request_live_warns_naming_it(stack: 
     result = stack.try_record("-W", "error::pytest_clearstone.errors.UnmockedCallWarning")
     result.assert_outcomes(passed=1)
     stack.replay_passes()
+
+
+LIMITED_TEST = f"""
+import pytest
+from pydantic_ai import UsageLimitExceeded, UsageLimits
+
+import pydantic_ai_agent as app
+
+
+def ask(question):
+    agent = app.make_agent(app.make_model(), tools=True)
+    try:
+        return agent.run_sync(question, usage_limits=UsageLimits(request_limit=1)).output
+    except UsageLimitExceeded as error:
+        return str(error)
+
+
+@pytest.mark.replay("goldens/limited.ckpt", mock={{"llm": "{REQUEST}"}})
+def test_it(replay):
+    assert replay.run(ask, "Egypt")
+"""
+
+
+def test_a_raised_request_limit_is_told_as_a_step_more_not_only_as_a_fan_out(
+    stack: Stack,
+) -> None:
+    """pydantic-ai runs each step of an agent run (a model request, a tool call) in an anyio
+    task of its own, so the request a raised ``UsageLimits(request_limit=...)`` lets the run
+    make comes in a task the recording does not have: the message blamed only a fan-out ("the
+    agent now starts more jobs or tasks ... a Send fan-out or a batch over more items"), which
+    a pydantic-ai run that is one request longer does not have."""
+    stack.write_test("limited", LIMITED_TEST)
+    stack.record()
+    stack.edit("test_limited", "request_limit=1", "request_limit=2")
+    result = stack.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            f"*ReplayExhaustedError: {REQUEST}: call #2 was made in a branch of execution the "
+            "recording does not have*",
+            "*The agent now makes more calls than when it was recorded, in a job or task the "
+            "recording does not have: it runs one step more in a task of its own (pydantic-ai "
+            "runs each step of an agent run in one: a raised request limit, more retries) or "
+            "starts more jobs or tasks (a Send fan-out or a batch over more items)*",
+        ]
+    )
