@@ -1333,6 +1333,29 @@ class _Walk:
             for name, value in pairs:
                 if type(name) is str and type(value) is str and self.r.is_secret_query(name):
                     self.r.note_secret(value, f"the {name} query parameter of {what} client")
+        if not self.r.keeps_placeholder_key:  # (recording: a replay writes nothing)
+            self._note_base_url_query(client)
+
+    def _note_base_url_query(self, client: Any) -> None:
+        """Note the secret query parameters in the base URL of ``client``: its reference
+        stores that URL as it is but for its password (a gateway's ``?api-key=``), so the last
+        check refuses a golden holding one, naming the setting that keeps it out."""
+        url = getattr(client, "base_url", None)
+        text = "" if url is None else str(url)
+        if "?" not in text:
+            return
+        library = type(client).__module__.partition(".")[0]
+        what = article(f"{library}.{type(client).__name__}")
+        setting = "params=" if library in ("httpx", "httpx2") else "default_query="
+        for m in _QUERY_PARAMETER.finditer(text, text.index("?")):
+            name, value = unquote_plus(m["name"]), m["secret"]
+            if self.r.is_secret_query(name) and unquote_plus(value) != self.r.placeholder:
+                described = (
+                    f"the {name} query parameter in the base URL of {what} client (a client "
+                    f"is stored with its base URL: pass the parameter as {setting} instead)"
+                )
+                self.r.note_secret(value, described)
+                self.r.note_secret(unquote_plus(value), described)
 
     def _object(self, v: Any, names: list[str], path: str) -> Any:
         kept = _model_output(names, lambda name: getattr(v, name, _ABSENT))
