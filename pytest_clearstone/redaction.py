@@ -1333,6 +1333,45 @@ class _Walk:
             for name, value in pairs:
                 if type(name) is str and type(value) is str and self.r.is_secret_query(name):
                     self.r.note_secret(value, f"the {name} query parameter of {what} client")
+        if not self.r.keeps_placeholder_key:  # (recording: a replay writes nothing)
+            self._note_base_url_secrets(client)
+
+    def _note_base_url_secrets(self, client: Any) -> None:
+        """Note the secrets in the base URL of ``client``: its reference stores that URL as it
+        is but for its password, so the last check refuses a golden holding one (a gateway's
+        ``?api-key=``, a token as the URL's user, ``https://<token>@proxy``), naming the
+        setting that keeps it out."""
+        url = getattr(client, "base_url", None)
+        text = "" if url is None else str(url)
+        library = type(client).__module__.partition(".")[0]
+        what = article(f"{library}.{type(client).__name__}")
+        by_http = library in ("httpx", "httpx2")
+        query, headers = ("params", "headers") if by_http else ("default_query", "default_headers")
+        fix = f"(a client is stored with its base URL: pass the parameter as {query}= instead)"
+        for m in _QUERY_PARAMETER.finditer(text, max(text.find("?"), 0)):
+            name, value = unquote_plus(m["name"]), m["secret"]
+            if self.r.is_secret_query(name) and unquote_plus(value) != self.r.placeholder:
+                described = f"the {name} query parameter in the base URL of {what} client {fix}"
+                self.r.note_secret(value, described)
+                self.r.note_secret(unquote_plus(value), described)
+        described = (
+            f"a secret in the base URL of {what} client (a client is stored with its base URL: "
+            f"pass a key as {query}= or in {headers}= instead)"
+        )
+        self.r.redact_string(text, lambda secret: self.r.note_secret(secret, described))
+        authority = text.partition("://")[2].split("/", 1)[0]
+        user, at, _ = authority.rpartition("@")
+        if (
+            at
+            and ":" not in user
+            and (
+                self.r.redact_string(user) != user
+                or any(rx.search(user) for _, rx in SUSPECT_FORMATS)
+                or _high_entropy(user, ())
+            )
+        ):
+            self.r.note_secret(user, described)
+            self.r.note_secret(unquote_plus(user), described)
 
     def _object(self, v: Any, names: list[str], path: str) -> Any:
         kept = _model_output(names, lambda name: getattr(v, name, _ABSENT))

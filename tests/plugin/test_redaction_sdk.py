@@ -296,3 +296,75 @@ def test_anthropic(replay):
     result = pytester.runpytest()
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(["*2 checkpoint(s) replayed*"])
+
+
+def test_a_key_in_the_query_of_a_clients_base_url_fails_the_recording(
+    sdk_project: pytest.Pytester,
+) -> None:
+    """A client is stored as a reference with its base URL: a key in that URL's query string
+    (an API gateway's ``?api-key=``) would be written as it is, unredacted and unsuspected, to
+    the golden and the trace store. The recording fails naming it and the fix; nothing holds
+    the key."""
+    sdk_project.makepyfile(
+        test_gateway=f"""
+import pytest
+import sdk_app
+from test_sdk import OPENAI
+
+
+@pytest.mark.replay("goldens/gateway.ckpt", mock=OPENAI)
+def test_gateway(replay):
+    scorer = sdk_app.Scorer(base_url="https://gw.corp.example/openai/v1?api-key={KEY}&x=1")
+    assert replay.run(scorer.classify, "Spam?") == "Answer"
+"""
+    )
+    result = sdk_project.runpytest("--clearstone-record", "test_gateway.py")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*gateway.ckpt: the api-key query parameter in the base URL of an openai.OpenAI "
+            "client (*pass the parameter as default_query= instead) is in the agent state at "
+            "state?'client'?.base_url*"
+        ]
+    )
+    assert KEY not in result.stdout.str()
+    assert not (sdk_project.path / "goldens" / "gateway.ckpt").exists()
+    store = list((sdk_project.path / ".clearstone").iterdir())
+    assert store and not any(KEY.encode() in path.read_bytes() for path in store)
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    [
+        pytest.param(f"https://sk-proj-{KEY}@llm-proxy.corp.example/v1", id="key-as-user"),
+        pytest.param(f"https://{KEY}Xq4Bw7Tc0Jr2@llm-proxy.corp.example/v1", id="token-as-user"),
+    ],
+)
+def test_a_token_as_the_user_of_a_clients_base_url_fails_the_recording(
+    sdk_project: pytest.Pytester, base_url: str
+) -> None:
+    """A token given as the user of a base URL (``https://<token>@proxy``, no password) was
+    written as it is with the client's reference: only a password was withheld. It is a
+    secret seen, as the rules or the suspect check would have it in a string."""
+    sdk_project.makepyfile(
+        test_user=f"""
+import pytest
+import sdk_app
+from test_sdk import OPENAI
+
+
+@pytest.mark.replay("goldens/user.ckpt", mock=OPENAI)
+def test_user(replay):
+    scorer = sdk_app.Scorer(base_url="{base_url}")
+    assert replay.run(scorer.classify, "Spam?") == "Answer"
+"""
+    )
+    result = sdk_project.runpytest("--clearstone-record", "test_user.py")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*user.ckpt: a secret in the base URL of an openai.OpenAI client (*) is in the agent*"]
+    )
+    assert KEY not in result.stdout.str()
+    assert not (sdk_project.path / "goldens" / "user.ckpt").exists()
+    store = list((sdk_project.path / ".clearstone").iterdir())
+    assert store and not any(KEY.encode() in path.read_bytes() for path in store)
