@@ -89,16 +89,15 @@ def test_a_blocked_connection_names_the_function_called_and_where_the_agent_call
     # connection, and the agent's line that called it, the one to mock or change. Before the
     # fix: only the host and port, the test and the thread, with "mock the function that makes
     # this call" and no word of which.
-    line = AGENT.strip("\n").splitlines().index(
-        '            socket.create_connection(("127.0.0.1", PORT), timeout=2).close()'
+    line = (
+        AGENT.strip("\n")
+        .splitlines()
+        .index('            socket.create_connection(("127.0.0.1", PORT), timeout=2).close()')
     )
     result = project.runpytest()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
-        [
-            f"*  made by: socket.create_connection, called at netapp.py:{line + 1} "
-            "(in Agent.handle)"
-        ]
+        [f"*  made by: socket.create_connection, called at netapp.py:{line + 1} (in Agent.handle)"]
     )
 
 
