@@ -893,6 +893,16 @@ class SecretLeakError(ClearstoneError):
         '(pytest.param(value, id="...") or ids=[...] in pytest.mark.parametrize)'
     )
 
+    #: the fix for a secret the test gave ``replay.run()`` (:data:`RUN_ARGUMENTS`) that the
+    #: agent kept (``{kept}``: the name it keeps it under, as the location spells it)
+    RUN_ARGUMENTS_FIX = (
+        "The test gave it to replay.run() and the agent kept it under a name no redaction rule "
+        "covers: let the agent read the secret where it uses it (from the environment, or a "
+        "fixture it is given) rather than keep it, or redact the name it keeps it under (ini "
+        "clearstone_redact_keys = {kept}, or the pytest_clearstone_redact hook); if it is not "
+        "a secret, allow it (ini clearstone_redact_allow = the argument's name)"
+    )
+
     def __init__(self, path: Path | str, location: str, what: str, fix: str = "") -> None:
         self.path = Path(path)
         self.location = location
@@ -901,6 +911,11 @@ class SecretLeakError(ClearstoneError):
             f"{path}: {what} is in {location} (the value is not shown here). "
             f"{fix or self.RECORDING_FIX}"
         )
+
+
+#: where the secrets of the arguments a test gives ``replay.run()`` were seen (``{}``: the name
+#: of the method it runs), as a :class:`SecretLeakError` names them
+RUN_ARGUMENTS = "arguments given to replay.run({})"
 
 
 class DecodeError(ClearstoneError, ValueError):

@@ -1497,8 +1497,9 @@ class _Walk:
 
     def _secret(self, key: str, x: Any) -> Any:
         """A pydantic secret (``SecretStr``, ``SecretBytes``) under the secret name ``key``: a
-        secret of its class holding the placeholder key, which the codec stores as it stores
-        any secret, by its class only, and reads back the same (a settings model's
+        secret of its class holding the placeholder (:data:`~.codec.withheld.PLACEHOLDER`),
+        which the codec stores as it stores any secret, by its class only, and reads back
+        holding the placeholder key (a settings model's
         ``anthropic_api_key``, read with ``get_secret_value()``, stays a secret for the replayed
         agent; the text ``'[REDACTED]'`` had no such method). The secret is noted as the value
         of a secret name's is."""
@@ -1508,11 +1509,14 @@ class _Walk:
             revealed = None
         for text in _strings(revealed):
             self.r.note_secret(text, f"the value at {key!r} in the {self.location}")
-        if withheld.is_placeholder_key(x):
+        if withheld.is_withheld(x):
             return x  # (what the redaction makes: idempotent)
         self._hid()
         try:
-            return placeholder_secret(type(x))
+            # (holding the placeholder's text, not the key the plugin gives unset provider key
+            # variables, which stands for no key: compared or shown against a recorded None, a
+            # secret the agent now has is a change)
+            return placeholder_secret(type(x), withheld.PLACEHOLDER)
         except Exception:  # (a subclass not made from a text: the placeholder's text)
             return self.r.placeholder
 
@@ -1969,6 +1973,8 @@ class Redactor:
     def _overlay(self, actual: Any, recorded: Any) -> Any:
         if type(recorded) is str and recorded == self.placeholder:
             return self.placeholder
+        if withheld.stands_for(actual, recorded):  # (a secret withheld in another form)
+            return recorded
         if isinstance(recorded, dict) and isinstance(actual, dict):
             return {
                 k: self._overlay(x, recorded[k]) if k in recorded else x for k, x in actual.items()

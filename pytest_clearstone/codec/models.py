@@ -522,14 +522,15 @@ def decode_secret(tree: dict[str, Any]) -> Any:
     return placeholder_secret(cls)
 
 
-def placeholder_secret(cls: type) -> Any:
+def placeholder_secret(cls: type, text: str = PLACEHOLDER_KEY) -> Any:
     """A pydantic secret of class ``cls`` (``SecretStr``, ``SecretBytes`` or a subclass) holding
-    :data:`~.withheld.PLACEHOLDER_KEY`: what a stored secret reads back as (the secret itself is
-    never written), and what the redaction puts in place of a secret under a secret name. The
-    agent reads it as the secret it held, and builds its client with a key that is none."""
+    ``text``, by default :data:`~.withheld.PLACEHOLDER_KEY`: what a stored secret reads back as
+    (the secret itself is never written), and what the redaction puts in place of a secret
+    under a secret name. The agent reads it as the secret it held, and builds its client with a
+    key that is none."""
     if any(path.endswith("types:SecretBytes") for path in mro_paths(cls)):
-        return cls(PLACEHOLDER_KEY.encode())
-    return cls(PLACEHOLDER_KEY)
+        return cls(text.encode())
+    return cls(text)
 
 
 #: the bases of pydantic's URL classes (``AnyUrl``, ``HttpUrl``, ``PostgresDsn``, a user's own

@@ -29,16 +29,22 @@ def is_placeholder_key(value: Any) -> bool:
     (``SecretStr``: what a model field reads from a variable the plugin set)."""
     if type(value) is str:
         return value == PLACEHOLDER_KEY
+    return _held(value) == PLACEHOLDER_KEY
+
+
+def _held(value: Any) -> str | None:
+    """The text a pydantic secret (``SecretStr``, ``SecretBytes``) holds; ``None`` for any
+    other value."""
     reveal = getattr(type(value), "get_secret_value", None)
     if reveal is None:
-        return False
+        return None
     try:
         secret = reveal(value)
     except Exception:  # (not a pydantic secret after all)
-        return False
+        return None
     if type(secret) is bytes:
         secret = secret.decode("utf-8", errors="replace")
-    return bool(type(secret) is str and secret == PLACEHOLDER_KEY)
+    return secret if type(secret) is str else None
 
 
 #: How pydantic shows a secret (``str(SecretStr(...))``): what a trace exported as plain JSON
@@ -50,13 +56,15 @@ def is_withheld(value: Any) -> bool:
     """Whether ``value`` is a secret withheld, in any form a golden or a replay's redaction holds
     it: the redaction's text (:data:`PLACEHOLDER`: a key of text, or any secret in a golden
     recorded before secrets stayed secrets), pydantic's :data:`MASK`, a stored pydantic secret
-    (its class only) or one read back from it (holding :data:`PLACEHOLDER_KEY`)."""
+    (its class only) or one read back from it (holding :data:`PLACEHOLDER_KEY`), or the
+    pydantic secret a replay's comparing redaction puts in place of a real one (holding
+    :data:`PLACEHOLDER`: a secret, which no key stands for)."""
     t = type(value)
     if t is str:
         return value in (PLACEHOLDER, MASK)
     if t is dict:
         return bool(value.get(TAG) == "secret")
-    return is_placeholder_key(value)
+    return _held(value) in (PLACEHOLDER_KEY, PLACEHOLDER)
 
 
 def stands_for(actual: Any, recorded: Any) -> bool:

@@ -24,7 +24,7 @@ from ..errors import (
     held_by,
 )
 from .target_errors import PYDANTIC_AI_SDK_METHODS
-from .targets import STAND_IN_TARGET, resolve
+from .targets import STAND_IN_TARGET, Target, resolve
 
 
 def other_paths(path: str, near: Any) -> list[str]:
@@ -748,7 +748,9 @@ def nothing_recorded(
         hints.append(f"  {cached}")
     from .graph_cache import graph_cache_hint
 
-    graph_cached = graph_cache_hint()
+    # (told only when a node with a CachePolicy reaches a target: not to a plain agent beside a
+    # cached graph some module compiled at import)
+    graph_cached = graph_cache_hint(None, _resolved(targets))
     if graph_cached:
         hints.append(f"  {graph_cached}")
     for path in targets:
@@ -859,6 +861,18 @@ _LOCAL_MODELS = {
     "FunctionModel": "pydantic_ai.models.function",
 }
 _LOCAL_MODEL_NAMES = re.compile(r"\b(TestModel|FunctionModel)\b")
+
+
+def _resolved(paths: Sequence[str]) -> list[Target]:
+    """The targets of the import ``paths`` that resolve (a bad path was reported when the
+    test started)."""
+    found = []
+    for path in dict.fromkeys(paths):
+        try:
+            found.append(resolve(path))
+        except ClearstoneError:
+            continue
+    return found
 
 
 def _local_model(

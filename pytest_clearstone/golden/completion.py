@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import bisect
 import sys
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from typing import Any
 
 from ..tracing.span import Span
@@ -121,6 +121,23 @@ class CompletionOrder:
         if error is not None:
             raise error
         return value
+
+    def cut_off(self, position: int, waiting: Awaitable[Any]) -> Awaitable[Any]:
+        """What the stand-in of the recorded call at ``position``, cancelled from outside when
+        recorded, returns: ``waiting`` (its replay, waiting to be cancelled again), with the
+        call noted as made now, so that a call waiting for it to start goes on, and as
+        answered once it ends (cancelled again, or not)."""
+        self.progress += 1
+        self._started.add(position)
+        return self._until_cut_off(position, waiting)
+
+    async def _until_cut_off(self, position: int, waiting: Awaitable[Any]) -> Any:
+        __tracebackhide__ = True
+        try:
+            return await waiting
+        finally:
+            self._answered.add(position)
+            self.progress += 1
 
     async def _in_order(
         self,

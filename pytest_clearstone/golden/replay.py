@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..callables import Kind, kind_of, wrap
 from ..errors import (
+    RUN_ARGUMENTS,
     CheckpointCorruptError,
     CheckpointNotFoundError,
     ClearstoneError,
@@ -391,9 +392,7 @@ class Replay:
         if self._recording is not None and self._note_secrets is not None:
             from .recording import run_arguments  # (recording only)
 
-            self._note_secrets(
-                run_arguments(method, args, kwargs), f"arguments given to replay.run({name})"
-            )
+            self._note_secrets(run_arguments(method, args, kwargs), RUN_ARGUMENTS.format(name))
         outcome = _RunOutcome(half, agent, name, half.before_run(agent))
         outcome.keeps_frame = self._keeps_frames
         kind = kind_of(method)

@@ -1006,7 +1006,10 @@ class TargetReplay:
             call.error = exc
             if recorded.ran_ms is not None and kind_of(self.target.function) is Kind.ASYNC:
                 ran, waits = recorded.ran_ms / 1000, recorded.patience()
-                return _cancelled_again(waits, partial(self.not_cancelled_again, call, ran, waits))
+                again = _cancelled_again(waits, partial(self.not_cancelled_again, call, ran, waits))
+                if self._completion is None:
+                    return again
+                return self._completion.cut_off(recorded.position, again)
             if self._completion is None:
                 raise
             return self._completion.answered(recorded.position, None, exc, self._is_async)

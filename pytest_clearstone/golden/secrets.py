@@ -30,13 +30,14 @@ import contextlib
 import contextvars
 import dataclasses
 import os
+import re
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from .. import codec
 from ..codec.nesting import retried
-from ..errors import SecretLeakError, article
+from ..errors import RUN_ARGUMENTS, SecretLeakError, article
 from ..redaction import (
     Redactor,
     base64_cores,
@@ -106,8 +107,24 @@ def refuse_leaks(text: str, path: Path, secrets: Mapping[str, str]) -> None:
     ``secrets``."""
     leak = find_leak(text, secrets)
     if leak is not None:
-        fix = SecretLeakError.NODE_ID_FIX if _in_test_id(text, secrets) else ""
+        fix = ""
+        if _in_test_id(text, secrets):
+            fix = SecretLeakError.NODE_ID_FIX
+        elif RUN_ARGUMENTS.partition("{")[0] in leak.what:
+            fix = SecretLeakError.RUN_ARGUMENTS_FIX.format(kept=_kept_under(leak.location))
         raise SecretLeakError(path, leak.location, leak.what, fix)
+
+
+def _kept_under(location: str) -> str:
+    """The name a value is kept under at ``location`` (a leak's, for a person: ``the outcome
+    at outcome['final_state']['context'][0]``): the last key of its path (``context``), or
+    ``NAME`` when it has none."""
+    keys = [key for key in _KEYS.findall(location) if key != "<the secret>"]
+    return keys[-1] if keys else "NAME"
+
+
+#: a key of a path as :func:`~.signing.describe_location` spells it (``['context']``)
+_KEYS = re.compile(r"\['([^'\\]+)'\]")
 
 
 def _in_test_id(text: str, secrets: Mapping[str, str]) -> bool:

@@ -328,3 +328,20 @@ def test_a_call_a_re_record_left_out_because_the_cache_answered_its_node_names_t
         ]
     )
     assert "The agent now makes more calls" not in result.stdout.str()
+
+
+def test_a_recording_of_an_agent_that_runs_no_graph_is_not_told_of_a_node_cache_alive(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Expected: a plain agent that made no call to its mock targets while recorded ("nothing
+    # was recorded"), in a suite where a module compiled (and filled) a cached graph at import,
+    # is not told of LangGraph's node cache: no node with a CachePolicy reaches its targets.
+    # Before the fix the hint named the cache whenever one was alive in the process.
+    pytest.importorskip("langgraph.cache.memory")
+    pytester.syspathinsert()
+    pytester.makepyfile(graphs=CACHED_AT_IMPORT, plain=PLAIN_AGENT, test_plain=PLAIN_TEST)
+    monkeypatch.setenv("NO_CALL", "1")
+    result = pytester.runpytest_subprocess("--clearstone-record")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*nothing was recorded*plain.search*"])
+    assert "node cache" not in result.stdout.str()

@@ -59,11 +59,16 @@ def test_a_secret_given_to_run_and_kept_by_the_agent_refuses_the_golden(
     result = pytester.runpytest("--clearstone-record")
     result.assert_outcomes(failed=1)
     where = "'X-Gateway-Key'" if "headers" in call else "'api_key'"
+    kept = "X-Gateway-Key" if "headers" in call else "context"
     result.stdout.fnmatch_lines(
         [
             f"*the golden checkpoint was not written: *test_ask.ckpt: the value at {where} in "
             "the arguments given to replay.run(ask) is in the outcome at "
-            "outcome*'final_state'*'context'*(the value is not shown here)*"
+            "outcome*'final_state'*'context'*(the value is not shown here). The test gave it "
+            "to replay.run() and the agent kept it under a name no redaction rule covers: let "
+            "the agent read the secret where it uses it (from the environment, or a fixture it "
+            "is given) rather than keep it, or redact the name it keeps it under (ini "
+            f"clearstone_redact_keys = {kept}, or the pytest_clearstone_redact hook)*"
         ]
     )
     assert not (pytester.path / "goldens").exists()

@@ -443,3 +443,28 @@ def test_a_call_does_not_wait_for_a_call_of_its_own_branch_made_inside_it_to_sta
     spans = [_span("a", 0, 30), _span("b", 5, 10), _span("c", 12, 40)]
     order = completion_order([(0, "0/x#0", "a"), (1, "0/x#0", "b"), (2, "0/x#1", "c")], spans)
     assert order is not None and order.waits_for_start(0) == (2,)
+
+
+def test_a_call_cut_off_when_recorded_is_made_when_called_and_answered_when_cancelled() -> None:
+    # a waits for c to start; c was cancelled from outside when recorded: its replay waits to be
+    # cancelled again (here: by its task's timeout), and a goes on as soon as c is made
+    order = CompletionOrder({}, set(), starts={0: (1,)})
+    events: list[str] = []
+
+    async def a() -> None:
+        events.append(await order.answered(0, "a answered", None, True))
+
+    async def c() -> None:
+        try:
+            await asyncio.wait_for(order.cut_off(1, asyncio.Event().wait()), 0.001)
+        except asyncio.TimeoutError:
+            events.append("c cancelled")
+
+    async def main() -> None:
+        progress = order.progress
+        await asyncio.gather(a(), c())
+        events.append(f"progress {order.progress - progress}")
+
+    asyncio.run(main())
+    # (a: made and completed; c: made, and answered when cancelled)
+    assert events == ["a answered", "c cancelled", "progress 4"]
