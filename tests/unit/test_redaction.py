@@ -933,6 +933,17 @@ def test_a_message_hides_a_secret_whole_where_a_shorter_one_begins_it() -> None:
     assert r.shown({"log": "sent pw-4f9a7c21-b83e5d90 then"}) == {"log": f"sent {PLACEHOLDER} then"}
 
 
+def test_a_message_hides_a_secret_of_eight_characters_but_not_a_shorter_one_nor_digits() -> None:
+    # MIN_SECRET_LENGTH is the shortest secret hidden: one of that length is hidden, one
+    # character less, or a number of any length, turns up by chance and is shown
+    r = Redactor()
+    r.note_secret("pw4f9a7c", "a password")
+    r.note_secret("pw4f9a7", "a shorter one")
+    r.note_secret("1733616000", "a number")
+    shown = r.shown({"log": "sent pw4f9a7c, pw4f9a7 and 1733616000"})
+    assert shown == {"log": f"sent {PLACEHOLDER}, pw4f9a7 and 1733616000"}
+
+
 def test_a_token_inside_a_webhook_url_is_one_finding_and_one_placeholder() -> None:
     # two formats match (the webhook URL, the GitHub token that is its path's last part): the
     # text they cover is replaced once, and named once, by the match that starts first
