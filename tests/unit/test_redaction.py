@@ -925,6 +925,13 @@ def test_a_working_directory_under_a_name_ending_with_pwd_is_no_password() -> No
     assert Redactor()(value) == value
 
 
+def test_a_path_under_a_secret_name_with_pwd_before_its_last_word_is_redacted() -> None:
+    # only a name ending with pwd holds a working directory: under pwd_token, a value that
+    # looks like a path is the token's, and is redacted as any other
+    value = {"pwd_token": "/Zx9+secret", "pwd_secret": "C:/x"}
+    assert Redactor()(value) == {"pwd_token": PLACEHOLDER, "pwd_secret": PLACEHOLDER}
+
+
 def test_a_message_hides_a_secret_whole_where_a_shorter_one_begins_it() -> None:
     # the longer secret first: hiding the shorter one first would show the rest of the longer
     r = Redactor()
