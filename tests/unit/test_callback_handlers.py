@@ -14,6 +14,7 @@ pytest.importorskip("langchain_core")
 from langchain_core.callbacks import BaseCallbackHandler, get_usage_metadata_callback
 
 from pytest_clearstone.golden.callback_handlers import (
+    InContext,
     context_handlers,
     uncalled_functions_hint,
     uncalled_handlers_hint,
@@ -183,3 +184,13 @@ def test_a_class_or_the_calls_own_method_given_to_a_replayed_call_is_no_function
         "openai.resources.responses.Responses.parse", self=Guide().on_event, text_format=Guide
     )
     assert uncalled_functions_hint([call]) == ""
+
+
+def test_each_call_is_matched_with_the_handlers_in_force_where_it_was_made() -> None:
+    # the first call was made where no handler was in force, the second in a run with one:
+    # the hint names the second call, with the handlers of its own run
+    calls = [_call(INVOKE, self={"callbacks": None}), ReplayCall(INVOKE, 2, {}, None)]
+    hint = uncalled_handlers_hint(calls, [None, InContext([Audit()], ())])
+    assert hint.startswith(
+        f"Call #2 to {INVOKE} ran with LangChain callback handlers ({HERE}.Audit)"
+    )

@@ -929,12 +929,30 @@ def test_a_working_directory_under_a_name_ending_with_pwd_is_no_password() -> No
     assert Redactor()(value) == value
 
 
+def test_a_path_under_a_secret_name_with_pwd_before_its_last_word_is_redacted() -> None:
+    # only a name ending with pwd holds a working directory: under pwd_token, a value that
+    # looks like a path is the token's, and is redacted as any other
+    value = {"pwd_token": "/Zx9+secret", "pwd_secret": "C:/x"}
+    assert Redactor()(value) == {"pwd_token": PLACEHOLDER, "pwd_secret": PLACEHOLDER}
+
+
 def test_a_message_hides_a_secret_whole_where_a_shorter_one_begins_it() -> None:
     # the longer secret first: hiding the shorter one first would show the rest of the longer
     r = Redactor()
     r.note_secret("pw-4f9a7c21", "a password")
     r.note_secret("pw-4f9a7c21-b83e5d90", "a longer one")
     assert r.shown({"log": "sent pw-4f9a7c21-b83e5d90 then"}) == {"log": f"sent {PLACEHOLDER} then"}
+
+
+def test_a_message_hides_a_secret_of_eight_characters_but_not_a_shorter_one_nor_digits() -> None:
+    # MIN_SECRET_LENGTH is the shortest secret hidden: one of that length is hidden, one
+    # character less, or a number of any length, turns up by chance and is shown
+    r = Redactor()
+    r.note_secret("pw4f9a7c", "a password")
+    r.note_secret("pw4f9a7", "a shorter one")
+    r.note_secret("1733616000", "a number")
+    shown = r.shown({"log": "sent pw4f9a7c, pw4f9a7 and 1733616000"})
+    assert shown == {"log": f"sent {PLACEHOLDER}, pw4f9a7 and 1733616000"}
 
 
 def test_a_token_inside_a_webhook_url_is_one_finding_and_one_placeholder() -> None:

@@ -125,3 +125,32 @@ def test_an_error_raised_while_handling_or_from_a_replay_error_is_not_retried(
         with pytest.raises(ValueError):
             step()
     assert len(attempts) == 1
+
+
+class _Chained(Exception):
+    """(An exception whose cause is read at most a few times: a decision following a chain
+    that leads back to where it began, round and round, is stopped here.)"""
+
+    reads = 0
+
+    @property
+    def __cause__(self) -> BaseException | None:
+        type(self).reads += 1
+        if type(self).reads > 10:
+            raise AssertionError("the chain of causes was followed round its loop")
+        return self.cause
+
+    @__cause__.setter
+    def __cause__(self, value: BaseException | None) -> None:
+        self.cause = value
+
+
+def test_an_error_whose_causes_lead_back_to_it_is_decided_once() -> None:
+    retrying = pytest.importorskip("langgraph.pregel._retry")
+    from langgraph.types import RetryPolicy
+
+    first, second = _Chained("tool failed"), _Chained("while handling")
+    first.__cause__, second.__cause__ = second, first  # (a chain leading back to its start)
+    with ContextPropagation():
+        refuse_retries()
+        assert retrying._should_retry_on(RetryPolicy(), first) is True

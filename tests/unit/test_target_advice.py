@@ -477,3 +477,21 @@ def test_a_typo_swapping_two_letters_names_the_name_of_those_letters() -> None:
     message = str(info.value)
     assert "(did you mean 'dumps'?)" in message, message
     assert "Mock 'json.dumps'" in message
+
+
+@pytest.mark.parametrize(
+    ("client", "method"),
+    [
+        ("OpenAI", "openai.resources.chat.completions.Completions.create"),
+        ("AsyncOpenAI", "openai.resources.chat.completions.AsyncCompletions.create"),
+    ],
+)
+def test_a_path_through_a_resource_to_a_name_it_lacks_names_the_chat_method_of_its_client(
+    client: str, method: str
+) -> None:
+    # a path the client's resources do not lead along names the SDK's chat method: the async
+    # one for an async client (an agent on AsyncOpenAI mocking the sync method got no answer)
+    pytest.importorskip("openai")
+    with pytest.raises(MockTargetError) as info:
+        resolve(f"openai.{client}.chat.nothing.create")
+    assert f"for this SDK {method!r}" in str(info.value)
