@@ -43,6 +43,14 @@ async def review(title: str, ctx: Context) -> str:
     return f"review: {answer.content.text}"
 
 
+@server.tool()
+async def capabilities(ctx: Context) -> str:
+    """What the client said it can do."""
+    declared = ctx.request_context.session.client_capabilities
+    return " ".join(f"{name}={getattr(declared, name) is not None}"
+                    for name in ("sampling", "roots", "elicitation"))
+
+
 if __name__ == "__main__":
     server.run()
 '''
@@ -90,6 +98,21 @@ class Critic:
             result = await client.call_tool("review", {"title": title})
         return await self.summarise(result.content[0].text)
 
+    async def review_live(self, title):  # (call_tool live, after a recorded list_tools)
+        async with stdio_client(STDIO) as (read, write):
+            async with ClientSession(read, write, sampling_callback=self.sample) as session:
+                await session.initialize()
+                await session.list_tools()
+                result = await session.call_tool("review", {"title": title})
+        return await self.summarise(result.content[0].text)
+
+    async def capabilities(self):
+        async with stdio_client(STDIO) as (read, write):
+            async with ClientSession(read, write, sampling_callback=self.sample) as session:
+                await session.initialize()
+                result = await session.call_tool("capabilities", {})
+        return await self.summarise(result.content[0].text)
+
     async def summarise(self, review):
         self.reviews.append(review)
         return await self.ask(f"Summarise {review}")
@@ -134,4 +157,77 @@ def test_the_model_calls_of_a_sampling_callback_are_part_of_the_tool_call(
     llm = [arguments for name, arguments in calls if name == "create"]
     assert len(llm) == 1 and "Summarise review" in llm[0], calls
     assert [name for name, _ in calls if name == "call_tool"] == ["call_tool"], calls
+    stack.replay_passes()
+
+
+LIVE_TESTS = """
+import asyncio
+
+import pytest
+
+import critic_agent as app
+
+LLM = "openai.resources.chat.completions.AsyncCompletions.create"
+
+
+@pytest.mark.replay(mock={"llm": LLM, "tool": "mcp.ClientSession.list_tools"})
+def test_review(replay, async_openai_client):
+    critic = app.Critic(async_openai_client)
+    answer = asyncio.run(replay.run(critic.review_live, "Vermeer"))
+    assert answer == "Answer to 'Summarise review: Answer to 'Review Vermeer''"
+"""
+
+
+def test_a_callback_called_after_the_sessions_recorded_call_ended_is_recorded_as_its_own(
+    make_stack,
+) -> None:
+    """The session's recorded ``list_tools`` ended; its live ``call_tool`` makes the server
+    sample: the callback's model call is one of the agent's own, recorded, and answered on
+    replay (not run inside the ended call, not failing for want of one)."""
+    stack: Stack = make_stack()
+    (stack.path / "critic_server.py").write_text(SERVER)
+    (stack.path / "critic_agent.py").write_text(AGENT)
+    stack.write_test("critic", LIVE_TESTS)
+    stack.record()
+    (golden,) = stack.goldens()
+    llm = [
+        json.dumps(span["input"])
+        for span in json.loads(golden.read_text())["trace"]["spans"]
+        if span.get("span_type") == "llm"
+    ]
+    assert [("Review Vermeer" in i, "Summarise" in i) for i in llm] == [
+        (True, False),
+        (True, True),
+    ], llm
+    stack.replay_passes()
+
+
+CAPABILITIES_TESTS = """
+import asyncio
+
+import pytest
+
+import critic_agent as app
+
+LLM = "openai.resources.chat.completions.AsyncCompletions.create"
+SESSION = ["mcp.ClientSession.initialize", "mcp.ClientSession.call_tool"]
+
+
+@pytest.mark.replay(mock={"llm": LLM, "tool": SESSION})
+def test_capabilities(replay, async_openai_client):
+    critic = app.Critic(async_openai_client)
+    answer = asyncio.run(replay.run(critic.capabilities))
+    assert answer == "Answer to 'Summarise sampling=True roots=False elicitation=False'"
+"""
+
+
+def test_a_recorded_session_declares_only_the_callbacks_the_agent_gave(make_stack) -> None:
+    """The callbacks held while a recorded call runs are the user's only: the library's
+    defaults are left alone, so the server is told of no roots nor elicitation the agent did
+    not give (as in a run without the plugin)."""
+    stack: Stack = make_stack()
+    (stack.path / "critic_server.py").write_text(SERVER)
+    (stack.path / "critic_agent.py").write_text(AGENT)
+    stack.write_test("critic", CAPABILITIES_TESTS)
+    stack.record()
     stack.replay_passes()

@@ -463,3 +463,23 @@ def test_a_call_made_after_a_waiting_call_ended_completes_after_it(
     assert outcome["result"] == ["w", "y", "x"]
     for _ in range(2):
         pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_a_re_record_whose_calls_completed_in_another_order_to_the_same_outcome_is_unchanged(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The agent's outcome does not depend on the order its concurrent calls complete in (it
+    sorts their answers): a re-record whose live latencies changed that order but nothing
+    else replays alike by either times, so it leaves the file as it was."""
+    pytester.syspathinsert()
+    app = LATENCY_APP.replace(
+        "self.log.append(await future)", "self.log = sorted([*self.log, await future])"
+    )
+    pytester.makepyfile(app=textwrap.dedent(app), test_it=textwrap.dedent(LATENCY_TEST))
+    monkeypatch.setenv("SLOW", "a")
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    recorded = (pytester.path / "g.ckpt").read_bytes()
+    monkeypatch.setenv("SLOW", "b")
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    assert (pytester.path / "g.ckpt").read_bytes() == recorded
+    pytester.runpytest().assert_outcomes(passed=1)

@@ -689,3 +689,18 @@ def test_random_generators_compare_by_their_state() -> None:
         recorded = pickle.loads(pickle.dumps(made(42)))
         assert same_stored_form({"rng": made(42)}, {"rng": recorded})
         assert not same_stored_form({"rng": made(43)}, {"rng": recorded})
+
+
+class _Unpicklable:
+    """A class whose own ``__getstate__`` refuses (a client holding a connection)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __getstate__(self) -> Any:
+        raise TypeError("cannot pickle a connection")
+
+
+def test_a_value_whose_pickling_fails_compares_by_its_attributes() -> None:
+    assert same_stored_form({"client": _Unpicklable("a")}, {"client": _Unpicklable("a")})
+    assert not same_stored_form({"client": _Unpicklable("a")}, {"client": _Unpicklable("b")})

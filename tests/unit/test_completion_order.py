@@ -468,3 +468,22 @@ def test_a_call_cut_off_when_recorded_is_made_when_called_and_answered_when_canc
     asyncio.run(main())
     # (a: made and completed; c: made, and answered when cancelled)
     assert events == ["a answered", "c cancelled", "progress 4"]
+
+
+def test_a_branch_is_delayed_from_its_first_waiting_call_on() -> None:
+    # a1 (0..100) waits for b1 (20..120) to be made: its branch is delayed from there, so its
+    # a2 (200..220), which waits for nothing itself, is late too; x (225..500), in a third task,
+    # waits for a2 (the last call of that branch to end before it started) and b1 as well as for
+    # the calls that ended while it ran, although a3 (230..300), a later call of a2's branch,
+    # waits itself
+    spans = [
+        _span("a1", 0, 100),
+        _span("b1", 20, 120),
+        _span("a2", 200, 220),
+        _span("a3", 230, 300),
+        _span("b2", 240, 260),
+        _span("x", 225, 500),
+    ]
+    a, b, c = "0/a#0", "0/b#0", "0/c#0"
+    calls = [(0, a, "a1"), (1, b, "b1"), (2, a, "a2"), (3, a, "a3"), (4, b, "b2"), (5, c, "x")]
+    assert _waits(calls, spans)[5] == (4, 3, 2, 1)

@@ -2034,6 +2034,11 @@ def test_numbers_an_unseeded_generator_drew_are_told_naming_the_generators_left_
 
     delta = StateDelta({"p": "nonce 0.8461789553602733"}, {"p": "nonce 0.3069965145268610"})
     assert unstable_cause(delta) == NUMBERS_ONLY
+    # (a fraction's digits inside a larger number, or one of a version, are no draw)
+    for old, new in (("10.8461789553602733", "10.3069965145268610"),
+                     ("v0.8461789553602733", "v0.3069965145268610")):  # fmt: skip
+        changed = StateDelta({"p": f"total {old}"}, {"p": f"total {new}"})
+        assert unstable_cause(changed) != NUMBERS_ONLY
     np = pytest.importorskip("numpy")
     scores = StateDelta({"score": np.float64(0.40766551285308206)}, {"score": np.float64(0.14)})
     assert unstable_cause(scores) == ""  # (a short fraction: not drawn)

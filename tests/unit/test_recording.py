@@ -129,3 +129,20 @@ def test_an_anthropic_raw_response_names_langchains_anthropic_chat_model() -> No
         pickles=False,
     )
     assert "(e.g. langchain_anthropic.ChatAnthropic.invoke)" in fixes, fixes
+
+
+def test_the_arguments_given_to_run_are_bound_by_name_a_partial_s_first() -> None:
+    """What the redaction rules read, by parameter name, to note the secrets among them."""
+    import functools
+
+    from pytest_clearstone.golden.recording import run_arguments
+
+    def ask(api_key: str, question: str, *, headers: object = None) -> None: ...
+
+    held = functools.partial(functools.partial(ask, "sk-held"), headers={"X-Key": "k"})
+    assert run_arguments(held, ("q",), {}) == {
+        "api_key": "sk-held",
+        "question": "q",
+        "headers": {"X-Key": "k"},
+    }
+    assert run_arguments(ask, ("sk-given", "q"), {}) == {"api_key": "sk-given", "question": "q"}
