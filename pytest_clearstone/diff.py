@@ -13,6 +13,7 @@ import itertools
 import logging
 import marshal
 import operator
+import random
 import re
 import shutil
 import warnings
@@ -1070,6 +1071,13 @@ def _state_shown(value: Any, state: Any) -> StoredRepr:
     return StoredRepr(kind, f"<{kind} state sha256:{digest}>")
 
 
+def _is_random_generator(t: type) -> bool:
+    """Whether ``t`` is the class of a random generator (``random.Random`` or a subclass,
+    numpy's ``Generator``, ``RandomState`` or a bit generator), which a comparison tells apart
+    by what a pickle of it holds, and its ``repr`` and attributes do not."""
+    return issubclass(t, random.Random) or t.__module__.startswith("numpy.random")
+
+
 def _not_about_reprs(record: logging.LogRecord) -> bool:
     """Whether deepdiff's log ``record`` is other than its error for a key whose ``repr`` it
     cannot parse back (a frozenset, a NaN: "stringify_param was not able to get a proper repr
@@ -1134,7 +1142,7 @@ def _walk(a: Any, b: Any, path: _Path, found: _Found) -> None:
     if _is_shown(view_a) or _is_shown(view_b):  # (not for deepdiff to walk)
         found.changes.append((path, _change_of(view_a, view_b), view_a, view_b))
         return
-    if t is type(b):  # (a random generator: compared by what a pickle of it holds)
+    if t is type(b) and _is_random_generator(t):  # (compared by what a pickle of it holds)
         states = pickled_state(a), pickled_state(b)
         if states[0] is not UNKNOWN and states[1] is not UNKNOWN:
             if retried(functools.partial(operator.ne, *states)):
