@@ -38,7 +38,7 @@ def is_users_file(filename: str, rootdir: str = "") -> bool:
         return False
     if rootdir and filename.startswith(rootdir):
         return True
-    return not filename.startswith(library_dirs())
+    return not filename.startswith(_library_dirs())
 
 
 #: what the path of an installed package holds
@@ -46,7 +46,7 @@ _INSTALLED_PARTS = (f"{os.sep}site-packages{os.sep}", f"{os.sep}dist-packages{os
 
 
 @functools.cache
-def library_dirs() -> tuple[str, ...]:
+def _library_dirs() -> tuple[str, ...]:
     """The directories of the standard library and of installed packages (with a separator at
     the end): code in them is not the user's."""
     import sysconfig

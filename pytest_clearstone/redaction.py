@@ -803,6 +803,15 @@ class _Spans:
         return i < len(merged) and merged[i][0] < end
 
 
+def _suspect_spans(s: str, generic: bool) -> list[tuple[int, int, str]]:
+    """The spans of the suspected secrets in ``s``, with their kind: those of a known format
+    (:data:`SUSPECT_FORMATS`) and, where ``generic``, the random-looking tokens besides them."""
+    spans = [(m.start(), m.end(), kind) for kind, rx in SUSPECT_FORMATS for m in rx.finditer(s)]
+    if generic:
+        spans += _high_entropy(s, [(a, b) for a, b, _ in spans])
+    return spans
+
+
 def _high_entropy(s: str, known: Iterable[tuple[int, int]]) -> list[tuple[int, int, str]]:
     """The spans of the random-looking tokens in ``s`` (:func:`_generic_suspect`) that are no
     part of a ``known`` suspect (a token format's match) nor of a block of wrapped base64
@@ -1364,11 +1373,7 @@ class _Walk:
         if (
             at
             and ":" not in user
-            and (
-                self.r.redact_string(user) != user
-                or any(rx.search(user) for _, rx in SUSPECT_FORMATS)
-                or _high_entropy(user, ())
-            )
+            and (self.r.redact_string(user) != user or _suspect_spans(user, generic=True))
         ):
             self.r.note_secret(user, described)
             self.r.note_secret(unquote_plus(user), described)
@@ -1578,11 +1583,7 @@ class _Walk:
             # (a thinking block's signature the agent copied out of the answer: the golden
             # writes the same text in the recorded answer anyway)
             return s
-        spans: list[tuple[int, int, str]] = []
-        for kind, rx in SUSPECT_FORMATS:
-            spans.extend((m.start(), m.end(), kind) for m in rx.finditer(s))
-        if self.generic:
-            spans += _high_entropy(s, [(a, b) for a, b, _ in spans])
+        spans = _suspect_spans(s, self.generic)
         if not spans:
             return s
         spans.sort()

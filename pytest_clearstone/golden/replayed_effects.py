@@ -67,8 +67,8 @@ def _absorb_tool_listing(
         cursor = getattr(kwargs.get("params"), "cursor", None)  # (keyword-only on mcp 2)
         absorb(answer, complete=cursor is None and getattr(answer, "next_cursor", None) is None)
         return
-    schemas = getattr(session, "_tool_output_schemas", None)
-    if isinstance(schemas, dict):
+    schemas = _output_schemas(session)
+    if schemas is not None:
         for tool in tools:
             name = getattr(tool, "name", None)
             if isinstance(name, str):  # (mcp 1's field is outputSchema; read one name only:
@@ -131,14 +131,21 @@ def _note_session_callbacks(
         noted.setdefault(argument, (function, replay.calls[-1]))
 
 
+def _output_schemas(session: Any) -> dict[str, Any] | None:
+    """The output schemas an MCP ``ClientSession`` holds, by tool name (``None``: none, or not
+    such a session)."""
+    schemas = getattr(session, "_tool_output_schemas", None)
+    return schemas if isinstance(schemas, dict) else None
+
+
 def unlisted_tool(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, str] | None:
     """(A ``ClientSession.call_tool`` recorded, called with ``args``, ``kwargs``.) The session
     and the tool's name when the session holds no output schema for the tool: the live call
     lists the tools inside itself (:func:`listed_schemas` reads what it left); else ``None``."""
     session = args[0] if args else None
     name = args[1] if len(args) > 1 else kwargs.get("name")
-    schemas = getattr(session, "_tool_output_schemas", None)
-    if isinstance(schemas, dict) and isinstance(name, str) and name not in schemas:
+    schemas = _output_schemas(session)
+    if schemas is not None and isinstance(name, str) and name not in schemas:
         return session, name
     return None
 
@@ -148,8 +155,8 @@ def listed_schemas(session: Any, name: str) -> dict[str, Any] | None:
     :func:`unlisted_tool` found unlisted.) The output schemas the listing it made inside itself
     left on the session, by tool name (a copy: kept as :data:`LISTED_TOOLS_ATTRIBUTE`), or
     ``None`` when it made none (the server lists no such tool)."""
-    schemas = getattr(session, "_tool_output_schemas", None)  # (mcp 2 replaces the dict)
-    if isinstance(schemas, dict) and name in schemas:
+    schemas = _output_schemas(session)  # (mcp 2 replaces the dict: read after the call)
+    if schemas is not None and name in schemas:
         return dict(schemas)
     return None
 
@@ -170,8 +177,8 @@ def _after_call_tool(
     listed = None if recorded is None else recorded.listed_tools
     if not isinstance(listed, dict):
         return
-    schemas = getattr(args[0] if args else None, "_tool_output_schemas", None)
-    if isinstance(schemas, dict):
+    schemas = _output_schemas(args[0] if args else None)
+    if schemas is not None:
         for name, schema in listed.items():
             if name not in schemas:  # (one it holds may have a compiled validator: left)
                 schemas[name] = schema
