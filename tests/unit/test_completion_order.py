@@ -509,6 +509,29 @@ def test_a_call_waiting_for_a_cut_off_call_waits_past_its_patience_until_it_is_c
     assert events == ["c cancelled", "a answered"]
 
 
+def test_a_call_waiting_for_a_cut_off_call_cancelled_before_its_first_step_waits_its_patience() -> (
+    None
+):
+    # c's replay never ran (its task cancelled before its first step: never so through a
+    # stand-in, whose coroutine runs it at once, in the same step as the call), so it is never
+    # answered, nor counted as waiting to be cancelled again: a waits its patience, no more
+    order = CompletionOrder({0: (1,)}, {1}, patience={0: 20.0})
+
+    async def main() -> tuple[Any, float]:
+        loop = asyncio.get_running_loop()
+        cut = asyncio.ensure_future(order.cut_off(1, loop.create_future()))
+        cut.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await cut
+        started = loop.time()
+        # (bounded in loop time: a call waiting for ever fails here instead of hanging)
+        answer = await asyncio.wait_for(order.answered(0, "a", None, True), 60)
+        return answer, loop.time() - started
+
+    answer, waited = _run_on_loop_time(main())
+    assert answer == "a" and 20 <= waited < 25  # (loop time: a few reads past its patience)
+
+
 def test_a_branch_is_delayed_from_its_first_waiting_call_on() -> None:
     # a1 (0..100) waits for b1 (20..120) to be made: its branch is delayed from there, so its
     # a2 (200..220), which waits for nothing itself, is late too; x (225..500), in a third task,
