@@ -329,6 +329,10 @@ class ReplayingRun:
             cause = final_state_hint(agent_state(agent), self.context.session.calls, states)
         if not cause and agent is not None:
             cause = kept_attributes_hint(agent, self._kept, states)
+        if not cause and agent is not None:
+            from .tmp_path_texts import recorded_tmp_path_hint  # (only when it differs)
+
+            cause = recorded_tmp_path_hint(agent_state(agent))
         if not cause and self.context is not None:
             from .callback_handlers import uncalled_callbacks_hint  # (only when it differs)
 
