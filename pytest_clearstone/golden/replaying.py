@@ -224,6 +224,24 @@ class ReplayingRun:
             )
         return number
 
+    def note_raised(self, agent: Any, error: Exception) -> None:
+        """A run of ``agent`` raised ``error`` while replaying: when the agent's state holds a
+        text naming the recording's ``tmp_path`` (it worked in the recording's directory: a
+        database there that cannot be opened), ``error`` gets a note naming it and the fix
+        (Python 3.11+, where exceptions take notes)."""
+        add_note = getattr(error, "add_note", None)
+        if agent is None or add_note is None:
+            return
+        from .tmp_path_texts import recorded_tmp_path_hint  # (only when a run raised)
+
+        try:
+            state = agent_state(agent)
+        except Exception:  # (its get_state() raises too: the run's own error tells more)
+            return
+        hint = recorded_tmp_path_hint(state)
+        if hint:
+            add_note(hint)
+
     def without_outcome(self, number: int) -> None:
         """Run ``number`` raised (or its generator was not read to its end): it has no outcome
         in the golden either, and the runs made after it compare with the outcomes from its

@@ -365,3 +365,29 @@ def test_a_text_naming_the_recordings_tmp_path_in_the_restored_state_is_told_wit
         f"{str(recorded)!r} (at root['db_path']), where this run's is {str(current)!r}"
     ) in output, output
     assert "Keep it as a pathlib.Path, stored relative to tmp_path" in output
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="exceptions take notes from Python 3.11")
+def test_an_error_the_recordings_tmp_path_in_a_text_gives_is_told_with_the_fix(
+    pytester: pytest.Pytester,
+) -> None:
+    """The recording's ``tmp_path`` is gone (another machine, pytest's cleanup): the agent's
+    database cannot be opened, and the test failed with ``sqlite3.OperationalError: unable to
+    open database file`` alone. The error now has a note naming the text and the fix."""
+    import shutil
+
+    pytester.syspathinsert()
+    pytester.makepyfile(memory=textwrap.dedent(MEMORY), test_memory=MEMORY_TEST)
+    pytester.runpytest(*LEAN_ARGS, "--clearstone-record", "--basetemp=first").assert_outcomes(
+        passed=1
+    )
+    shutil.rmtree(pytester.path / "first")
+    result = pytester.runpytest(*LEAN_ARGS, "--basetemp=second")
+    result.assert_outcomes(failed=1)
+    output = " ".join(line.strip().removeprefix("E").strip() for line in result.outlines)
+    assert "OperationalError: unable to open database file" in output
+    recorded = pytester.path / "first" / "test_memory0"
+    assert (
+        f"The state the replay gave the agent holds a text naming the recording's tmp_path "
+        f"{str(recorded)!r} (at root['db_path'])"
+    ) in output, output
