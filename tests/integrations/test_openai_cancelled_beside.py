@@ -140,9 +140,7 @@ class Agent:
             self.finished.append(prompt)
 
     async def run(self):
-        async with asyncio.TaskGroup() as group:
-            group.create_task(self.ask("steady question"))
-            group.create_task(self.hurried("hurried question"))
+        await asyncio.gather(self.ask("steady question"), self.hurried("hurried question"))
         return self.finished
 
 
