@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import types
 from typing import Any
 
 __all__ = ["recorded_tmp_path_hint"]
@@ -44,20 +45,29 @@ def recorded_tmp_path_hint(state: Any) -> str:
 
 
 def _texts(state: Any) -> list[tuple[str, str]]:
-    """The texts of ``state`` (through dicts, lists and tuples) with their places, as a
-    delta names them (``root['db_path']``), :data:`_MAX_VALUES` values looked at at most."""
+    """The texts of ``state`` (through dicts, lists, tuples and the attributes of objects) with
+    their places, as a delta names them (``root['db_path']``, ``root['settings'].db_path``),
+    each object once and :data:`_MAX_VALUES` values looked at at most."""
     found: list[tuple[str, str]] = []
     stack: list[tuple[str, Any]] = [("root", state)]
-    seen = 0
-    while stack and seen < _MAX_VALUES:
+    seen: set[int] = set()
+    while stack and len(seen) < _MAX_VALUES:
         place, value = stack.pop()
-        seen += 1
         if type(value) is str:
             found.append((place, value))
-        elif isinstance(value, dict):
-            stack.extend((f"{place}[{key!r}]", item) for key, item in reversed(value.items()))
+            continue
+        if id(value) in seen:
+            continue
+        seen.add(id(value))
+        if isinstance(value, dict):
+            items = [(f"{place}[{key!r}]", item) for key, item in value.items()]
         elif isinstance(value, (list, tuple)):
-            stack.extend(
-                (f"{place}[{index}]", item) for index, item in reversed(list(enumerate(value)))
-            )
+            items = [(f"{place}[{index}]", item) for index, item in enumerate(value)]
+        elif isinstance(getattr(value, "__dict__", None), dict) and not isinstance(
+            value, (type, types.ModuleType, types.FunctionType, types.MethodType)
+        ):
+            items = [(f"{place}.{name}", item) for name, item in vars(value).items()]
+        else:
+            continue
+        stack.extend(reversed(items))
     return found
