@@ -595,10 +595,12 @@ _TIME = re.compile(
 )
 #: a random-looking id as text: a UUID, a run of hex digits (8 at least, as
 #: ``os.urandom(4).hex()`` gives; :func:`_random_id` tells a short one from a word or a number),
-#: a URL-safe base64 token
+#: a URL-safe base64 token; not the decimal digits after a number's point (``10.8461789553602733``:
+#: its fraction, a changed value)
 _ID = re.compile(
     r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-    r"|(?<![\w-])(?:[0-9a-f]{8,}|[0-9A-F]{8,}|[A-Za-z0-9_-]{16,})(?![\w-])"
+    r"|(?<![\w-])(?!(?<=\d\.)\d+(?![\w-]))"
+    r"(?:[0-9a-f]{8,}|[0-9A-F]{8,}|[A-Za-z0-9_-]{16,})(?![\w-])"
 )
 #: hex digits with a letter and a digit among them
 _LETTER_AND_DIGIT = re.compile(r"(?=.*[a-fA-F])(?=.*\d)")

@@ -338,6 +338,20 @@ def directory_only(recorded: str, current: str, root: str) -> str:
     )
 
 
+def recorded_tmp_path_text(recorded: str, current: str, place: str) -> str:
+    """What a replay failure says when the agent's state holds a text naming the recording's
+    ``tmp_path`` ``recorded`` at ``place``, where this run's is ``current``
+    (:func:`~.golden.tmp_path_texts.recorded_tmp_path_hint`)."""
+    return (
+        f"The state the replay gave the agent holds a text naming the recording's tmp_path "
+        f"{recorded!r} (at {place}), where this run's is {current!r}: a path kept as a text "
+        "(str(tmp_path / 'mem.db')) is stored and given back as it is, so the agent worked in "
+        "the recording's directory. Keep it as a pathlib.Path, stored relative to tmp_path and "
+        "given back under this run's (SQLiteSession('chat', tmp_path / 'mem.db')), or leave it "
+        "out of the state (a get_state() without it) and make it from this run's tmp_path."
+    )
+
+
 def machine_name_only(recorded: str, current: str, kind: str) -> str:
     """What a replay failure says when only the user's or the machine's name in texts differs:
     the recording's ``recorded`` where this run has ``current``, a ``kind`` (``"user name"``)

@@ -823,9 +823,11 @@ def _high_entropy(s: str, known: Iterable[tuple[int, int]]) -> list[tuple[int, i
     found: list[tuple[int, int, str]] = []
     for m in _TOKEN.finditer(s):
         start, end = m.span()
+        if start and s[start - 1] == ":" and s.startswith("//", start):
+            start += 2  # (a URL's user, https://<token>@proxy: the slashes are the URL's)
         if taken.overlaps(start, end) or (data is not None and data.overlaps(start, end)):
             continue
-        if not _generic_suspect(m.group()):
+        if not _generic_suspect(s[start:end]):
             continue
         if start >= len(_DATA_URL_PAYLOAD) and s.startswith(
             _DATA_URL_PAYLOAD, start - len(_DATA_URL_PAYLOAD)

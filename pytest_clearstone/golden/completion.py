@@ -24,9 +24,12 @@ took, when recorded, to end after it started has passed (the agent may sleep bef
 a rate limiter's stagger, a back-off), and is answered then. So a call waits no longer than it
 ran when recorded.
 
-Calls that return a stream (their span ends when the stream does), calls cancelled while they
-ran, and calls of unknown branch keep their order as before; so does a replay on another event
-loop library than asyncio.
+A call cut off when recorded (cancelled from outside: ``asyncio.timeout``, ``wait_for``) waits on
+replay to be cancelled again; a call of another branch that ended after that cancellation when
+recorded waits for it, past its patience while it waits (that ends by its own). It waits for
+nothing itself. Calls that return a stream (their span ends when the stream does) and calls of
+unknown branch keep their order as before; so does a replay on another event loop library than
+asyncio.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from collections.abc import Awaitable, Iterable
 from typing import Any
 
 from ..tracing.span import Span
+from .cancellations import is_cancelled
 
 __all__ = [
     "IDLE_PASSES",
@@ -75,7 +79,16 @@ class CompletionOrder:
     each recorded call that waits for other calls to start, their positions.
     """
 
-    __slots__ = ("_after", "_answered", "_awaited", "_patience", "_started", "_starts", "progress")
+    __slots__ = (
+        "_after",
+        "_answered",
+        "_awaited",
+        "_cutting",
+        "_patience",
+        "_started",
+        "_starts",
+        "progress",
+    )
 
     def __init__(
         self,
@@ -91,6 +104,8 @@ class CompletionOrder:
         self._answered: set[int] = set()
         #: the calls made so far (each is answered when it is made, or waits)
         self._started: set[int] = set()
+        #: the calls cut off when recorded whose replay waits now to be cancelled again
+        self._cutting: set[int] = set()
         #: calls answered and completed so far: what a waiting call sees moving
         self.progress = 0
 
@@ -133,9 +148,13 @@ class CompletionOrder:
 
     async def _until_cut_off(self, position: int, waiting: Awaitable[Any]) -> Any:
         __tracebackhide__ = True
+        # (cancelled before its first step, it never waits, and is never answered: a call
+        # waiting for it goes on once its own patience has run out)
+        self._cutting.add(position)
         try:
             return await waiting
         finally:
+            self._cutting.discard(position)
             self._answered.add(position)
             self.progress += 1
 
@@ -173,7 +192,11 @@ class CompletionOrder:
                 else:  # idle: a predecessor's task may be sleeping (real time) before its call
                     remaining = deadline - loop.time()
                     if remaining <= 0:
-                        break
+                        # (past it, still for a call cut off when recorded that waits to be
+                        # cancelled again: that ends by its own patience)
+                        if not self._cutting.intersection(after[first:]):
+                            break
+                        remaining = _POLL
                     await asyncio.sleep(min(remaining, _POLL))
                 if self.progress == seen:
                     idle += 1
@@ -214,12 +237,17 @@ def completion_order(
     by_id = {span.span_id: span for span in spans}
     timed: list[tuple[int, int, int, str]] = []  # (end, position, start, branch)
     begun: list[tuple[int, int, str]] = []  # (start, position, branch) of every timed call
+    cut: set[int] = set()  # the calls cut off when recorded (their ends: their cancellations)
     for position, branch, span_id in known:
         span = by_id.get(span_id) if span_id is not None else None
         if span is None or position < 0:
             continue
         begun.append((span.start_time_ns, position, branch))
-        if span.end_time_ns is None or not _completes(span):
+        if span.end_time_ns is None:
+            continue
+        if span.error is not None and is_cancelled(span.error):
+            cut.add(position)
+        elif not _completes(span):
             continue
         timed.append((span.end_time_ns, position, span.start_time_ns, branch))
     timed.sort()
@@ -234,6 +262,11 @@ def completion_order(
     done: dict[str, tuple[list[int], list[int]]] = {}
     delayed: dict[str, int] = {}
     for index, (finish, position, start, branch) in enumerate(timed):
+        branch_ends, branch_positions = done.setdefault(branch, ([], []))
+        branch_ends.append(finish)
+        branch_positions.append(position)
+        if position in cut:  # waited for (until cancelled again), waiting for none itself
+            continue
         # ended before this one did (sorted by their ends), after it started (they ran at the
         # same time: found by bisection, so calls one after another cost no scan), in another
         # branch of execution
@@ -263,9 +296,6 @@ def completion_order(
             starts[position] = tuple(p for _, p in later)
             late = (later[-1][0] - start) / 1e9  # (the last to start)
             patience[position] = max(patience.get(position, 0.0), late)
-        branch_ends, branch_positions = done.setdefault(branch, ([], []))
-        branch_ends.append(finish)
-        branch_positions.append(position)
         if branch not in delayed and (position in after or position in starts):
             delayed[branch] = len(branch_ends) - 1
     if not (after or starts):
@@ -276,8 +306,8 @@ def completion_order(
 
 def _completes(span: Span) -> bool:
     """Whether a call's span ends when the call returns: not for a stream (it ends when the
-    stream does), nor for a call cancelled while it ran (its replay waits to be cancelled
-    again)."""
+    stream does), nor for a call cancelled while it ran (a future given up on; asyncio's
+    cancellation is told apart before: its span ends when the call was cut off)."""
     error = span.error
     if error is not None and error.get("type") == "CancelledError":
         return False

@@ -552,5 +552,7 @@ class _RunOutcome:
                 mismatch.agent_frame = self.frame
                 raise
             return outcome
+        if isinstance(error, Exception) and isinstance(self.half, ReplayingRun):
+            self.half.note_raised(self.agent, error)
         self.half.without_outcome(self.number)
         return outcome

@@ -224,6 +224,24 @@ class ReplayingRun:
             )
         return number
 
+    def note_raised(self, agent: Any, error: Exception) -> None:
+        """A run of ``agent`` raised ``error`` while replaying: when the agent's state holds a
+        text naming the recording's ``tmp_path`` (it worked in the recording's directory: a
+        database there that cannot be opened), ``error`` gets a note naming it and the fix
+        (Python 3.11+, where exceptions take notes)."""
+        add_note = getattr(error, "add_note", None)
+        if agent is None or add_note is None:
+            return
+        from .tmp_path_texts import recorded_tmp_path_hint  # (only when a run raised)
+
+        try:
+            state = agent_state(agent)
+        except Exception:  # (its get_state() raises too: the run's own error tells more)
+            return
+        hint = recorded_tmp_path_hint(state)
+        if hint:
+            add_note(hint)
+
     def without_outcome(self, number: int) -> None:
         """Run ``number`` raised (or its generator was not read to its end): it has no outcome
         in the golden either, and the runs made after it compare with the outcomes from its
@@ -329,6 +347,10 @@ class ReplayingRun:
             cause = final_state_hint(agent_state(agent), self.context.session.calls, states)
         if not cause and agent is not None:
             cause = kept_attributes_hint(agent, self._kept, states)
+        if not cause and agent is not None:
+            from .tmp_path_texts import recorded_tmp_path_hint  # (only when it differs)
+
+            cause = recorded_tmp_path_hint(agent_state(agent))
         if not cause and self.context is not None:
             from .callback_handlers import uncalled_callbacks_hint  # (only when it differs)
 

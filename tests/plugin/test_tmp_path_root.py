@@ -305,3 +305,89 @@ def test_show_reads_a_tmp_path_path_under_tmp_path_in_the_temp_directory(
     assert result.ret == 0
     where = Path(tempfile.gettempdir()) / "tmp_path"
     result.stdout.fnmatch_lines([f"  root *{where!r}*"])
+
+
+MEMORY = """
+import sqlite3
+
+
+def llm(prompt):
+    return "ok:" + prompt
+
+
+class Memory:
+    def __init__(self, db_path: str):
+        self.db_path = db_path  # a text, as SQLiteSession(str(tmp_path / "mem.db")) keeps it
+        self.turns = 0
+
+    def run(self, q):
+        with sqlite3.connect(self.db_path) as db:
+            db.execute("create table if not exists turns (q text)")
+            db.execute("insert into turns values (?)", (q,))
+            self.turns = db.execute("select count(*) from turns").fetchone()[0]
+        db.close()
+        return llm(q)
+"""
+
+MEMORY_TEST = """
+import pytest
+from memory import Memory
+
+
+@pytest.mark.replay(mock={"llm": "memory.llm"})
+def test_memory(replay, tmp_path):
+    agent = Memory(str(tmp_path / "mem.db"))
+    assert replay.run(agent.run, "hi") == "ok:hi"
+"""
+
+
+def test_a_text_naming_the_recordings_tmp_path_in_the_restored_state_is_told_with_the_fix(
+    pytester: pytest.Pytester,
+) -> None:
+    """An agent keeps its database's path as a text under ``tmp_path`` (the OpenAI Agents SDK's
+    ``SQLiteSession(str(tmp_path / "mem.db"))``). A text is stored as it is: the replay gives
+    the agent the recording's path, and the agent used the recording's database (its turns
+    counted twice). The failure said only ``root['turns']: 1 -> 2``; it names the recording's
+    ``tmp_path`` in the text, this run's, and the fix."""
+    pytester.syspathinsert()
+    pytester.makepyfile(memory=textwrap.dedent(MEMORY), test_memory=MEMORY_TEST)
+    pytester.runpytest(*LEAN_ARGS, "--clearstone-record", "--basetemp=first").assert_outcomes(
+        passed=1
+    )
+    result = pytester.runpytest(*LEAN_ARGS, "--basetemp=second")
+    result.assert_outcomes(failed=1)
+    recorded = pytester.path / "first" / "test_memory0"
+    current = pytester.path / "second" / "test_memory0"
+    output = " ".join(line.strip().removeprefix("E").strip() for line in result.outlines)
+    assert "root['turns']: 1 -> 2" in output
+    assert (
+        f"The state the replay gave the agent holds a text naming the recording's tmp_path "
+        f"{str(recorded)!r} (at root['db_path']), where this run's is {str(current)!r}"
+    ) in output, output
+    assert "Keep it as a pathlib.Path, stored relative to tmp_path" in output
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="exceptions take notes from Python 3.11")
+def test_an_error_the_recordings_tmp_path_in_a_text_gives_is_told_with_the_fix(
+    pytester: pytest.Pytester,
+) -> None:
+    """The recording's ``tmp_path`` is gone (another machine, pytest's cleanup): the agent's
+    database cannot be opened, and the test failed with ``sqlite3.OperationalError: unable to
+    open database file`` alone. The error now has a note naming the text and the fix."""
+    import shutil
+
+    pytester.syspathinsert()
+    pytester.makepyfile(memory=textwrap.dedent(MEMORY), test_memory=MEMORY_TEST)
+    pytester.runpytest(*LEAN_ARGS, "--clearstone-record", "--basetemp=first").assert_outcomes(
+        passed=1
+    )
+    shutil.rmtree(pytester.path / "first")
+    result = pytester.runpytest(*LEAN_ARGS, "--basetemp=second")
+    result.assert_outcomes(failed=1)
+    output = " ".join(line.strip().removeprefix("E").strip() for line in result.outlines)
+    assert "OperationalError: unable to open database file" in output
+    recorded = pytester.path / "first" / "test_memory0"
+    assert (
+        f"The state the replay gave the agent holds a text naming the recording's tmp_path "
+        f"{str(recorded)!r} (at root['db_path'])"
+    ) in output, output

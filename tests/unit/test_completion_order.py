@@ -470,6 +470,68 @@ def test_a_call_cut_off_when_recorded_is_made_when_called_and_answered_when_canc
     assert events == ["a answered", "c cancelled", "progress 4"]
 
 
+def test_a_call_that_ended_after_a_call_cut_off_when_recorded_waits_for_its_cancellation() -> None:
+    # c (5..20) was cut off by its task's timeout while a (0..30) ran in another task: a waits
+    # for c's replay to be cancelled again (and for d, ended before it); c waits for nothing.
+    # d (0..10) ended before c was cut off: it waits only for c to start
+    spans = [
+        _span("a", 0, 30),
+        _span("c", 5, 20, error={"type": "CancelledError", "module": "asyncio"}),
+        _span("d", 0, 10),
+    ]
+    calls = [(0, "0/x#0", "a"), (1, "0/x#1", "c"), (2, "0/x#2", "d")]
+    order = completion_order(calls, spans)
+    assert order is not None
+    assert _waits(calls, spans) == {0: (2, 1), 1: (), 2: ()}
+    assert order.waits_for_start(2) == (1,) and order.waits_for_start(1) == ()
+
+
+def test_a_call_waiting_for_a_cut_off_call_waits_past_its_patience_until_it_is_cancelled() -> None:
+    # a waits (1 s of patience) for c, cut off when recorded; c's task is cancelled only 5 s
+    # later (its timeout): a goes on then, not when its patience has run out
+    order = CompletionOrder({0: (1,)}, {1}, patience={0: 1.0})
+    events: list[str] = []
+
+    async def a() -> None:
+        events.append(await order.answered(0, "a answered", None, True))
+
+    async def main() -> None:
+        cut = asyncio.ensure_future(order.cut_off(1, asyncio.Event().wait()))
+        waiting = asyncio.ensure_future(a())
+        await asyncio.sleep(5)
+        cut.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await cut
+        events.append("c cancelled")
+        await waiting
+
+    _run_on_loop_time(main())
+    assert events == ["c cancelled", "a answered"]
+
+
+def test_a_call_waiting_for_a_cut_off_call_cancelled_before_its_first_step_waits_its_patience() -> (
+    None
+):
+    # c's replay never ran (its task cancelled before its first step: never so through a
+    # stand-in, whose coroutine runs it at once, in the same step as the call), so it is never
+    # answered, nor counted as waiting to be cancelled again: a waits its patience, no more
+    order = CompletionOrder({0: (1,)}, {1}, patience={0: 20.0})
+
+    async def main() -> tuple[Any, float]:
+        loop = asyncio.get_running_loop()
+        cut = asyncio.ensure_future(order.cut_off(1, loop.create_future()))
+        cut.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await cut
+        started = loop.time()
+        # (bounded in loop time: a call waiting for ever fails here instead of hanging)
+        answer = await asyncio.wait_for(order.answered(0, "a", None, True), 60)
+        return answer, loop.time() - started
+
+    answer, waited = _run_on_loop_time(main())
+    assert answer == "a" and 20 <= waited < 25  # (loop time: a few reads past its patience)
+
+
 def test_a_branch_is_delayed_from_its_first_waiting_call_on() -> None:
     # a1 (0..100) waits for b1 (20..120) to be made: its branch is delayed from there, so its
     # a2 (200..220), which waits for nothing itself, is late too; x (225..500), in a third task,

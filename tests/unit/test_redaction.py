@@ -1113,3 +1113,17 @@ def test_note_secrets_notes_what_the_rules_find_and_records_nothing() -> None:
     inactive.active = False
     inactive.note_secrets({"api_key": "gw-0123456789abcdef"}, "arguments")
     assert not inactive.secret_values(environ={})
+
+
+def test_a_token_as_a_urls_user_is_hidden_after_the_schemes_slashes() -> None:
+    # (was: "connect https:[REDACTED]@proxy.example/v1 failed": the slashes taken with it)
+    r = Redactor()
+    message = f"connect https://{RANDOM_TOKEN}@proxy.example/v1 failed"
+    out = r({"error": message}, "output", "app.llm.complete")
+    assert out == {"error": f"connect https://{PLACEHOLDER}@proxy.example/v1 failed"}
+    assert [f.kind for f in r.findings] == ["high-entropy string"]
+    assert r.findings[0].length == len(RANDOM_TOKEN)
+    # a token of the base64 alphabet that starts with a slash elsewhere is hidden whole
+    assert r({"blob": f"x /{RANDOM_TOKEN}"}, "output", "app.llm.complete") == {
+        "blob": f"x {PLACEHOLDER}"
+    }
