@@ -553,6 +553,6 @@ class _RunOutcome:
                 raise
             return outcome
         if isinstance(error, Exception) and isinstance(self.half, ReplayingRun):
-            self.half.note_raised(self.agent, error)
+            self.half.note_raised(self.agent, error, self.number)
         self.half.without_outcome(self.number)
         return outcome

@@ -224,13 +224,18 @@ class ReplayingRun:
             )
         return number
 
-    def note_raised(self, agent: Any, error: Exception) -> None:
-        """A run of ``agent`` raised ``error`` while replaying: when the agent's state holds a
-        text naming the recording's ``tmp_path`` (it worked in the recording's directory: a
-        database there that cannot be opened), ``error`` gets a note naming it and the fix
-        (Python 3.11+, where exceptions take notes)."""
+    def note_raised(self, agent: Any, error: Exception, number: int) -> None:
+        """Run ``number`` of ``agent`` raised ``error`` while replaying: when it did not raise
+        when recorded and the agent's state holds a text naming the recording's ``tmp_path``
+        (it worked in the recording's directory: a database there that cannot be opened),
+        ``error`` gets a note naming it and the fix (Python 3.11+, where exceptions take
+        notes). A run that raised when recorded too raises as the test expects: nothing is
+        looked for."""
         add_note = getattr(error, "add_note", None)
         if agent is None or add_note is None:
+            return
+        raised = runs_without_outcome(self.checkpoint.metadata)
+        if raised is not None and number in raised:
             return
         from .tmp_path_texts import recorded_tmp_path_hint  # (only when a run raised)
 

@@ -391,3 +391,36 @@ def test_an_error_the_recordings_tmp_path_in_a_text_gives_is_told_with_the_fix(
         f"The state the replay gave the agent holds a text naming the recording's tmp_path "
         f"{str(recorded)!r} (at root['db_path'])"
     ) in output, output
+
+
+RAISING_MEMORY_TEST = """
+import pytest
+from memory import Memory
+
+
+class Refusing(Memory):
+    def run(self, q):
+        super().run(q)
+        raise ValueError("refused")
+
+
+@pytest.mark.replay(mock={"llm": "memory.llm"})
+def test_memory(replay, tmp_path):
+    agent = Refusing(str(tmp_path / "mem.db"))
+    with pytest.raises(ValueError) as raised:
+        replay.run(agent.run, "hi")
+    assert not getattr(raised.value, "__notes__", None)
+"""
+
+
+def test_a_run_raising_as_recorded_gets_no_note_of_the_recordings_tmp_path(
+    pytester: pytest.Pytester,
+) -> None:
+    """A run that raised when recorded raises as expected: nothing is looked for in the agent's
+    state, and the agent's error gets no note (it is the test's own, and passes)."""
+    pytester.syspathinsert()
+    pytester.makepyfile(memory=textwrap.dedent(MEMORY), test_memory=RAISING_MEMORY_TEST)
+    pytester.runpytest(*LEAN_ARGS, "--clearstone-record", "--basetemp=first").assert_outcomes(
+        passed=1
+    )
+    pytester.runpytest(*LEAN_ARGS, "--basetemp=second").assert_outcomes(passed=1)
