@@ -165,6 +165,9 @@ class _RunState:
         #: provider keys given a placeholder by the plugin, set while tests replay (see
         #: _set_placeholder_keys), and the value each had then (None: unset; "": set empty)
         self.placeholders: dict[str, str | None] = {}
+        #: the provider keys whose SDK finds another credential without them, which get no
+        #: placeholder (see golden.provider_credentials): known at the first replaying test
+        self.other_credentials: frozenset[str] | None = None
         #: (recording) goldens a test records: those of the tests whose marker or the ini gives
         #: mock= (collection knows them), and those of the tests set up so far whose mock= the
         #: clearstone_config fixture gave (known at set-up only): case-folded path -> the test
@@ -1722,10 +1725,19 @@ def _set_placeholder_keys(state: _RunState, names: tuple[str, ...]) -> None:
     included), so an agent that builds its SDK client in ``__init__`` or a fixture replays in
     CI with no key: its calls are answered from the golden. They stay set from one replaying
     test to the next (setting the environment costs a system call per name), and are removed
-    before any other test and at the end of the session."""
+    before any other test and at the end of the session. A key whose SDK finds another
+    credential without it (an anthropic profile) gets none: it would come first."""
     unset = [name for name in names if not os.environ.get(name)]
     if not unset:  # (set by the previous replaying test, usually)
         return
+    if state.other_credentials is None:  # (once a run: it may look at files)
+        from .golden.provider_credentials import with_other_credentials
+
+        state.other_credentials = with_other_credentials(names, os.environ)
+    if state.other_credentials:
+        unset = [name for name in unset if name not in state.other_credentials]
+        if not unset:
+            return
     from .codec import PLACEHOLDER_KEY
 
     for name in unset:
