@@ -13,7 +13,8 @@ Tags: ``tuple``, ``set``, ``frozenset``, ``bytes``, ``bytearray``, ``datetime``,
 temp or the home directory when under one: :mod:`~pytest_clearstone.path_roots`), ``complex``,
 ``float`` (NaN and infinities), ``fraction``, ``ip`` (the :mod:`ipaddress` classes), ``zone``
 (a ``zoneinfo.ZoneInfo``, a ``datetime.timezone``, a named zone of pytz or dateutil),
-``pattern`` (a compiled ``re`` pattern), ``logger``, ``otel_tracer`` (an OpenTelemetry tracer,
+``pattern`` (a compiled ``re`` pattern), ``logger``, ``random`` (a ``random.Random``, by its
+state), ``otel_tracer`` (an OpenTelemetry tracer,
 by its name), ``deque``, ``ordereddict``,
 ``counter``, ``defaultdict``, ``enum``, ``dataclass``, ``dict`` (non-string keys, or a key that
 is the tag itself),
@@ -811,6 +812,8 @@ class Encoder:
             return stored
         if t.__module__ in _OTEL_TRACER_MODULES and t.__qualname__ in _OTEL_TRACERS:
             return _enc_otel_tracer(v)  # (an agent's `self.tracer = trace.get_tracer(__name__)`)
+        if t.__qualname__ == "Random" and t.__module__ == "random":  # (not a subclass's state)
+            return _enc_random(v)
         return self._enc_pickle(v, t)
 
     def _enc_dataclass(self, v: Any, t: type) -> Any:
@@ -1294,6 +1297,47 @@ def _dec_otel_tracer(tree: dict[str, Any]) -> Any:
     return trace.get_tracer(name, version, schema_url=schema_url)
 
 
+#: how many 32-bit words a ``random.Random``'s state holds: the Mersenne Twister's 624 and the
+#: position of the next one it gives
+_RANDOM_WORDS = 625
+_RANDOM_STATE = re.compile(f"[0-9a-f]{{{_RANDOM_WORDS * 8}}}")
+
+
+def _enc_random(v: Any) -> dict[str, Any]:
+    """A ``random.Random`` by its state (``getstate()``): its version, its words as one line of
+    hexadecimal text (8 digits each) and the second of the pair of normal numbers it keeps
+    (``gauss_next``, ``None`` when it keeps none)."""
+    version, words, gauss = v.getstate()
+    return {
+        TAG: "random",
+        "version": version,
+        "v": "".join([f"{word:08x}" for word in words]),
+        "gauss": gauss,
+    }
+
+
+def _dec_random(tree: dict[str, Any]) -> Any:
+    import random  # (only for a golden that holds one)
+
+    version, text, gauss = tree.get("version"), tree["v"], tree.get("gauss")
+    if type(text) is not str or not _RANDOM_STATE.fullmatch(text):
+        problem = f"its words are not {_RANDOM_WORDS} groups of 8 hexadecimal digits"
+    elif version != 3:
+        problem = f"version {version!r}, not 3"
+    elif gauss is not None and type(gauss) not in (float, int):
+        problem = f"its gauss_next {gauss!r} is not a number"
+    else:
+        words = tuple(int(text[i : i + 8], 16) for i in range(0, len(text), 8))
+        rng = random.Random()
+        try:
+            rng.setstate((version, words, None if gauss is None else float(gauss)))
+        except (ValueError, TypeError, OverflowError) as exc:
+            problem = str(exc)
+        else:
+            return rng
+    raise DecodeError(f"bad stored random.Random state: {problem}")
+
+
 def _dec_logger(tree: dict[str, Any]) -> Any:
     import logging  # (only for a golden that holds one)
 
@@ -1591,6 +1635,7 @@ _BUILTIN_DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "zone": _dec_zone,
     "pattern": _dec_pattern,
     "logger": _dec_logger,
+    "random": _dec_random,
 }
 #: tags whose values decode without importing a module or running stored code (inspection
 #: decodes these and replaces the others by placeholders; a time in a zone of pytz or dateutil
