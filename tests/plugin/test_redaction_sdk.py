@@ -418,8 +418,9 @@ def test_a_key_of_a_client_the_agent_holds_and_makes_no_call_through_fails_the_r
     the last check knew their secrets only when a recorded call went through the client. A
     copy of the key elsewhere in the state (here in bytes, where no rule looks) was written to
     the golden; the recording fails naming the client's setting, and writes nothing."""
-    # (a key of its own: a value noted as withheld keeps its first description in the process)
-    key = f"{KEY}{sdk[:3]}{copied[2:5]}"
+    # (a key of its own, holding no other test's: a value noted as withheld keeps its first
+    # description in the process, and the scan finds a key inside a longer one)
+    key = f"Wm4Tq9Lz2Xc7Vb1Np6Rk3Hd{sdk[:3]}{copied[2:5]}"
     sdk_project.makepyfile(
         holder_app=HOLDER_APP,
         test_holder=f"""
