@@ -46,10 +46,12 @@ lists their paths, and a checking redactor replaces them too and keeps a :class:
 for each, so a record run can fail with :class:`~pytest_clearstone.errors.UnredactedSecretError`.
 
 A redactor also remembers the values it replaced (under secret keys, matched by a pattern, in a
-URL) and the secret query parameters of the SDK and HTTP clients it met (``default_query``,
-``params``; the codec stores a client as a reference without them):
-:meth:`Redactor.secret_values` gives them, with the values of the environment variables its key
-rules cover and the secrets the codec withheld, to the scan of a golden before it is written
+URL) and the secret query parameters and headers of the SDK and HTTP clients it met
+(``default_query``, ``default_headers``; ``params``, ``headers``: the codec stores a client as a
+reference without them): :meth:`Redactor.secret_values` gives them, with the values of the
+environment variables its key rules cover, the secrets the codec withheld and those of the
+clients the codec stored (the state is redacted after it was stored: its clients are rebuilt
+ones, without their settings), to the scan of a golden before it is written
 (:mod:`pytest_clearstone.golden.secrets`).
 """
 
@@ -73,6 +75,7 @@ from typing import Any
 from urllib.parse import quote, quote_plus, unquote_plus
 
 from .codec import stored_as_reference, withheld
+from .codec.clients import client_base, client_name, sent_with_every_request
 from .codec.compare import same_stored_form
 from .codec.files import is_file, stored_content, with_content
 from .codec.http import (
@@ -1329,21 +1332,16 @@ class _Walk:
         return v if redacted == content else with_content(v, redacted)
 
     def _note_client_query(self, v: Any) -> None:
-        """Note the secret query parameters of client ``v`` (or of the client of resource
-        ``v``): ``default_query`` of an openai/anthropic client, ``params`` of an httpx one."""
+        """Note the secrets client ``v`` (or the client of resource ``v``) sends with every
+        request (:meth:`Redactor.note_sent_secret`): the query parameters and headers its
+        reference leaves out."""
         client = getattr(v, "_client", v)
-        for attribute in ("default_query", "params"):
-            query: Any = getattr(client, attribute, None)
-            if hasattr(query, "multi_items"):  # an httpx QueryParams
-                pairs: Iterable[tuple[Any, Any]] = query.multi_items()
-            elif isinstance(query, Mapping):
-                pairs = query.items()
-            else:
-                continue
-            what = article(f"{type(client).__module__.partition('.')[0]}.{type(client).__name__}")
-            for name, value in pairs:
-                if type(name) is str and type(value) is str and self.r.is_secret_query(name):
-                    self.r.note_secret(value, f"the {name} query parameter of {what} client")
+        base = client_base(type(client))
+        if base is None:  # (a resource of a client of no known class)
+            return
+        what = client_name(f"{type(client).__module__.partition('.')[0]}.{type(client).__name__}")
+        for kind, name, value in sent_with_every_request(client, base):
+            self.r.note_sent_secret(kind, name, value, what, self.r.note_secret)
         if not self.r.keeps_placeholder_key:  # (recording: a replay writes nothing)
             self._note_base_url_secrets(client)
 
@@ -1827,6 +1825,23 @@ class Redactor:
         if value not in self._seen and len(self._seen) < withheld.LIMIT:
             self._seen[value] = what
 
+    def note_sent_secret(
+        self, kind: str, name: str, value: str, what: str, note: Callable[[str, str], object]
+    ) -> None:
+        """``note(secret, what it is)`` for ``value``, when it is the value of a secret query
+        parameter (``kind`` ``"query"``: :meth:`is_secret_query`) or header (``"header"``: the
+        header rule, :func:`_secret_header_name`) ``name`` that ``what`` (``"an openai.OpenAI
+        client"``) sends with every request; for a header like ``Bearer <token>``, the token
+        too."""
+        if kind == "query":
+            if self.is_secret_query(name):
+                note(value, f"the {name} query parameter of {what}")
+        elif self._header_verdict(name) == "secret":
+            note(value, f"the {name} header of {what}")
+            token = auth_token(value)
+            if token:
+                note(token, f"the token in the {name} header of {what}")
+
     def secret_values(self, environ: Mapping[str, str] | None = None) -> dict[str, str]:
         """The secret values seen so far, each with what it is (never shown): the values of the
         environment variables whose names the key rules cover (``environ``, default
@@ -1834,7 +1849,8 @@ class Redactor:
         as ``$GOOGLE_APPLICATION_CREDENTIALS``: the file holds the secret), what the rules
         replace in the values of the others (the password in ``$DATABASE_URL``), the values
         this redactor replaced (under secret keys or matched by a pattern) and the values the
-        codec withheld (SDK client keys, secret headers:
+        codec withheld (SDK client keys, secret headers, and the query parameters and headers
+        a client's reference left out whose names the rules cover, :meth:`note_sent_secret`:
         :mod:`~pytest_clearstone.codec.withheld`). Values an allow rule covers and values
         holding the placeholder are left out."""
         env = os.environ if environ is None else environ
@@ -1853,6 +1869,8 @@ class Redactor:
         for seen in (dict(self._seen), withheld.noted()):
             for value, what in seen.items():
                 found.setdefault(value, what)
+        for (kind, name, value), what in withheld.sent().items():
+            self.note_sent_secret(kind, name, value, what, found.setdefault)
         return {
             value: what
             for value, what in found.items()

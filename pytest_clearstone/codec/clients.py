@@ -3,8 +3,10 @@
 A client (``openai.OpenAI``/``AsyncOpenAI``, ``anthropic.Anthropic``/``AsyncAnthropic``, an
 ``httpx``/``httpx2`` ``Client``/``AsyncClient``, or a user's subclass of one) is stored as its
 class and its non-secret settings — base URL (its password replaced by the placeholder),
-timeout, retries — never its keys or headers (its keys, the secret values of its headers and
-its ``default_headers``, and the URL's password are noted as withheld, :mod:`.withheld`), and
+timeout, retries — never its keys, headers or query parameters (its keys, the secret values of
+its headers and its ``default_headers``, and the URL's password are noted as withheld, and its
+other headers and query parameters as sent, for the redaction to tell which are secrets:
+:mod:`.withheld`), and
 rebuilt by calling the class with those settings and :data:`PLACEHOLDER_KEY`; its HTTP
 transport is made when it first sends a request (:class:`DeferredTransport`). A resource
 (``client.chat.completions``) is stored as its class, its client's reference and the attribute
@@ -34,7 +36,7 @@ from urllib.parse import unquote
 
 from ..errors import DecodeError
 from . import withheld
-from .http import article, note_secret_headers
+from .http import SECRET_HEADERS, article, header_pairs, note_secret_header
 from .naming import (
     TAG,
     class_path,
@@ -174,23 +176,49 @@ def encode_client(v: Any, t: type, base: str) -> dict[str, Any] | None:
     if cls is None:
         return None
     library_class = base.replace(":", ".")
+    what = client_name(library_class)
     if base in SDK_CLIENTS:
-        what = f"{article(library_class)} client"
         for name in SECRET_ATTRIBUTES:
             secret = getattr(v, name, None)
             if secret:  # (described only when there is one: most clients have one or two)
                 withheld.note(secret, f"the {name} of {what}")
-        attributes = vars(v)
-        for name in HEADER_ATTRIBUTES:
-            note_secret_headers(attributes.get(name) or {}, what)
-    else:
-        note_secret_headers(v.headers, article(library_class))
+    for kind, name, value in sent_with_every_request(v, base):
+        if kind == "header" and name.lower() in SECRET_HEADERS:
+            note_secret_header(name, value, what)
+        else:  # (the redaction's rules tell whether it is a secret: a gateway's ?api-key=)
+            withheld.note_sent(kind, name, value, what)
     password = split_password(str(v.base_url))[1]
     if password:
         what = f"the password in the base URL of {article(library_class)} client"
         withheld.note(password, what)
         withheld.note(unquote(password), what)
     return {TAG: "sdk_client", "cls": cls, "v": _settings(v, base)}
+
+
+def client_name(library_class: str) -> str:
+    """How a client of the known client class ``library_class`` (``"openai.OpenAI"``) is named
+    in a description: ``"an openai.OpenAI client"``, ``"an httpx.Client"``."""
+    named = article(library_class)
+    return named if library_class.endswith("Client") else f"{named} client"
+
+
+def sent_with_every_request(v: Any, base: str) -> list[tuple[str, str, str]]:
+    """The ``(kind, name, value)`` of each query parameter (``kind`` ``"query"``) and header
+    (``"header"``) that client ``v`` (of the known client class ``base``) sends with every
+    request, which its reference leaves out: an openai/anthropic client's ``default_query``,
+    ``default_headers`` and credential headers (:data:`HEADER_ATTRIBUTES`), an httpx client's
+    ``params`` and ``headers``; values that are not text (the SDKs' ``Omit``) are left out."""
+    if base in SDK_CLIENTS:
+        attributes = vars(v)
+        query = attributes.get("_custom_query") or {}
+        pairs = [("query", name, value) for name, value in query.items()]
+        for attribute in HEADER_ATTRIBUTES:
+            headers = attributes.get(attribute) or {}
+            pairs.extend(("header", name, value) for name, value in headers.items())
+    else:
+        pairs = [("query", name, value) for name, value in v.params.multi_items()]
+        pairs.extend(("header", name, value) for name, value in header_pairs(v.headers))
+    return [pair for pair in pairs if type(pair[1]) is str and type(pair[2]) is str]
 
 
 def _settings(v: Any, base: str) -> dict[str, Any]:

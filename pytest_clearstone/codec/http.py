@@ -157,16 +157,6 @@ def auth_token(value: str) -> str:
     return token.strip() if scheme.isalpha() else ""
 
 
-def note_secret_headers(headers: Any, what: str) -> None:
-    """Note the values of the secret headers in ``headers`` of ``what`` as withheld:
-    an ``httpx.Headers``, or a mapping of names to values (an SDK client's
-    ``default_headers``, whose values that are not text are left out)."""
-    pairs = header_pairs(headers) if hasattr(headers, "raw") else headers.items()
-    for name, value in pairs:
-        if type(name) is str and type(value) is str and name.lower() in SECRET_HEADERS:
-            note_secret_header(name, value, what)
-
-
 def article(name: str) -> str:
     """``name`` with ``a`` or ``an`` before it, as it is read (``an httpx request``)."""
     return f"an {name}" if name[:1].lower() in "aeiou" or name.startswith("http") else f"a {name}"

@@ -13,8 +13,9 @@ Tags: ``tuple``, ``set``, ``frozenset``, ``bytes``, ``bytearray``, ``datetime``,
 temp or the home directory when under one: :mod:`~pytest_clearstone.path_roots`), ``complex``,
 ``float`` (NaN and infinities), ``fraction``, ``ip`` (the :mod:`ipaddress` classes), ``zone``
 (a ``zoneinfo.ZoneInfo``, a ``datetime.timezone``, a named zone of pytz or dateutil),
-``pattern`` (a compiled ``re`` pattern), ``logger``, ``otel_tracer`` (an OpenTelemetry tracer,
-by its name), ``deque``, ``ordereddict``,
+``pattern`` (a compiled ``re`` pattern), ``logger``, ``random`` (a ``random.Random``, by its
+state), ``otel_tracer`` (an OpenTelemetry tracer,
+by its name), ``otel_meter`` (an OpenTelemetry meter, by its name), ``deque``, ``ordereddict``,
 ``counter``, ``defaultdict``, ``enum``, ``dataclass``, ``dict`` (non-string keys, or a key that
 is the tag itself),
 ``custom`` (a type taught by :func:`~pytest_clearstone.codec.register` or the hooks), the library
@@ -811,6 +812,10 @@ class Encoder:
             return stored
         if t.__module__ in _OTEL_TRACER_MODULES and t.__qualname__ in _OTEL_TRACERS:
             return _enc_otel_tracer(v)  # (an agent's `self.tracer = trace.get_tracer(__name__)`)
+        if (t.__module__, t.__qualname__) in _OTEL_METERS:
+            return _enc_otel_meter(v)  # (an agent's `self.meter = metrics.get_meter(__name__)`)
+        if t.__qualname__ == "Random" and t.__module__ == "random":  # (not a subclass's state)
+            return _enc_random(v)
         return self._enc_pickle(v, t)
 
     def _enc_dataclass(self, v: Any, t: type) -> Any:
@@ -1283,6 +1288,45 @@ def _enc_otel_tracer(v: Any) -> dict[str, Any]:
     return tree
 
 
+#: OpenTelemetry's meters (module, class): the SDK's, the API's proxy (before a provider is
+#: set), no-op
+_OTEL_METERS = frozenset(
+    {
+        ("opentelemetry.sdk.metrics._internal", "Meter"),
+        ("opentelemetry.metrics._internal", "_ProxyMeter"),
+        ("opentelemetry.metrics", "NoOpMeter"),
+    }
+)
+
+
+def _enc_otel_meter(v: Any) -> dict[str, Any]:
+    """An OpenTelemetry meter by what ``metrics.get_meter`` gives it back from: its name,
+    version and schema URL (``noop``: a no-op meter, read back as one)."""
+    name, version, schema_url = v.name, v.version, v.schema_url
+    tree: dict[str, Any] = {TAG: "otel_meter", "v": name if type(name) is str else None}
+    # (no version or schema URL: the SDK's "" and the proxy's None are stored alike)
+    if type(version) is str and version:
+        tree["version"] = version
+    if type(schema_url) is str and schema_url:
+        tree["schema_url"] = schema_url
+    if type(v).__qualname__ == "NoOpMeter":
+        tree["noop"] = True
+    return tree
+
+
+def _dec_otel_meter(tree: dict[str, Any]) -> Any:
+    from opentelemetry import metrics  # (only for a golden that holds one)
+
+    name, version, schema_url = tree["v"], tree.get("version"), tree.get("schema_url")
+    if type(name) is not str:
+        raise DecodeError(f"bad stored OpenTelemetry meter name {name!r}")
+    if type(version) not in (str, type(None)) or type(schema_url) not in (str, type(None)):
+        raise DecodeError(f"bad stored OpenTelemetry meter {name!r}: {version!r}, {schema_url!r}")
+    if tree.get("noop") is True:
+        return metrics.NoOpMeter(name, version, schema_url)
+    return metrics.get_meter(name, version or "", schema_url=schema_url)
+
+
 def _dec_otel_tracer(tree: dict[str, Any]) -> Any:
     from opentelemetry import trace  # (only for a golden that holds one)
 
@@ -1292,6 +1336,47 @@ def _dec_otel_tracer(tree: dict[str, Any]) -> Any:
     if type(name) is not str:
         raise DecodeError(f"bad stored OpenTelemetry tracer name {name!r}")
     return trace.get_tracer(name, version, schema_url=schema_url)
+
+
+#: how many 32-bit words a ``random.Random``'s state holds: the Mersenne Twister's 624 and the
+#: position of the next one it gives
+_RANDOM_WORDS = 625
+_RANDOM_STATE = re.compile(f"[0-9a-f]{{{_RANDOM_WORDS * 8}}}")
+
+
+def _enc_random(v: Any) -> dict[str, Any]:
+    """A ``random.Random`` by its state (``getstate()``): its version, its words as one line of
+    hexadecimal text (8 digits each) and the second of the pair of normal numbers it keeps
+    (``gauss_next``, ``None`` when it keeps none)."""
+    version, words, gauss = v.getstate()
+    return {
+        TAG: "random",
+        "version": version,
+        "v": "".join([f"{word:08x}" for word in words]),
+        "gauss": gauss,
+    }
+
+
+def _dec_random(tree: dict[str, Any]) -> Any:
+    import random  # (only for a golden that holds one)
+
+    version, text, gauss = tree.get("version"), tree["v"], tree.get("gauss")
+    if type(text) is not str or not _RANDOM_STATE.fullmatch(text):
+        problem = f"its words are not {_RANDOM_WORDS} groups of 8 hexadecimal digits"
+    elif version != 3:
+        problem = f"version {version!r}, not 3"
+    elif gauss is not None and type(gauss) not in (float, int):
+        problem = f"its gauss_next {gauss!r} is not a number"
+    else:
+        words = tuple(int(text[i : i + 8], 16) for i in range(0, len(text), 8))
+        rng = random.Random()
+        try:
+            rng.setstate((version, words, None if gauss is None else float(gauss)))
+        except (ValueError, TypeError, OverflowError) as exc:
+            problem = str(exc)
+        else:
+            return rng
+    raise DecodeError(f"bad stored random.Random state: {problem}")
 
 
 def _dec_logger(tree: dict[str, Any]) -> Any:
@@ -1591,6 +1676,7 @@ _BUILTIN_DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "zone": _dec_zone,
     "pattern": _dec_pattern,
     "logger": _dec_logger,
+    "random": _dec_random,
 }
 #: tags whose values decode without importing a module or running stored code (inspection
 #: decodes these and replaces the others by placeholders; a time in a zone of pytz or dateutil
@@ -1609,6 +1695,7 @@ _DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "numpy": lambda t: scalar_from(t["dtype"], t["v"]),
     "custom": lambda t: REGISTRY.decode(t["type"], t["v"]),
     "otel_tracer": _dec_otel_tracer,
+    "otel_meter": _dec_otel_meter,
 }  # (and the client libraries' tags: _library().DECODERS)
 
 

@@ -6,6 +6,12 @@ with what it was (``"the api_key of an openai.OpenAI client"``), so that a golde
 before it is written, for a copy of the value that reached it some other way
 (:mod:`pytest_clearstone.golden.secrets`). The notes live in this process only (the most recent
 :data:`LIMIT` values, whichever thread encoded them); they are never written anywhere.
+
+A client's reference also leaves out the query parameters and headers it sends with every
+request (its ``default_query`` and ``default_headers``, an httpx client's ``params`` and
+``headers``), whatever their names: those are noted as *sent* (:func:`note_sent`), with their
+names, and the redaction tells which of them are secrets by its rules
+(:meth:`pytest_clearstone.redaction.Redactor.secret_values`).
 """
 
 from __future__ import annotations
@@ -100,6 +106,8 @@ def with_placeholder_keys(actual: Any, recorded: Any) -> Any:
 LIMIT = 1000
 
 _NOTES: dict[str, str] = {}
+#: ``(kind, name, value) -> what``: :func:`note_sent`
+_SENT: dict[tuple[str, str, str], str] = {}
 _LOCK = threading.Lock()
 
 
@@ -116,6 +124,28 @@ def note(value: object, what: str) -> None:
             del _NOTES[next(iter(_NOTES))]
 
 
+def note_sent(kind: str, name: object, value: object, what: str) -> None:
+    """Note ``value`` (a non-empty ``str``; anything else is ignored) as the value of the query
+    parameter (``kind`` ``"query"``) or header (``"header"``) ``name`` (a ``str``) that ``what``
+    (``"an openai.OpenAI client"``) sends with every request, left out of what was stored."""
+    if type(value) is not str or not value or type(name) is not str:
+        return
+    key = (kind, name, value)
+    if key in _SENT:  # (a client encoded again: its settings were noted then)
+        return
+    with _LOCK:
+        _SENT.setdefault(key, what)
+        if len(_SENT) > LIMIT:
+            del _SENT[next(iter(_SENT))]
+
+
+def sent() -> dict[tuple[str, str, str], str]:
+    """A copy of the query parameters and headers noted so far (:func:`note_sent`): ``(kind,
+    name, value)``, each with what sends it."""
+    with _LOCK:
+        return dict(_SENT)
+
+
 def noted() -> dict[str, str]:
     """A copy of the values noted so far, each with what it was."""
     with _LOCK:
@@ -126,3 +156,4 @@ def forget() -> None:
     """Drop every note (for tests)."""
     with _LOCK:
         _NOTES.clear()
+        _SENT.clear()

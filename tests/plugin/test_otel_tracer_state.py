@@ -78,3 +78,48 @@ def test_an_agent_keeping_an_opentelemetry_tracer_records_and_replays(pytester, 
     golden = (pytester.path / "g.ckpt").read_text()
     assert '"__cs__": "otel_tracer"' in golden and '"contains_pickle": false' in golden
     pytester.runpytest().assert_outcomes(passed=2)
+
+
+METERED_APP = """
+from opentelemetry import metrics
+
+
+def llm(prompt):
+    raise RuntimeError("no live LLM here")
+
+
+class Agent:
+    def __init__(self):
+        self.meter = metrics.get_meter(__name__, "1.2")
+        self.answers = []
+
+    def ask(self, q):
+        self.meter.create_counter("asked").add(1)
+        self.answers.append(llm(q))
+        return self.answers[-1]
+"""
+
+
+@pytest.mark.parametrize("provider", ["sdk", "none"])
+def test_an_agent_keeping_an_opentelemetry_meter_records_and_replays(pytester, provider):
+    # Before the fix: `self.meter = metrics.get_meter(__name__)` could be stored only as a
+    # pickle (the API's proxy meter; the SDK's could not be pickled at all), so recording
+    # failed unless pickles were allowed. It is stored by its name and version, and read back
+    # as metrics.get_meter(name, version), a meter of the provider set then.
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        traced_app=METERED_APP,
+        test_it=TRACED_TEST.replace("tracer = replay.agent.tracer", "meter = replay.agent.meter")
+        .replace('with tracer.start_as_current_span("again") as span:', "if True:")
+        .replace('span.set_attribute("n", 1)', 'meter.create_counter("again").add(1)'),
+    )
+    if provider == "sdk":
+        pytester.makeconftest(
+            "from opentelemetry import metrics\n"
+            "from opentelemetry.sdk.metrics import MeterProvider\n"
+            "metrics.set_meter_provider(MeterProvider())\n"
+        )
+    pytester.runpytest("--clearstone-record", "-k", "not rehydrated").assert_outcomes(passed=1)
+    golden = (pytester.path / "g.ckpt").read_text()
+    assert '"__cs__": "otel_meter"' in golden and '"contains_pickle": false' in golden
+    pytester.runpytest().assert_outcomes(passed=2)

@@ -76,3 +76,32 @@ def test_a_generator_in_the_state_replays_and_more_draws_from_it_fail(
     assert "(they differ in their stored forms)" not in out, out
     attribute = drawn.split(".")[1]
     assert f"root['{attribute}']: <" in out, out
+
+
+def test_a_random_generator_in_the_state_records_and_replays_without_pickles(
+    pytester: pytest.Pytester,
+) -> None:
+    """A ``random.Random`` is stored by its state, readably: before the fix it needed a pickle,
+    and recording refused it unless pickles were allowed."""
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        sampler=APP.replace("self.np_rng = ", "# ").replace("self.legacy = ", "# ").replace(
+            "int(self.np_rng.integers(1, 9)), self.legacy.randint(1, 9)", "0, 0"
+        ),
+        test_sampler=TEST,
+    )
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    golden = (pytester.path / "goldens" / "sampler.ckpt").read_text()
+    assert '"__cs__": "random"' in golden and '"pickle"' not in golden
+    pytester.runpytest().assert_outcomes(passed=1)
+    pytester.makepyfile(
+        sampler=(pytester.path / "sampler.py")
+        .read_text()
+        .replace("EXTRA = 0", "EXTRA = 1")
+        .replace("pass  # DRAW", "self.rng.random()")
+    )
+    changed = pytester.runpytest()
+    changed.assert_outcomes(failed=1)
+    out = changed.stdout.str()
+    assert "root['rng']: <random.Random state sha256:" in out, out
+    assert "-> <random.Random state sha256:" in out, out

@@ -368,3 +368,79 @@ def test_user(replay):
     assert not (sdk_project.path / "goldens" / "user.ckpt").exists()
     store = list((sdk_project.path / ".clearstone").iterdir())
     assert store and not any(KEY.encode() in path.read_bytes() for path in store)
+
+
+HOLDER_APP = """
+import anthropic
+import httpx2
+import openai
+
+
+def lookup(q):
+    return "found " + q
+
+
+class Holder:
+    def __init__(self, cls, **kw):
+        http = httpx2.Client(transport=httpx2.MockTransport(lambda request: httpx2.Response(500)))
+        self.client = cls(api_key="unused", max_retries=0, http_client=http, **kw)
+        self.answers = []
+
+    def ask(self, q):
+        self.answers.append(lookup(q))
+        return self.answers[-1]
+"""
+
+
+@pytest.mark.parametrize(
+    ("settings", "copied", "what"),
+    [
+        pytest.param(
+            'default_query={{"api-key": "{key}", "api-version": "1"}}',
+            'default_query["api-key"]',
+            "the api-key query parameter of {client} client",
+            id="query",
+        ),
+        pytest.param(
+            'default_headers={{"X-Gateway-Token": "{key}"}}',
+            '_custom_headers["X-Gateway-Token"]',
+            "the X-Gateway-Token header of {client} client",
+            id="headers",
+        ),
+    ],
+)
+@pytest.mark.parametrize("sdk", ["openai.OpenAI", "anthropic.Anthropic"])
+def test_a_key_of_a_client_the_agent_holds_and_makes_no_call_through_fails_the_recording(
+    sdk_project: pytest.Pytester, sdk: str, settings: str, copied: str, what: str
+) -> None:
+    """A client kept in the state is stored as a reference without its ``default_query`` and
+    ``default_headers``, and the state is redacted after it was rebuilt from that reference:
+    the last check knew their secrets only when a recorded call went through the client. A
+    copy of the key elsewhere in the state (here in bytes, where no rule looks) was written to
+    the golden; the recording fails naming the client's setting, and writes nothing."""
+    # (a key of its own, holding no other test's: a value noted as withheld keeps its first
+    # description in the process, and the scan finds a key inside a longer one)
+    key = f"Wm4Tq9Lz2Xc7Vb1Np6Rk3Hd{sdk[:3]}{copied[2:5]}"
+    sdk_project.makepyfile(
+        holder_app=HOLDER_APP,
+        test_holder=f"""
+import anthropic
+import openai
+import pytest
+import holder_app
+
+
+@pytest.mark.replay("goldens/holder.ckpt", mock={{"tool": "holder_app.lookup"}})
+def test_holder(replay):
+    holder = holder_app.Holder({sdk}, {settings.format(key=key)})
+    holder.raw = holder.client.{copied}.encode()
+    assert replay.run(holder.ask, "Spam?") == "found Spam?"
+""",
+    )
+    result = sdk_project.runpytest("--clearstone-record", "test_holder.py")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([f"*not written*{what.format(client=f'an {sdk}')}*"])
+    assert key not in result.stdout.str()
+    assert not (sdk_project.path / "goldens" / "holder.ckpt").exists()
+    store = list((sdk_project.path / ".clearstone").iterdir())
+    assert store and not any(key.encode() in path.read_bytes() for path in store)

@@ -365,6 +365,46 @@ def test_secret_headers_are_withheld_by_the_codec_with_their_token() -> None:
     assert withheld.noted()["client-header-0123456789"] == "the x-api-key header of an httpx.Client"
 
 
+def test_what_a_stored_client_sends_with_every_request_is_a_secret_seen_by_the_rules() -> None:
+    # Before the fix: a client's default_query and its headers that are not always secret
+    # (a gateway's X-Gateway-Token) were known only to a redactor that met the live client;
+    # the state is redacted after it was stored, its clients rebuilt without them
+    httpx = pytest.importorskip("httpx")
+    openai = pytest.importorskip("openai")
+    withheld.forget()
+    client = httpx.Client(
+        params={"token": "httpx-query-0123456789", "api-version": "2024-10-21-preview"},
+        headers={"X-Gateway-Token": "Bearer httpx-header-0123456789", "X-Trace": "trace-012345"},
+    )
+    try:
+        encoded = json.dumps(
+            codec.encode(
+                [
+                    client,
+                    openai.OpenAI(
+                        api_key="unused-0123456789",
+                        default_query={"api-key": "openai-query-0123456789"},
+                        default_headers={"X-Gateway-Token": "openai-header-0123456789"},
+                    ),
+                ]
+            )
+        )
+    finally:
+        client.close()
+    assert "0123456789" not in encoded.replace("unused-0123456789", "")
+    seen = Redactor().secret_values({})
+    assert {value: what for value, what in seen.items() if "0123456789" in value} == {
+        "unused-0123456789": "the api_key of an openai.OpenAI client",
+        "httpx-query-0123456789": "the token query parameter of an httpx.Client",
+        "Bearer httpx-header-0123456789": "the X-Gateway-Token header of an httpx.Client",
+        "httpx-header-0123456789": "the token in the X-Gateway-Token header of an httpx.Client",
+        "openai-query-0123456789": "the api-key query parameter of an openai.OpenAI client",
+        "openai-header-0123456789": "the X-Gateway-Token header of an openai.OpenAI client",
+    }
+    allowing = Redactor(allow=["X-Gateway-Token"]).secret_values({})
+    assert "openai-header-0123456789" not in allowing and "openai-query-0123456789" in allowing
+
+
 def test_the_token_of_a_secret_header_is_noted_without_the_spaces_around_it() -> None:
     httpx = pytest.importorskip("httpx")
     withheld.forget()

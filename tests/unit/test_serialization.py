@@ -1051,6 +1051,31 @@ def test_tag_locations_are_found_in_document_order() -> None:
     assert tag_locations({"n": outer}, "repr", 5) == [(["n"], "app.Outer")]
 
 
+def test_an_opentelemetry_meter_reads_back_as_the_meter_of_its_name_without_a_pickle() -> None:
+    # (an agent's `self.meter = metrics.get_meter(__name__)` could not be stored: dill cannot
+    # pickle the SDK's meter, and the proxy one, before a provider is set, only as a pickle)
+    pytest.importorskip("opentelemetry.sdk")
+    from opentelemetry import metrics
+    from opentelemetry.sdk.metrics import MeterProvider
+
+    schema = "https://opentelemetry.io/schemas/1.26.0"
+    proxy = metrics.get_meter("support.agent", "1.2", schema_url=schema)
+    sdk = MeterProvider().get_meter("support.agent", "1.2", schema_url=schema)
+    stored = [encode(meter, strict=True, allow_pickle=False) for meter in (proxy, sdk)]
+    expected = {TAG: "otel_meter", "v": "support.agent", "version": "1.2", "schema_url": schema}
+    assert stored[0] == stored[1] == expected
+    back = loads(dumps(stored[0]))  # (a meter of the provider set now: none, the proxy)
+    back.create_counter("asked").add(1)
+    assert (back.name, back.version, back.schema_url) == ("support.agent", "1.2", schema)
+    # (no version: the SDK's "" and the proxy's alike; a no-op meter by its name, as one)
+    bare = MeterProvider().get_meter("bare")
+    assert encode(bare) == encode(metrics.get_meter("bare")) == {TAG: "otel_meter", "v": "bare"}
+    noop = loads(dumps(encode(metrics.NoOpMeter("quiet", "2"))))
+    assert isinstance(noop, metrics.NoOpMeter) and (noop.name, noop.version) == ("quiet", "2")
+    with pytest.raises(DecodeError, match="bad stored OpenTelemetry meter name 3"):
+        loads('{"__cs__": "otel_meter", "v": 3}')
+
+
 def test_an_opentelemetry_tracer_reads_back_as_the_tracer_of_its_name_without_a_pickle() -> None:
     # (an agent's `self.tracer = trace.get_tracer(__name__)` could not be stored: dill cannot
     # pickle the SDK's tracer, and the proxy one, before a provider is set, only as a pickle)
