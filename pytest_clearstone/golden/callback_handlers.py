@@ -71,13 +71,20 @@ class InContext(NamedTuple):
     hooked: tuple[Any, ...]
 
 
-def context_handlers() -> InContext | None:
-    """The LangChain callbacks in force here (:class:`InContext`), or ``None``: none is, or
-    LangChain is not imported."""
+def runnable_config() -> dict[str, Any] | None:
+    """The config of the LangChain run the code runs in (a LangGraph node's, with its
+    ``configurable``), or ``None``: none, or LangChain is not imported."""
     module = sys.modules.get(_CONFIG_MODULE)
     variable = getattr(module, "var_child_runnable_config", None) if module is not None else None
     config = variable.get() if variable is not None else None
-    inherited = config.get("callbacks") if isinstance(config, dict) else None
+    return config if isinstance(config, dict) else None
+
+
+def context_handlers() -> InContext | None:
+    """The LangChain callbacks in force here (:class:`InContext`), or ``None``: none is, or
+    LangChain is not imported."""
+    config = runnable_config()
+    inherited = config.get("callbacks") if config is not None else None
     module = sys.modules.get(_HOOKS_MODULE)
     hooks = getattr(module, "_configure_hooks", None) if module is not None else None
     hooked: tuple[Any, ...] = ()

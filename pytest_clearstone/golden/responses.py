@@ -1177,6 +1177,10 @@ class TargetReplay:
                     )
                 )
             cause = cause or _through_a_double(self.target.path, wanted, compared)
+            if not cause:
+                from .graph_threads import shared_thread_cause
+
+                cause = shared_thread_cause()
             if cause == ORDER_ONLY:
                 from .sdk_caller import sdk_method_calling
 

@@ -1,0 +1,72 @@
+"""golden/graph_threads.py: the checkpointer of the LangGraph node a call runs in, named when a
+module's name holds it (made at import) and so outlives the test."""
+
+from __future__ import annotations
+
+import sys
+import types
+from collections.abc import Iterator
+from typing import Any, TypedDict
+
+import pytest
+
+pytest.importorskip("langgraph.graph")
+
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.graph import START, StateGraph
+
+from pytest_clearstone.golden.graph_threads import shared_thread_cause
+
+
+class _State(TypedDict):
+    said: str
+
+
+def _graph(told: list[str], saver: Any) -> Any:
+    def node(state: _State) -> dict[str, Any]:
+        told.append(shared_thread_cause())
+        return {"said": "ok"}
+
+    builder = StateGraph(_State)
+    builder.add_node("answer", node)
+    builder.add_edge(START, "answer")
+    return builder.compile(checkpointer=saver)
+
+
+@pytest.fixture
+def module() -> Iterator[types.ModuleType]:
+    made = types.ModuleType("graph_threads_app")
+    sys.modules[made.__name__] = made
+    yield made
+    del sys.modules[made.__name__]
+
+
+def test_a_checkpointer_a_module_holds_is_named_by_that_name(module: types.ModuleType) -> None:
+    told: list[str] = []
+    module.memory = InMemorySaver()
+    graph = _graph(told, module.memory)
+    graph.invoke({"said": ""}, {"configurable": {"thread_id": "t-7"}})
+    assert told[0].startswith(
+        "This call ran in LangGraph node 'answer' on thread 't-7' of a checkpointer made at "
+        "import (graph_threads_app.memory, a langgraph.checkpoint.memory.InMemorySaver): it "
+        "outlives the test"
+    )
+
+
+def test_a_checkpointer_only_a_module_level_graph_holds_is_named_through_it(
+    module: types.ModuleType,
+) -> None:
+    told: list[str] = []
+    module.graph = _graph(told, InMemorySaver())
+    module.graph.invoke({"said": ""}, {"configurable": {"thread_id": "t-7"}})
+    assert "(graph_threads_app.graph's checkpointer, a " in told[0]
+
+
+def test_a_checkpointer_made_in_the_test_is_not_named(module: types.ModuleType) -> None:
+    told: list[str] = []
+    _graph(told, InMemorySaver()).invoke({"said": ""}, {"configurable": {"thread_id": "t-7"}})
+    assert told == [""]
+
+
+def test_outside_a_graph_nothing_is_named() -> None:
+    assert shared_thread_cause() == ""
