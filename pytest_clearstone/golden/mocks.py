@@ -217,6 +217,6 @@ def unrecorded_target_note(golden: Path | None, target: str, node_id: str) -> st
     listed = "; ".join(f"{t} = {', '.join(paths)}" for t, paths in recorded.items()) or "none"
     return (
         f"{target} was not a mock target when this golden was recorded (its mock: "
-        f"{printable(listed)}): its calls ran live and were not recorded. Re-record it with the "
-        f"target mocked: {rerecord(node_id).removeprefix('re-record with: ')}"
+        f"{printable(listed)}): any calls to it ran live and were not recorded. Re-record it "
+        f"with the target mocked: {rerecord(node_id).removeprefix('re-record with: ')}"
     )

@@ -45,7 +45,7 @@ def test_a_target_the_golden_was_not_recorded_with_is_named_as_such(
         [
             "*app.notify was called 1 time(s) but the recording has only 0 response(s)*",
             "*app.notify was not a mock target when this golden was recorded (its mock: "
-            "tool = app.search): its calls ran live and were not recorded. Re-record it with "
+            "tool = app.search): any calls to it ran live and were not recorded. Re-record it with "
             "the target mocked: pytest --clearstone-record test_app.py::test_run",
         ]
     )
