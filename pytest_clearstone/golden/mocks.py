@@ -8,6 +8,7 @@ the checkpoint); :mod:`.preflight` reports from them what a replay will do.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from ..errors import MockTargetError
@@ -184,3 +185,38 @@ def plan(
     for span_type, _ in pairs:
         per_type[span_type] = per_type.get(span_type, 0) + 1
     return [(st, t, answering_spans(spans, st, t, shared=per_type[st] == 1)) for st, t in pairs]
+
+
+def unrecorded_target_note(golden: Path | None, target: str, node_id: str) -> str | None:
+    """(When a target with no recorded call is called: read from the golden's file then.) That
+    the plugin's golden ``golden`` was recorded without ``target`` among its mock targets,
+    naming those it had: the calls to it ran live then; ``None`` when it was one of them, or
+    the file does not say."""
+    if golden is None:
+        return None
+    import json  # (only when a replay fails)
+
+    from ..errors import rerecord
+    from ..printable import printable
+    from .checkpoint import RECORDED_BY_PLUGIN
+    from .files import read_golden
+
+    try:
+        metadata = json.loads(read_golden(golden)).get("metadata")
+        mock = metadata.get("mock") if metadata.get("recorded_by") == RECORDED_BY_PLUGIN else None
+    except Exception:  # (unreadable: the replay's own error says what it is)
+        return None
+    if not isinstance(mock, dict):
+        return None
+    recorded = {
+        str(span_type): [str(p) for p in (paths if isinstance(paths, list) else [paths])]
+        for span_type, paths in mock.items()
+    }
+    if any(target in paths for paths in recorded.values()):
+        return None
+    listed = "; ".join(f"{t} = {', '.join(paths)}" for t, paths in recorded.items()) or "none"
+    return (
+        f"{target} was not a mock target when this golden was recorded (its mock: "
+        f"{printable(listed)}): any calls to it ran live and were not recorded. Re-record it "
+        f"with the target mocked: {rerecord(node_id).removeprefix('re-record with: ')}"
+    )

@@ -955,6 +955,17 @@ class TargetReplay:
             recorded.span_id,
         )
 
+    def _unrecorded_target_note(self) -> str | None:
+        """(When the calls of a target with no recorded call run out.) That the golden was
+        recorded without this target among its mock targets
+        (:func:`.mocks.unrecorded_target_note`)."""
+        session = self._session()
+        if self.responses or self.unmocked or session is None:
+            return None
+        from .mocks import unrecorded_target_note  # (only when a replay fails)
+
+        return unrecorded_target_note(session.golden, self.target.path, self.node_id)
+
     def __call__(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         __tracebackhide__ = True
         earlier = ended_run()
@@ -982,7 +993,7 @@ class TargetReplay:
                     note=self.note
                     or unlisted_tools_note(self.target.function, self._calls, self.node_id)
                     or cached_node_note(self.node_id)
-                    or None,
+                    or self._unrecorded_target_note(),
                     branch=self._exhausted_branch(),
                     extra_job=self._extra_job(current_branch()),
                     node_id=self.node_id,
