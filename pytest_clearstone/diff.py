@@ -1066,11 +1066,18 @@ def _localized_changes(before: Any, after: Any) -> list[Change]:
 def _state_shown(value: Any, state: Any) -> StoredRepr:
     """``value`` (compared by what a pickle of it holds, ``state``: a ``random.Random``) as a
     delta shows it: its class and a digest of that state, which its ``repr`` (a memory
-    address) and its ``__dict__`` do not tell apart."""
+    address) and its ``__dict__`` do not tell apart. The digest is of its pickle, the same for
+    the same state in another object (``state``'s ``repr`` names numpy's bit generator by its
+    memory address), of ``state``'s ``repr`` when it cannot be pickled."""
     import hashlib
+    import pickle
 
     kind = f"{type(value).__module__}.{type(value).__qualname__}"
-    digest = hashlib.sha256(repr(state).encode()).hexdigest()[:8]
+    try:
+        data = pickle.dumps(value, 4)
+    except Exception:  # (a subclass holding what cannot be pickled)
+        data = repr(state).encode()
+    digest = hashlib.sha256(data).hexdigest()[:8]
     return StoredRepr(kind, f"<{kind} state sha256:{digest}>")
 
 
