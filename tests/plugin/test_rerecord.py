@@ -638,5 +638,13 @@ def test_a_re_record_after_the_agent_s_timeout_grew_replays(
     monkeypatch.setenv("TIMEOUT", "0.05")
     pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
     monkeypatch.setenv("TIMEOUT", "3")  # (its replay now fails: nothing cancels the call)
-    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    recorded = pytester.runpytest("--clearstone-record")
+    recorded.assert_outcomes(passed=1)
+    # (the times are all that changed: the summary names them, not "unchanged")
+    recorded.stdout.fnmatch_lines(
+        [
+            "  g.ckpt: span times (the replay's: the order concurrent calls completed in, "
+            "or when a timeout cut a call off)"
+        ]
+    )
     pytester.runpytest().assert_outcomes(passed=1)
