@@ -395,6 +395,50 @@ def test_a_re_record_whose_calls_completed_in_another_order_replays_that_order(
         pytester.runpytest().assert_outcomes(passed=1)
 
 
+RAISING_TEST = """
+import asyncio
+import os
+import pytest
+import app
+
+@pytest.mark.replay("g.ckpt", mock={"llm": "app.acomplete"})
+def test_it(replay):
+    if os.environ.get("RAISE"):
+        with pytest.raises(RuntimeError):
+            asyncio.run(replay.run(app.Agent().run, ["a", "b"]))
+    else:
+        asyncio.run(replay.run(app.Agent().run, ["a", "b"]))
+"""
+
+
+def test_a_re_record_with_an_outcome_where_the_run_had_raised_replays_the_new_order(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Recorded, the run raised after ``a``'s call finished last (the golden holds no outcome);
+    re-recorded, the run returns, ``b``'s call finishing last. The outcome changed (from none),
+    so the re-record writes the times measured now: kept, the previous times would have the
+    replay answer ``a`` last and fail on the new outcome."""
+    raising = LATENCY_APP.replace(
+        "        return self.log\n",
+        "        if os.environ.get('RAISE'):\n"
+        "            raise RuntimeError('rate limited')\n"
+        "        return self.log\n",
+    )
+    pytester.syspathinsert()
+    pytester.makepyfile(app=textwrap.dedent(raising), test_it=textwrap.dedent(RAISING_TEST))
+    monkeypatch.setenv("SLOW", "a")
+    monkeypatch.setenv("RAISE", "1")
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    assert json.loads((pytester.path / "g.ckpt").read_text()).get("outcome") is None
+    monkeypatch.setenv("SLOW", "b")
+    monkeypatch.delenv("RAISE")
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    outcome = json.loads((pytester.path / "g.ckpt").read_text())["outcome"]
+    assert outcome["result"] == ["answer to a", "answer to b"]
+    for _ in range(2):
+        pytester.runpytest().assert_outcomes(passed=1)
+
+
 SLOT_APP = """
 import asyncio
 

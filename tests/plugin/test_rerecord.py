@@ -638,5 +638,55 @@ def test_a_re_record_after_the_agent_s_timeout_grew_replays(
     monkeypatch.setenv("TIMEOUT", "0.05")
     pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
     monkeypatch.setenv("TIMEOUT", "3")  # (its replay now fails: nothing cancels the call)
+    recorded = pytester.runpytest("--clearstone-record")
+    recorded.assert_outcomes(passed=1)
+    # (the times are all that changed: the summary names them, not "unchanged")
+    recorded.stdout.fnmatch_lines(
+        [
+            "  g.ckpt: span times (the replay's: the order concurrent calls completed in, "
+            "or when a timeout cut a call off)"
+        ]
+    )
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_a_re_record_whose_run_now_raises_is_written_without_an_outcome(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The previous golden holds the run's outcome; re-recorded, the run raises (the test
+    expects it to): the golden is written with none, and its replay passes."""
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        quota="""
+        import os
+
+        def lookup(city):
+            return f"sunny in {city}"
+
+        class Agent:
+            def run(self, city):
+                answer = lookup(city)
+                if os.environ.get("RAISE"):
+                    raise RuntimeError("rate limited")
+                return answer
+        """,
+        test_quota="""
+        import os
+        import pytest
+        import quota
+
+        @pytest.mark.replay("g.ckpt", mock={"tool": "quota.lookup"})
+        def test_quota(replay):
+            if os.environ.get("RAISE"):
+                with pytest.raises(RuntimeError):
+                    replay.run(quota.Agent().run, "Lisbon")
+            else:
+                assert replay.run(quota.Agent().run, "Lisbon") == "sunny in Lisbon"
+        """,
+    )
     pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    assert json.loads((pytester.path / "g.ckpt").read_text())["outcome"] is not None
+    monkeypatch.setenv("RAISE", "1")
+    pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
+    assert json.loads((pytester.path / "g.ckpt").read_text()).get("outcome") is None
     pytester.runpytest().assert_outcomes(passed=1)

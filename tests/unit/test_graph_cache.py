@@ -166,3 +166,135 @@ def test_with_no_call_to_tell_by_the_hint_needs_a_cached_node_reaching_a_target_
     assert "LangGraph's node cache is in use (" in graph_cache_hint(None, [function])
     assert graph_cache_hint(None, [elsewhere]) == ""
     del graph
+
+
+def _tools() -> tuple[Any, Any]:
+    """A module of its own holding a tool function, and the ``Target`` of that function (a module
+    each test makes afresh: a graph an earlier test left as garbage reaches none of its)."""
+    import types
+
+    from pytest_clearstone.golden.targets import Target
+
+    tools = types.ModuleType("tools")
+
+    def lookup(query: str) -> str:
+        return query
+
+    tools.lookup = lookup  # type: ignore[attr-defined]
+    return tools, Target("tools.lookup", tools, "lookup", lookup, lookup, "function")
+
+
+def _one_node_graph(node: Any, cached: bool = True, **policy: Any) -> Any:
+    from typing import TypedDict
+
+    from langgraph.cache.memory import InMemoryCache
+    from langgraph.graph import END, START, StateGraph
+
+    class S(TypedDict, total=False):
+        x: str
+
+    builder = StateGraph(S)
+    builder.add_node("node", node, **policy)
+    builder.add_edge(START, "node")
+    builder.add_edge("node", END)
+    return builder.compile(cache=InMemoryCache() if cached else None)
+
+
+def test_a_node_reaches_a_target_through_its_function_its_closure_a_partial_or_a_method() -> None:
+    # (a target left out by a replay that made no call: the hint is given when the function a
+    # cached node runs holds the target's function or module, the node being an async function,
+    # a functools.partial of a function given the one that holds it, or an object's method)
+    import functools
+
+    from langgraph.types import CachePolicy
+
+    hint = "LangGraph's node cache is in use ("
+    tools, target = _tools()
+    lookup = tools.lookup
+
+    async def by_function(state: dict[str, str]) -> dict[str, str]:
+        return {"x": lookup(state["x"])}
+
+    def by_module(state: dict[str, str]) -> dict[str, str]:
+        return {"x": tools.lookup(state["x"])}
+
+    def step(call: Any, state: dict[str, str]) -> dict[str, str]:
+        return {"x": call(state["x"])}
+
+    def call_lookup(query: str) -> str:
+        return str(lookup(query))
+
+    class Agent:
+        def step(self, state: dict[str, str]) -> dict[str, str]:
+            return {"x": lookup(state["x"])}
+
+    policy = CachePolicy()
+    for node in (by_function, by_module, functools.partial(step, call_lookup), Agent().step):
+        graph = _one_node_graph(node, cache_policy=policy)
+        assert hint in graph_cache_hint(None, [target]), node
+        del graph
+    _, elsewhere = _tools()  # (a module no node reaches)
+    graph = _one_node_graph(by_module, cache_policy=policy)
+    assert graph_cache_hint(None, [elsewhere]) == ""
+    del graph
+
+
+def test_a_node_in_the_module_of_a_callable_tool_reaches_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # (the node's module holds the tool, an object whose class's __call__ makes the calls: the
+    # node, written in the target's module, reaches it though it holds neither the function nor
+    # its owner)
+    import sys
+    import types
+
+    from langgraph.types import CachePolicy
+
+    from pytest_clearstone.golden.targets import resolve
+
+    module = types.ModuleType("weather_tools")
+    exec(
+        "class Weather:\n"
+        "    def __call__(self, city):\n"
+        "        return f'sunny in {city}'\n"
+        "weather = Weather()\n"
+        "def forecast(state):\n"
+        "    return {'x': weather(state['x'])}\n",
+        module.__dict__,
+    )
+    monkeypatch.setitem(sys.modules, "weather_tools", module)
+    target = resolve("weather_tools.weather")
+    assert target.kind == "call"
+    graph = _one_node_graph(module.forecast, cache_policy=CachePolicy())
+    assert "LangGraph's node cache is in use (" in graph_cache_hint(None, [target])
+    del graph
+
+
+def test_a_node_reaching_a_target_without_a_cache_policy_or_a_cache_gets_no_hint() -> None:
+    # (a node LangGraph does not cache: no CachePolicy, its own or its graph's, or a graph
+    # compiled without a cache while another graph's cache is alive; the graph's own policy, an
+    # entrypoint's cache_policy, is one)
+    from langgraph.cache.memory import InMemoryCache
+    from langgraph.func import entrypoint
+    from langgraph.types import CachePolicy
+
+    tools, target = _tools()
+    lookup = tools.lookup
+
+    def node(state: dict[str, str]) -> dict[str, str]:
+        return {"x": lookup(state["x"])}
+
+    no_policy = _one_node_graph(node)
+    assert graph_cache_hint(None, [target]) == ""
+    del no_policy
+    cache = InMemoryCache()  # (a cache alive, of another graph)
+    without_cache = _one_node_graph(node, cached=False, cache_policy=CachePolicy())
+    assert graph_cache_hint(None, [target]) == ""
+    del without_cache, cache
+
+    @entrypoint(cache=InMemoryCache(), cache_policy=CachePolicy())
+    def workflow(query: str) -> str:
+        return str(lookup(query))
+
+    assert "LangGraph's node cache is in use (" in graph_cache_hint(None, [target])
+    del workflow

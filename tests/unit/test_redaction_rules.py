@@ -91,3 +91,13 @@ def test_an_embedding_field_elsewhere_is_still_checked(value: dict[str, Any]) ->
 )
 def test_a_base64_vector_is_no_suspect_anywhere(value: dict[str, Any]) -> None:
     assert not Redactor().find_secrets(value)
+
+
+def test_a_base64_vector_of_numbers_from_a_millionth_to_a_thousand_is_no_suspect() -> None:
+    # (an embedding not normalised, its numbers from a few millionths to several hundred: data)
+    import base64
+    import struct
+
+    numbers = [512.3711, -301.0913, 0.0, 2.7183e-5, -0.0731, 871.44, 1.61803, -44.917, 3.3e-6]
+    vector = base64.b64encode(struct.pack(f"<{len(numbers)}f", *numbers)).decode()
+    assert Redactor().find_secrets({"vector": vector}) == []
