@@ -85,9 +85,9 @@ def test_a_random_generator_in_the_state_records_and_replays_without_pickles(
     and recording refused it unless pickles were allowed."""
     pytester.syspathinsert()
     pytester.makepyfile(
-        sampler=APP.replace("self.np_rng = ", "# ").replace("self.legacy = ", "# ").replace(
-            "int(self.np_rng.integers(1, 9)), self.legacy.randint(1, 9)", "0, 0"
-        ),
+        sampler=APP.replace("self.np_rng = ", "# ")
+        .replace("self.legacy = ", "# ")
+        .replace("int(self.np_rng.integers(1, 9)), self.legacy.randint(1, 9)", "0, 0"),
         test_sampler=TEST,
     )
     pytester.runpytest("--clearstone-record").assert_outcomes(passed=1)
