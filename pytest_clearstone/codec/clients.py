@@ -208,16 +208,19 @@ def sent_with_every_request(v: Any, base: str) -> list[tuple[str, str, str]]:
     request, which its reference leaves out: an openai/anthropic client's ``default_query``,
     ``default_headers`` and credential headers (:data:`HEADER_ATTRIBUTES`), an httpx client's
     ``params`` and ``headers``; values that are not text (the SDKs' ``Omit``) are left out."""
-    if base in SDK_CLIENTS:
+    if base in SDK_CLIENTS:  # (most have none: each client of a replay's calls is encoded)
         attributes = vars(v)
-        query = attributes.get("_custom_query") or {}
-        pairs = [("query", name, value) for name, value in query.items()]
+        query = attributes.get("_custom_query")
+        pairs = [("query", name, value) for name, value in query.items()] if query else []
         for attribute in HEADER_ATTRIBUTES:
-            headers = attributes.get(attribute) or {}
-            pairs.extend(("header", name, value) for name, value in headers.items())
+            headers = attributes.get(attribute)
+            if headers:
+                pairs += [("header", name, value) for name, value in headers.items()]
+        if not pairs:
+            return pairs
     else:
         pairs = [("query", name, value) for name, value in v.params.multi_items()]
-        pairs.extend(("header", name, value) for name, value in header_pairs(v.headers))
+        pairs += [("header", name, value) for name, value in header_pairs(v.headers)]
     return [pair for pair in pairs if type(pair[1]) is str and type(pair[2]) is str]
 
 
