@@ -1339,9 +1339,12 @@ class _Walk:
         base = client_base(type(client))
         if base is None:  # (a resource of a client of no known class)
             return
-        what = client_name(f"{type(client).__module__.partition('.')[0]}.{type(client).__name__}")
-        for kind, name, value in sent_with_every_request(client, base):
-            self.r.note_sent_secret(kind, name, value, what, self.r.note_secret)
+        sent = sent_with_every_request(client, base)
+        if sent:  # (named only when there is one: most clients send none)
+            t = type(client)
+            what = client_name(f"{t.__module__.partition('.')[0]}.{t.__name__}")
+            for kind, name, value in sent:
+                self.r.note_sent_secret(kind, name, value, what, self.r.note_secret)
         if not self.r.keeps_placeholder_key:  # (recording: a replay writes nothing)
             self._note_base_url_secrets(client)
 
