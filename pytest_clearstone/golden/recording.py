@@ -262,6 +262,19 @@ class RecordingRun:
             warnings.append(UnmockedCallWarning(self.node_id, called, target, fix))
         return warnings
 
+    @property
+    def called_instead(self) -> dict[str, str]:
+        """Each watched method (:meth:`_watch_alternatives`) that was called and recorded no
+        call, but for those that send a request of their own beside the target's, with the
+        path of the target whose request it makes."""
+        if self.recorder is None:
+            return {}
+        return {
+            called: self._watched[called][1]
+            for called in self.recorder.unmocked
+            if called not in self._beside
+        }
+
     def stop(self) -> None:
         """Undo every patch and unfreeze the clock (always called, also after a failure)."""
         stack, self._stack = self._stack, None
