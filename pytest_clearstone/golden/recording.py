@@ -265,14 +265,15 @@ class RecordingRun:
     @property
     def called_instead(self) -> dict[str, str]:
         """Each watched method (:meth:`_watch_alternatives`) that was called and recorded no
-        call, but for those that send a request of their own beside the target's, with the
-        path of the target whose request it makes."""
+        call, with the path of the target whose request it makes: the target's twin or another
+        method of its class for the same request, not one that sends a request of its own
+        beside the target's, nor another provider's model's."""
         if self.recorder is None:
             return {}
         return {
             called: self._watched[called][1]
             for called in self.recorder.unmocked
-            if called not in self._beside
+            if called not in self._beside and called not in self._other_models
         }
 
     def stop(self) -> None:
