@@ -2742,7 +2742,9 @@ def _nothing_recorded(item: pytest.Item, replay: Replay) -> str:
     funcargs = getattr(item, "funcargs", None) or {}
     values = [(name, value) for name, value in funcargs.items() if name != "replay"]
     earlier = item.config.stash[_STATE].recorded_targets
-    return nothing_recorded(item.nodeid, replay.mock_pairs, module, source, values, earlier)
+    return nothing_recorded(
+        item.nodeid, replay.mock_pairs, module, source, values, earlier, replay.called_instead
+    )
 
 
 # -- unused checkpoint files -------------------------------------------------------------------

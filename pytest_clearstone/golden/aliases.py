@@ -695,6 +695,10 @@ def uncalled_target_warnings(
     return warnings
 
 
+#: the fix told for a twin or other method of a mock target that the agent called instead
+_INSTEAD = "its calls ran live. Mock it instead, or too"
+
+
 def nothing_recorded(
     node_id: str,
     mock_pairs: Sequence[tuple[str, str]],
@@ -702,16 +706,20 @@ def nothing_recorded(
     source: str = "",
     values: Sequence[tuple[str, Any]] = (),
     called_before: Mapping[str, str] | None = None,
+    called_instead: Mapping[str, str] | None = None,
 ) -> str:
     """Why a strict recording of the test ``node_id`` (its module ``module``, or ``None``) with
     the mock targets ``mock_pairs`` recorded no call, with the paths the agent may look the
     functions up under; for a target the test's code (``source``) patches itself, that its
     double took the place of the recording; for a method target set on an object itself
     (``mock.patch.object(client.messages, "create")``) in the test's fixture ``values``
-    (``(name, value)``), that it hides the method the recording patched; and for a target an
+    (``(name, value)``), that it hides the method the recording patched; for a target an
     earlier recording of the run called (``called_before``: target -> that test's node id),
-    that the agent may keep what it answered (a cache the first test fills)."""
+    that the agent may keep what it answered (a cache the first test fills); and for a twin or
+    other method of a target that the recording saw called (``called_instead``: that method ->
+    the target), that the agent called it, not asked (nor a cache suspected for that target)."""
     targets = [path for _, path in mock_pairs]
+    called = called_instead or {}
     from .llm_cache import cache_skipped, llm_cache_hint  # (only when nothing was recorded)
 
     # (a call LangChain's LLM cache answered is explained by the cache's hint, not as a cache of
@@ -731,7 +739,7 @@ def nothing_recorded(
         "before each test (an autouse fixture calling its cache_clear()), or build it in the "
         'test (the docs\' "Determinism and its limits" page: a cache the first test fills)'
         for path in dict.fromkeys(targets)
-        if earlier.get(path, node_id) != node_id
+        if earlier.get(path, node_id) != node_id and path not in called.values()
     ]
     local = _local_model(targets, source, values)
     if local is not None:
@@ -753,6 +761,7 @@ def nothing_recorded(
     graph_cached = graph_cache_hint(None, _resolved(targets))
     if graph_cached:
         hints.append(f"  {graph_cached}")
+    seen: list[str] = []  # (the twins and other methods the recording saw called instead)
     for path in targets:
         try:
             found_twins = twins(path)
@@ -767,32 +776,49 @@ def nothing_recorded(
             f"  did you mean `{other}`? (the same object as `{path}`)"
             for other in aliases.get(path, ())
         ]
+        owner, _, name = path.rpartition(".")
+        owner_name = owner.rpartition(".")[2]
+        # the twins and other methods the recording saw called instead: said, and then the
+        # other ways of making the request are not asked about
+        instead = [
+            f"  the agent called `{twin}` (the {kind} twin of `{path}`), which is not mocked: "
+            f"{_INSTEAD}"
+            for twin, kind in found_twins
+            if twin in called and twin not in targets
+        ] + [
+            f"  the agent called `{other}` (another method of `{owner_name}` for the same "
+            f"request as `{name}`), which is not mocked: {_INSTEAD}"
+            f"{'; ' + note if (note := events_note(other)) else ''}"
+            for other in found_others
+            if other in called and other not in targets and not is_stream_helper(other)
+            if not _pydantic_ai_stream_sends_by(other)
+        ]
+        seen += instead
+        asked = [] if instead else found_others
         hints += [
             f"  does the agent call `{twin}`? (the {kind} twin of `{path}`: mock it too, or "
             "instead)"
             for twin, kind in found_twins
-            if twin not in targets
+            if twin not in targets and not instead
         ]
         hints += [
             f"  does the agent call `{twin}`? (the same method "
             f"{'in' if '.resources.beta.' in twin else 'outside'} the SDK's `beta` namespace, "
             f"`{call}`, which the patch of `{path}` does not reach: mock it too, or instead)"
             for twin, call in found_beta
-            if twin not in targets
+            if twin not in targets and not instead
         ]
-        owner, _, name = path.rpartition(".")
-        owner_name = owner.rpartition(".")[2]
         hints += [
             f"  does the agent call `{sibling}`? (`{sibling.rpartition('.')[0].rpartition('.')[2]}`"
             f" is no `{owner_name}`: it has the same `{name}`, which the patch of `{path}` does "
             "not reach: mock it too, or instead)"
             for sibling in found_siblings
-            if sibling not in targets
+            if sibling not in targets and not instead
         ]
         hints += [
             hint
             for other in found_others
-            if other not in targets and is_stream_helper(other)
+            if other not in targets and is_stream_helper(other) and not instead
             if (hint := _stream_helper_hint(path, other, targets))
         ]
         hints += [
@@ -804,7 +830,7 @@ def nothing_recorded(
             else f"  does the agent call `{other}`? (another method of "
             f"`{owner_name}` for the same request as `{name}`: mock it too, or instead"
             f"{'; ' + note if (note := events_note(other)) else ''})"
-            for other in found_others
+            for other in asked
             if other not in targets and not is_stream_helper(other)
         ]
         if found_holders:
@@ -847,6 +873,7 @@ def nothing_recorded(
         [
             f"{node_id}: nothing was recorded: the test made no call to its mock target(s) "
             f"{', '.join(targets)}, so the golden checkpoint was not written",
+            *seen,
             *hints,
             "  Give mock= the import path where the agent looks the function up (a function "
             "imported by name lives on in the importing module), or strict=False if the test "

@@ -262,6 +262,20 @@ class RecordingRun:
             warnings.append(UnmockedCallWarning(self.node_id, called, target, fix))
         return warnings
 
+    @property
+    def called_instead(self) -> dict[str, str]:
+        """Each watched method (:meth:`_watch_alternatives`) that was called and recorded no
+        call, with the path of the target whose request it makes: the target's twin or another
+        method of its class for the same request, not one that sends a request of its own
+        beside the target's, nor another provider's model's."""
+        if self.recorder is None:
+            return {}
+        return {
+            called: self._watched[called][1]
+            for called in self.recorder.unmocked
+            if called not in self._beside and called not in self._other_models
+        }
+
     def stop(self) -> None:
         """Undo every patch and unfreeze the clock (always called, also after a failure)."""
         stack, self._stack = self._stack, None

@@ -223,6 +223,13 @@ class Replay:
         return [] if self._recording is None else self._recording.unmocked_calls
 
     @property
+    def called_instead(self) -> dict[str, str]:
+        """Recording: each method the recording watched beside a mock target (its twin, its
+        class's other methods for the same request) that the agent called and that recorded
+        no call, with that target's path (replaying: none)."""
+        return {} if self._recording is None else self._recording.called_instead
+
+    @property
     def context(self) -> DeterministicExecutionContext | None:
         """The deterministic context while the test runs (``None`` before ``start()``)."""
         half = self._recording or self._replaying

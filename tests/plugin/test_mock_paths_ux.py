@@ -188,11 +188,13 @@ def test_nothing_recorded_names_the_sibling_method_not_the_same_patch_under_anot
         [
             "*nothing was recorded: the test made no call to its mock target(s) "
             "langchain_openai.ChatOpenAI.ainvoke*",
-            "*does the agent call `langchain_openai.ChatOpenAI.invoke`? (the sync twin of "
-            "`langchain_openai.ChatOpenAI.ainvoke`: mock it too, or instead)",
+            "*the agent called `langchain_openai.ChatOpenAI.invoke` (the sync twin of "
+            "`langchain_openai.ChatOpenAI.ainvoke`), which is not mocked: its calls ran live. "
+            "Mock it instead, or too",
         ]
     )
     result.stdout.no_fnmatch_line("*did you mean*")
+    result.stdout.no_fnmatch_line("*does the agent call*")  # (it is known: it called invoke)
 
 
 TEST_STREAMED = """
@@ -218,8 +220,9 @@ def test_nothing_recorded_names_the_method_that_streams_the_same_request(
     result.stdout.fnmatch_lines(
         [
             "*nothing was recorded*langchain_openai.ChatOpenAI.invoke*",
-            "*does the agent call `langchain_openai.ChatOpenAI.stream`? (another method of "
-            "`ChatOpenAI` for the same request as `invoke`: mock it too, or instead)",
+            "*the agent called `langchain_openai.ChatOpenAI.stream` (another method of "
+            "`ChatOpenAI` for the same request as `invoke`), which is not mocked: its calls ran "
+            "live. Mock it instead, or too",
         ]
     )
     # and mocking it, as the hint says, records and replays
@@ -254,10 +257,9 @@ def test_nothing_recorded_names_the_private_methods_beside_a_private_target(
     result.stdout.fnmatch_lines(
         [
             "*nothing was recorded*langchain_openai.ChatOpenAI._agenerate*",
-            "*does the agent call `langchain_openai.ChatOpenAI._generate`? (the sync twin of "
-            "`langchain_openai.ChatOpenAI._agenerate`: mock it too, or instead)",
-            "*does the agent call `langchain_openai.ChatOpenAI._astream`? (another method of "
-            "`ChatOpenAI` for the same request as `_agenerate`: mock it too, or instead)",
+            "*the agent called `langchain_openai.ChatOpenAI._astream` (another method of "
+            "`ChatOpenAI` for the same request as `_agenerate`), which is not mocked: its calls "
+            "ran live. Mock it instead, or too",
         ]
     )
     result.stdout.no_fnmatch_line("*ChatOpenAI.stream`*")
@@ -280,11 +282,11 @@ def test_nothing_recorded_under_astream_events_names_the_private_stream_to_mock(
     result.stdout.fnmatch_lines(
         [
             "*nothing was recorded*langchain_openai.ChatOpenAI.ainvoke*",
-            "*does the agent call `langchain_openai.ChatOpenAI.astream`? (another method of "
-            "`ChatOpenAI` for the same request as `ainvoke`: mock it too, or instead; under "
-            "astream_events it streams by `langchain_openai.ChatOpenAI._astream`, which keeps "
-            "its events coming: for astream_events mock that instead, with "
-            + esc("ignore=['**.run_manager'])"),
+            "*the agent called `langchain_openai.ChatOpenAI.astream` (another method of "
+            "`ChatOpenAI` for the same request as `ainvoke`), which is not mocked: its calls ran "
+            "live. Mock it instead, or too; under astream_events it streams by "
+            "`langchain_openai.ChatOpenAI._astream`, which keeps its events coming: for "
+            "astream_events mock that instead, with " + esc("ignore=['**.run_manager']"),
         ]
     )
     # and mocking it, as the hint says, records and replays
