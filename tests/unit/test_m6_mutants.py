@@ -5,12 +5,14 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
 from pytest_clearstone import codec
 from pytest_clearstone.codec import withheld
 from pytest_clearstone.codec.clients import sent_with_every_request
+from pytest_clearstone.errors import DecodeError
 from pytest_clearstone.redaction import DEFAULT_KEYS, Redactor
 
 
@@ -74,3 +76,66 @@ def test_the_settings_sent_with_every_request_are_bounded_and_keep_their_first_d
     assert withheld.sent()
     withheld.forget()
     assert withheld.sent() == {}
+
+
+class Random:
+    """An agent's class of its own that is named ``Random`` (a random-choice policy): no
+    ``random.Random``, stored as any object."""
+
+    def __init__(self, choices: list[str]) -> None:
+        self.choices = choices
+
+
+def test_a_class_of_another_module_named_random_is_not_stored_as_a_random_generator() -> None:
+    # (the state of random.Random alone is stored by its words; this one as a pickle, as before)
+    assert codec.encode(Random(["a", "b"]))[codec.TAG] == "pickle"
+
+
+@pytest.mark.parametrize(
+    "changed", [{"version": 3}, {"schema_url": ["x"]}], ids=["version", "schema_url"]
+)
+def test_a_bad_stored_opentelemetry_meter_version_or_schema_url_is_a_decode_error(
+    changed: dict[str, object],
+) -> None:
+    pytest.importorskip("opentelemetry")
+    tree = {codec.TAG: "otel_meter", "v": "support.agent", **changed}
+    with pytest.raises(DecodeError, match=r"bad stored OpenTelemetry meter 'support\.agent'"):
+        codec.decode(tree)
+
+
+def _gateway_client() -> type[Any]:
+    """An agent's subclass of ``openai.OpenAI``, at module level (importable: stored as a
+    reference)."""
+    global GatewayOpenAI
+    openai = pytest.importorskip("openai")
+    if "GatewayOpenAI" not in globals():
+
+        class GatewayOpenAI(openai.OpenAI):  # type: ignore[misc,no-redef]
+            pass
+
+        GatewayOpenAI.__qualname__ = "GatewayOpenAI"
+    return GatewayOpenAI  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("through", ["client", "resource"])
+def test_the_redaction_names_the_agents_client_class_in_what_it_sends_with_every_request(
+    through: str,
+) -> None:
+    # (the walk over a recorded value notes the secrets a client, or a resource's client, it
+    # meets sends with every request, named by the agent's own class; the codec, which stores
+    # the client as a reference of its library class, names that class)
+    client = _gateway_client()(
+        api_key="sk-walked-0123456789",
+        default_query={"api-key": "query-walked-0123456789"},
+        default_headers={"X-Gateway-Token": "Bearer header-walked-0123456789"},
+    )
+    rules = Redactor()
+    rules({"agent": client if through == "client" else client.chat.completions})
+    seen = rules.secret_values({})
+    named = "a tests.GatewayOpenAI client"
+    assert {value: seen.get(value) for value in seen if "walked" in value} == {
+        "sk-walked-0123456789": "the api_key of an openai.OpenAI client",
+        "query-walked-0123456789": f"the api-key query parameter of {named}",
+        "Bearer header-walked-0123456789": f"the X-Gateway-Token header of {named}",
+        "header-walked-0123456789": f"the token in the X-Gateway-Token header of {named}",
+    }
