@@ -139,3 +139,24 @@ def test_the_redaction_names_the_agents_client_class_in_what_it_sends_with_every
         "Bearer header-walked-0123456789": f"the X-Gateway-Token header of {named}",
         "header-walked-0123456789": f"the token in the X-Gateway-Token header of {named}",
     }
+
+
+@pytest.mark.parametrize("gauss", ["0.5", True, [0.5]], ids=["text", "bool", "list"])
+def test_a_stored_random_generators_gauss_next_that_is_no_number_is_a_decode_error(
+    gauss: object,
+) -> None:
+    import random
+
+    tree = {**codec.encode(random.Random(1), strict=True, allow_pickle=False), "gauss": gauss}
+    with pytest.raises(DecodeError, match=r"bad stored random\.Random state"):
+        codec.decode(tree)
+
+
+def test_a_stored_random_generators_whole_number_gauss_next_reads_back_as_random_keeps_it() -> None:
+    # (a float, as random.Random keeps it: a JSON 0 draws the float 0.0, not the int 0)
+    import random
+
+    tree = {**codec.encode(random.Random(1), strict=True, allow_pickle=False), "gauss": 0}
+    back = codec.decode(tree)
+    assert type(back.getstate()[2]) is float
+    assert type(back.gauss(0, 1)) is float
