@@ -160,3 +160,36 @@ def test_a_stored_random_generators_whole_number_gauss_next_reads_back_as_random
     back = codec.decode(tree)
     assert type(back.getstate()[2]) is float
     assert type(back.gauss(0, 1)) is float
+
+
+def test_the_cache_hint_is_given_when_one_of_the_runs_calls_was_made_in_a_graph_node() -> None:
+    # (an agent that calls its model before it invokes its graph: one call outside any node,
+    # one in a node, as the LangChain callbacks noted with each call tell)
+    pytest.importorskip("langgraph.cache.memory")
+    from typing import TypedDict
+
+    from langgraph.cache.memory import InMemoryCache
+    from langgraph.graph import END, START, StateGraph
+
+    from pytest_clearstone.golden.callback_handlers import InContext, context_handlers
+    from pytest_clearstone.golden.graph_cache import graph_cache_hint
+
+    class S(TypedDict, total=False):
+        x: str
+
+    seen: list[InContext | None] = []
+
+    def plan(state: S) -> S:
+        seen.append(context_handlers())
+        return {"x": "planned"}
+
+    builder = StateGraph(S)
+    builder.add_node("plan", plan)
+    builder.add_edge(START, "plan")
+    builder.add_edge("plan", END)
+    graph = builder.compile(cache=InMemoryCache())
+    graph.invoke({"x": "go"})
+    hint = "LangGraph's node cache is in use ("
+    assert hint in graph_cache_hint([None, *seen])
+    assert graph_cache_hint([None]) == ""
+    del graph
