@@ -193,3 +193,14 @@ def test_the_cache_hint_is_given_when_one_of_the_runs_calls_was_made_in_a_graph_
     assert hint in graph_cache_hint([None, *seen])
     assert graph_cache_hint([None]) == ""
     del graph
+
+
+def test_a_password_holding_an_at_sign_unencoded_is_split_off_whole() -> None:
+    # (httpx writes it %40-encoded; a client class of the agent's own may give its base URL as
+    # it was written: the host follows the last '@' of the authority, not the first)
+    from pytest_clearstone.codec.clients import split_password
+
+    assert split_password("https://svc:p@ss@llm-proxy.example/v1?q=a@b") == (
+        "https://svc:[REDACTED]@llm-proxy.example/v1?q=a@b",
+        "p@ss",
+    )
