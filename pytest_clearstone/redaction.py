@@ -1335,10 +1335,13 @@ class _Walk:
         """Note the secrets client ``v`` (or the client of resource ``v``) sends with every
         request (:meth:`Redactor.note_sent_secret`): the query parameters and headers its
         reference leaves out."""
-        client = getattr(v, "_client", v)
-        base = client_base(type(client))
-        if base is None:  # (a resource of a client of no known class)
-            return
+        client = v
+        base = client_base(type(v))
+        if base is None:  # (a resource: its client's; an SDK client's _client is its HTTP client)
+            client = getattr(v, "_client", None)
+            base = client_base(type(client))
+            if base is None:  # (a resource of a client of no known class)
+                return
         sent = sent_with_every_request(client, base)
         if sent:  # (named only when there is one: most clients send none)
             t = type(client)
