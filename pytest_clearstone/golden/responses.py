@@ -484,6 +484,7 @@ class ReplaySession:
         if not (unused or unmocked):
             return None
         from .graph_cache import graph_cache_hint  # (only when calls were left out)
+        from .graph_threads import left_thread_cause
         from .llm_cache import llm_cache_hint
 
         return UnusedResponsesError(
@@ -506,6 +507,7 @@ class ReplaySession:
                         )
                         if unused
                         else "",
+                        left_thread_cause(self.in_contexts()) if unused else "",
                         *self._displaced(unused),
                     ],
                 )
@@ -937,6 +939,7 @@ class TargetReplay:
             queue.popleft()
             return
         from .graph_cache import graph_cache_hint  # (only when a call comes out of its place)
+        from .graph_threads import shared_thread_cause
 
         session = self._session()
         self._fail(
@@ -957,7 +960,8 @@ class TargetReplay:
                         context_handlers() if LANGCHAIN in sys.modules else None,
                         *(session.in_contexts() if session is not None else ()),
                     ]
-                ),
+                )
+                or shared_thread_cause(),
             ),
             arguments,
             recorded.span_id,
@@ -989,6 +993,7 @@ class TargetReplay:
         index = self._next_response()
         if index is None:
             from .graph_cache import cached_node_note  # (only when the answers ran out)
+            from .graph_threads import shared_thread_cause
 
             return self._fail(
                 ReplayExhaustedError(
@@ -1001,7 +1006,8 @@ class TargetReplay:
                     note=self.note
                     or unlisted_tools_note(self.target.function, self._calls, self.node_id)
                     or cached_node_note(self.node_id)
-                    or self._unrecorded_target_note(),
+                    or self._unrecorded_target_note()
+                    or shared_thread_cause(),
                     branch=self._exhausted_branch(),
                     extra_job=self._extra_job(current_branch()),
                     node_id=self.node_id,
