@@ -2201,27 +2201,57 @@ def _let_go_of_seed(item: pytest.Item) -> None:
 
 def _refuse_golden_of_another_test(item: pytest.Item, replay: Replay) -> None:
     """Recording at its default path: raise :class:`~.errors.GoldenOfAnotherTestError` when the
-    golden there was recorded by another test whose default path is the same, their names
-    differing only in characters a file name cannot hold (``test_x[a/b]``, ``test_x[a_b]``): a
-    run that collects both tells so at collection, one that collects only this test would
-    write over the other's golden. (Before the test's live calls.)"""
+    golden there was recorded by another test whose default path is the same
+    (:func:`_golden_of_another_test`): a run that collects both tells so at collection, one
+    that collects only this test would write over the other's golden. (Before the test's live
+    calls.)"""
     other = replay.replaced_test
+    fix = _golden_of_another_test(item, other)
+    if fix:
+        from .errors import GoldenOfAnotherTestError
+        from .printable import printable
+
+        raise GoldenOfAnotherTestError(replay.path, printable(other), fix)
+
+
+def _golden_of_another_test(item: pytest.Item, other: str) -> str:
+    """What to do about the paths of ``item`` and of the test ``other`` (the node id a golden
+    says recorded it) when that is another test whose default golden path is the item's, the
+    item's path being its default, their names differing only in characters a file name
+    cannot hold (``test_x[a/b]``, ``test_x[a_b]``); ``""`` otherwise."""
     ours = _test_id(item)
     if not other or other == ours:
-        return
+        return ""
     marker = _marker(item)
     if marker is None or marker.path is not None:
-        return
+        return ""
     stem, names = node_names(ours)
     other_stem, other_names = node_names(other)
     escaped = (stem, _escaped_ids(names)), (other_stem, _escaped_ids(other_names))
     if not apart_only_where_made_safe(*escaped):
-        return
-    from .errors import GoldenOfAnotherTestError
-    from .printable import printable
+        return ""
+    return _default_paths_fix([_node_id_parts(ours), _node_id_parts(other)])
 
-    fix = _default_paths_fix([_node_id_parts(ours), _node_id_parts(other)])
-    raise GoldenOfAnotherTestError(replay.path, printable(other), fix)
+
+def _note_golden_of_another_test(item: pytest.Item, replay: Replay) -> None:
+    """A replay that diverged from a golden another test recorded at the item's default path
+    (:func:`_golden_of_another_test`: one recording wrote over the other's before
+    :func:`_refuse_golden_of_another_test` refused it) is told so beside its failure."""
+    try:
+        golden = replay.checkpoint  # (read when the replay started)
+    except Exception:  # (not readable now: its own failure tells)
+        return
+    other = golden.metadata.get("test") if golden is not None else None
+    fix = _golden_of_another_test(item, other) if isinstance(other, str) else ""
+    if fix:
+        from .printable import printable
+
+        item.add_report_section(
+            "call",
+            "clearstone",
+            f"{item.nodeid} replayed {replay.path}, which {printable(other or '')} recorded, "
+            f"whose golden path is this test's: {fix}. Then record each again.",
+        )
 
 
 def _start_problem(item: pytest.Item, replay: Replay, exc: Exception) -> str | None:
@@ -2279,6 +2309,8 @@ def _outcome_of_failure(item: pytest.Item, exc: BaseException) -> None:
         _outcome(item, outcome)
         if outcome == "diverged":
             _note_reader(item, replay)
+            if replay is not None and not replay.recording:
+                _note_golden_of_another_test(item, replay)
     if replay is None or not replay.recording:
         return
     if isinstance(exc, (KeyboardInterrupt, pytest.exit.Exception)):

@@ -328,6 +328,22 @@ def test_a_recording_refuses_the_golden_of_a_test_whose_id_differs_only_where_ma
         ]
     )
     assert golden.read_bytes() == recorded  # (kept as it was)
+    # a golden the other test wrote over before the fix: the replay's divergence says whose
+    replayed = pytester.runpytest("test_routes.py::test_route[a_b]")
+    replayed.assert_outcomes(failed=1)
+    replayed.stdout.fnmatch_lines(
+        [
+            "*Captured clearstone call*",
+            esc(
+                f"test_routes.py::test_route[a_b] replayed {golden}, which "
+                "test_routes.py::test_route[a/b] recorded, whose golden path is this test's: "
+                "their default paths differ only in case or in characters a file name cannot "
+                "hold: give them ids that differ otherwise (pytest.param(..., id=...)), or each "
+                "its own path (@pytest.mark.replay(PATH, ...)). Then record each again."
+            ),
+        ]
+    )
+    pytester.runpytest("test_routes.py::test_route[a/b]").assert_outcomes(passed=1)  # (its own)
     # the test that recorded it records it again, under another rootdir's node id too
     again = pytester.runpytest("--clearstone-record", "test_routes.py::test_route[a/b]")
     again.assert_outcomes(passed=1)
