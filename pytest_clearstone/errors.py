@@ -713,6 +713,22 @@ class GoldenCaseTwinError(ClearstoneError):
         )
 
 
+class GoldenOfAnotherTestError(ClearstoneError):
+    """A recording would write over the golden another test recorded at its default path: the
+    two tests' names differ only in characters a file name cannot hold (``test_x[a/b]`` and
+    ``test_x[a_b]``), which a run that collects only one of them does not see."""
+
+    def __init__(self, path: Path | str, other: str, fix: str) -> None:
+        """``other``: the node id the golden names (printable); ``fix``: what to do about the
+        two tests' paths."""
+        self.path = Path(path)
+        self.other = other
+        super().__init__(
+            f"{path} was recorded by {other}, whose golden path is this test's: {fix}. If "
+            f"{other} is this test before a rename, delete the golden and record again"
+        )
+
+
 class CheckpointVersionError(CheckpointError, ValueError):
     """The file was written in a format version this release cannot read."""
 

@@ -28,7 +28,14 @@ import pytest
 from _pytest.unittest import TestCaseFunction  # (loaded by pytest: no public name)
 
 from .golden.mode import Mode, attempt_action
-from .golden.paths import SHORTER_PATH, golden_path, too_long, unnameable
+from .golden.paths import (
+    SHORTER_PATH,
+    apart_only_where_made_safe,
+    golden_path,
+    node_names,
+    too_long,
+    unnameable,
+)
 from .golden.unused import NOT_SEARCHED
 from .store_path import DEFAULT_DB, expanded, make_own_directory
 
@@ -1690,7 +1697,7 @@ def _check_fixture_writer(item: pytest.Item) -> None:
         else:
             given = "gives them mock="
         if all(marker is not None and marker.path is None for marker in markers):
-            fix = _default_paths_fix([first, item])  # (leaving the path out is no fix)
+            fix = _default_paths_fix([_path_parts(first), _path_parts(item)])  # (path out: no fix)
         else:
             fix = (
                 "give each test its own path (or leave the path out: one golden per test, one "
@@ -2140,7 +2147,11 @@ def _start(item: pytest.Item, replay: Replay, root: LiveSpan | None) -> None:
     __tracebackhide__ = True
     problem = None
     try:
-        golden = None if replay.recording else replay.checkpoint
+        if replay.recording:
+            golden = None
+            _refuse_golden_of_another_test(item, replay)
+        else:
+            golden = replay.checkpoint
         if golden is not None and golden.metadata.get("redacted") is False:
             # nothing was redacted when recording: replayed values compare as they are (decided
             # before the targets are patched, which then leave the redaction out)
@@ -2186,6 +2197,61 @@ def _let_go_of_seed(item: pytest.Item) -> None:
     if _SEED in item.stash:
         del item.stash[_SEED]
         vars(item).pop("startTest", None)
+
+
+def _refuse_golden_of_another_test(item: pytest.Item, replay: Replay) -> None:
+    """Recording at its default path: raise :class:`~.errors.GoldenOfAnotherTestError` when the
+    golden there was recorded by another test whose default path is the same
+    (:func:`_golden_of_another_test`): a run that collects both tells so at collection, one
+    that collects only this test would write over the other's golden. (Before the test's live
+    calls.)"""
+    other = replay.replaced_test
+    fix = _golden_of_another_test(item, other)
+    if fix:
+        from .errors import GoldenOfAnotherTestError
+        from .printable import printable
+
+        raise GoldenOfAnotherTestError(replay.path, printable(other), fix)
+
+
+def _golden_of_another_test(item: pytest.Item, other: str) -> str:
+    """What to do about the paths of ``item`` and of the test ``other`` (the node id a golden
+    says recorded it) when that is another test whose default golden path is the item's, the
+    item's path being its default, their names differing only in characters a file name
+    cannot hold (``test_x[a/b]``, ``test_x[a_b]``); ``""`` otherwise."""
+    ours = _test_id(item)
+    if not other or other == ours:
+        return ""
+    marker = _marker(item)
+    if marker is None or marker.path is not None:
+        return ""
+    stem, names = node_names(ours)
+    other_stem, other_names = node_names(other)
+    escaped = (stem, _escaped_ids(names)), (other_stem, _escaped_ids(other_names))
+    if not apart_only_where_made_safe(*escaped):
+        return ""
+    return _default_paths_fix([_node_id_parts(ours), _node_id_parts(other)])
+
+
+def _note_golden_of_another_test(item: pytest.Item, replay: Replay) -> None:
+    """A replay that diverged from a golden another test recorded at the item's default path
+    (:func:`_golden_of_another_test`: one recording wrote over the other's before
+    :func:`_refuse_golden_of_another_test` refused it) is told so beside its failure."""
+    try:
+        golden = replay.checkpoint  # (read when the replay started)
+    except Exception:  # (not readable now: its own failure tells)
+        return
+    other = golden.metadata.get("test") if golden is not None else None
+    fix = _golden_of_another_test(item, other) if isinstance(other, str) else ""
+    if fix:
+        from .printable import printable
+
+        item.add_report_section(
+            "call",
+            "clearstone",
+            f"{item.nodeid} replayed {replay.path}, which {printable(other or '')} recorded, "
+            f"whose golden path is this test's: {fix}. Then record each again.",
+        )
 
 
 def _start_problem(item: pytest.Item, replay: Replay, exc: Exception) -> str | None:
@@ -2243,6 +2309,8 @@ def _outcome_of_failure(item: pytest.Item, exc: BaseException) -> None:
         _outcome(item, outcome)
         if outcome == "diverged":
             _note_reader(item, replay)
+            if replay is not None and not replay.recording:
+                _note_golden_of_another_test(item, replay)
     if replay is None or not replay.recording:
         return
     if isinstance(exc, (KeyboardInterrupt, pytest.exit.Exception)):
@@ -3081,7 +3149,7 @@ def _report_shared_goldens(
             )
         # default paths (made from the node ids): leaving the path out is no fix
         elif all(marker.path is None for marker in markers):
-            fix = _default_paths_fix(tests)
+            fix = _default_paths_fix([_path_parts(item) for item in tests])
         elif function and given_by == {t.nodeid for t in tests}:  # (its own decorator's)
             fix = (
                 f"the path is given by the replay marker of {function}, the same for each of "
@@ -3131,18 +3199,27 @@ def _parametrized_function(tests: list[pytest.Item]) -> str:
 _PATH_PARTS = ("their test modules", "their classes", "the tests")
 
 
-def _default_paths_fix(tests: list[pytest.Item]) -> str:
-    """What to do about ``tests`` whose default golden paths clash: the first part of the
-    paths that differs between them is renamed (the module, a class, the test), or, where only
-    their parameters do, given other ids; or each test is given its own path."""
-    parts = [
-        (
-            item.path.name,
-            ".".join(node.name for node in item.listchain() if isinstance(node, pytest.Class)),
-            getattr(item, "originalname", item.name),
-        )
-        for item in tests
-    ]
+def _path_parts(item: pytest.Item) -> tuple[str, str, str]:
+    """The parts of the item's default golden path as :func:`_default_paths_fix` names them:
+    its module's file name, its classes and its test's name (without parameters)."""
+    return (
+        item.path.name,
+        ".".join(node.name for node in item.listchain() if isinstance(node, pytest.Class)),
+        getattr(item, "originalname", item.name),
+    )
+
+
+def _node_id_parts(node_id: str) -> tuple[str, str, str]:
+    """:func:`_path_parts` of the test a node id names (a golden's ``metadata['test']``)."""
+    file, *classes, test = node_id.partition("[")[0].split("::")
+    return file.rpartition("/")[2], ".".join(classes), test
+
+
+def _default_paths_fix(parts: list[tuple[str, str, str]]) -> str:
+    """What to do about tests whose default golden paths clash, by their parts (their module's
+    file name, classes and test name: :func:`_path_parts`, :func:`_node_id_parts`): the first
+    part of the paths that differs between them is renamed (the module, a class, the test),
+    or, where only their parameters do, given other ids; or each test is given its own path."""
     for where, names in zip(_PATH_PARTS, zip(*parts, strict=True), strict=True):
         if len(set(names)) > 1:
             return (

@@ -80,6 +80,14 @@ def runnable_config() -> dict[str, Any] | None:
     return config if isinstance(config, dict) else None
 
 
+def run_metadata(in_context: InContext | None) -> dict[str, Any]:
+    """The metadata of the run a call was made in, by the callback manager of ``in_context``
+    (the callbacks noted with it: LangGraph's node and thread in a node), ``{}``: none."""
+    inherited = in_context.inherited if in_context is not None else None
+    metadata = getattr(inherited, "metadata", None)
+    return metadata if isinstance(metadata, dict) else {}
+
+
 def context_handlers() -> InContext | None:
     """The LangChain callbacks in force here (:class:`InContext`), or ``None``: none is, or
     LangChain is not imported."""

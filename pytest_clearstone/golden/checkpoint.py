@@ -397,7 +397,7 @@ class Checkpoint:
             _refuse_if_not_utf8(raw, path)  # the parser found it: said the same way here
             if isinstance(exc, StoredClassError):  # (sound: the code changed since)
                 problem = signing.decode_problem(doc, exc)
-                fix = decode_fix(exc, _recorded_by(doc))
+                fix = decode_fix(exc, recorded_test(doc))
                 raise CheckpointClassChangedError(path, problem, fix) from None
             if isinstance(exc, DecodeError):
                 problem = f"a stored value cannot be decoded: {signing.decode_problem(doc, exc)}"
@@ -600,7 +600,7 @@ def _refuse_if_not_utf8(raw: bytes, path: Path) -> None:
         raise CheckpointCorruptError(path, f"not UTF-8 text ({exc.reason})") from None
 
 
-def _recorded_by(doc: Any) -> str:
+def recorded_test(doc: Any) -> str:
     """The node id of the test that recorded the checkpoint document ``doc`` (parsed), or
     ``""`` (an application's checkpoint, or a document that does not say)."""
     metadata = doc.get("metadata") if isinstance(doc, dict) else None

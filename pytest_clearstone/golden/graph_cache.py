@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING
 
 from ..codec.naming import class_path
 from ..errors import rerecord
+from .callback_handlers import InContext, context_handlers, run_metadata
 
 if TYPE_CHECKING:
-    from .callback_handlers import InContext
     from .targets import Target
 
 #: the key LangGraph puts in the metadata of the run each node runs in
@@ -64,9 +64,7 @@ def ran_in_graph(in_context: InContext | None) -> bool:
 def _node_name(in_context: InContext | None) -> str:
     """The LangGraph node a call made with the LangChain callbacks ``in_context`` ran in, by the
     node metadata of its run's callback manager (``""``: none)."""
-    inherited = in_context.inherited if in_context is not None else None
-    metadata = getattr(inherited, "metadata", None)
-    name = metadata.get(_NODE_KEY) if isinstance(metadata, dict) else None
+    name = run_metadata(in_context).get(_NODE_KEY)
     return name if isinstance(name, str) else ""
 
 
@@ -115,8 +113,6 @@ def cached_node() -> str:
                 cached = getattr(task, "cache_key", None) is not None
                 return name if cached and isinstance(name, str) else ""
         frame = frame.f_back  # type: ignore[assignment]
-    from .callback_handlers import context_handlers
-
     name = _node_name(context_handlers())
     if not name:
         return ""

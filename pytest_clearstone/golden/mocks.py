@@ -8,7 +8,6 @@ the checkpoint); :mod:`.preflight` reports from them what a replay will do.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 from ..errors import MockTargetError
@@ -187,22 +186,21 @@ def plan(
     return [(st, t, answering_spans(spans, st, t, shared=per_type[st] == 1)) for st, t in pairs]
 
 
-def unrecorded_target_note(golden: Path | None, target: str, node_id: str) -> str | None:
-    """(When a target with no recorded call is called: read from the golden's file then.) That
-    the plugin's golden ``golden`` was recorded without ``target`` among its mock targets,
-    naming those it had: the calls to it ran live then; ``None`` when it was one of them, or
-    the file does not say."""
-    if golden is None:
+def unrecorded_target_note(golden_text: str, target: str, node_id: str) -> str | None:
+    """(When a target with no recorded call is called: read from the golden's text then,
+    ``""`` when not known.) That the plugin's golden was recorded without ``target`` among its
+    mock targets, naming those it had: the calls to it ran live then; ``None`` when it was one
+    of them, or the text does not say."""
+    if not golden_text:
         return None
     import json  # (only when a replay fails)
 
     from ..errors import rerecord
     from ..printable import printable
     from .checkpoint import RECORDED_BY_PLUGIN
-    from .files import read_golden
 
     try:
-        metadata = json.loads(read_golden(golden)).get("metadata")
+        metadata = json.loads(golden_text).get("metadata")
         mock = metadata.get("mock") if metadata.get("recorded_by") == RECORDED_BY_PLUGIN else None
     except Exception:  # (unreadable: the replay's own error says what it is)
         return None

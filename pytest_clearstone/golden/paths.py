@@ -40,6 +40,26 @@ def default_relative_path(module_stem: str, names: Sequence[str]) -> str:
     return f"{GOLDENS_DIR}/{safe_file_name(module_stem)}/{safe_file_name('.'.join(names))}{SUFFIX}"
 
 
+def node_names(node_id: str) -> tuple[str, str]:
+    """The module's stem and the names below it (``TestX.test_y[en]``) of the test ``node_id``
+    (``tests/test_m.py::TestX::test_y[en]``), of which its default golden path is made
+    (:func:`default_relative_path`); the directories of its node id, which depend on the
+    rootdir, are left out."""
+    file, _, below = node_id.partition("::")
+    head, bracket, ids = below.partition("[")
+    stem = os.path.splitext(file.rpartition("/")[2])[0]
+    return stem, head.replace("::", ".") + bracket + ids
+
+
+def apart_only_where_made_safe(names: tuple[str, str], other: tuple[str, str]) -> bool:
+    """Whether two tests of one directory, by their :func:`node_names`, have the same default
+    golden path though their names differ in more than case: only in characters a file name
+    cannot hold (``test_x[a/b]`` and ``test_x[a_b]``)."""
+    return [n.casefold() for n in names] != [n.casefold() for n in other] and [
+        safe_file_name(n) for n in names
+    ] == [safe_file_name(n) for n in other]
+
+
 def other_case(path: str | os.PathLike[str]) -> str | None:
     """The file whose path differs from the missing ``path`` only in case, when there is one
     (``None``: none, or more than one): the golden a checkout on macOS or Windows reads for

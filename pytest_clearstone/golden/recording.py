@@ -45,7 +45,7 @@ from ..tracing.span import TOO_LONG_MARK, Recorded, Span
 from ..tracing.trace import Trace
 from ..tracing.tracer import Tracer, current_span
 from .changes import describe_changes, holds_but_span_times
-from .checkpoint import RECORDED_BY_PLUGIN, Checkpoint, readable_version
+from .checkpoint import RECORDED_BY_PLUGIN, Checkpoint, readable_version, recorded_test
 from .context import DeterministicExecutionContext, derive_seed
 from .files import refuse_link_as_file
 from .identity import (
@@ -141,6 +141,12 @@ class RecordingRun:
                 given = None if span is None else span.recorded_input
                 return [] if given is None else unwritten_places(given.encoded)
         return []
+
+    @property
+    def replaced_test(self) -> str:
+        """The node id of the test that recorded the golden this run records again (``""``:
+        none, or its file does not say)."""
+        return recorded_test(self.previous_doc)
 
     @property
     def refusal(self) -> ClearstoneError | Warning | None:

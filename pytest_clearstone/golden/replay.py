@@ -217,6 +217,12 @@ class Replay:
         return None if self._recording is None else self._recording.refusal
 
     @property
+    def replaced_test(self) -> str:
+        """Recording: the node id of the test that recorded the golden this recording writes
+        again (``""``: none, its file does not say, or replaying)."""
+        return "" if self._recording is None else self._recording.replaced_test
+
+    @property
     def unmocked_calls(self) -> list[UnmockedCallWarning]:
         """Recording: a warning for each method of a mock target's class that made the
         target's request live, not calling it (replaying: none)."""

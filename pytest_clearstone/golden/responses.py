@@ -56,6 +56,7 @@ from ..tracing.span import Recorded, Span
 from .callback_handlers import LANGCHAIN, InContext, context_handlers
 from .cancellations import CANCEL_GRACE, is_cancelled
 from .completion import CompletionOrder
+from .files import read_file
 from .ignore import IgnorePaths, ignore_advice
 from .replayed_effects import effect_of, unlisted_tools_note
 from .targets import Target, displaced_by
@@ -327,7 +328,7 @@ class ReplaySession:
     #: agent wrote between then and a failure is a reading of those clocks, which stay real
     #: (:func:`~pytest_clearstone.diff.unstable_cause`)
     clocks_at_start: tuple[float, float] = field(default_factory=real_clock_readings)
-    #: the golden file's text, read when a failure first asks (:meth:`recorded_text`)
+    #: the golden file's text, read when a failure first asks (:meth:`golden_text`)
     _golden_text: str | None = field(default=None, repr=False)
     #: the golden's file (``None``: not known): where a failure tells of items in another order
     #: only, whether a formatter sorted its keys (:meth:`with_golden_cause`)
@@ -363,15 +364,22 @@ class ReplaySession:
             if held is not None:
                 self.displaced[path] = held
 
+    def golden_text(self) -> str:
+        """The golden file's text (``""``: no file known, or unreadable), read once, when a
+        failure first asks: what it tells of a failure (:meth:`recorded_text`,
+        :func:`.mocks.unrecorded_target_note`) is read from it."""
+        if self._golden_text is None:
+            try:
+                golden = self.golden
+                self._golden_text = "" if golden is None else read_file(golden).decode("utf-8")
+            except (OSError, UnicodeError):
+                self._golden_text = ""
+        return self._golden_text
+
     def recorded_text(self, text: str) -> bool:
         """Whether the golden's file holds ``text`` (``False``: no file known, or unreadable):
         read when a replay fails only (:func:`~pytest_clearstone.diff.unstable_cause`)."""
-        if self._golden_text is None:
-            try:
-                self._golden_text = "" if self.golden is None else self.golden.read_text("utf-8")
-            except (OSError, UnicodeError):
-                self._golden_text = ""
-        return text in self._golden_text
+        return text in self.golden_text()
 
     def damaged_golden(self) -> CheckpointCorruptError | None:
         """The error refusing the golden when a recorded call of it names its target or branch
@@ -476,6 +484,7 @@ class ReplaySession:
         if not (unused or unmocked):
             return None
         from .graph_cache import graph_cache_hint  # (only when calls were left out)
+        from .graph_threads import left_thread_cause
         from .llm_cache import llm_cache_hint
 
         return UnusedResponsesError(
@@ -498,6 +507,7 @@ class ReplaySession:
                         )
                         if unused
                         else "",
+                        left_thread_cause(self.in_contexts()) if unused else "",
                         *self._displaced(unused),
                     ],
                 )
@@ -929,6 +939,7 @@ class TargetReplay:
             queue.popleft()
             return
         from .graph_cache import graph_cache_hint  # (only when a call comes out of its place)
+        from .graph_threads import shared_thread_cause
 
         session = self._session()
         self._fail(
@@ -949,7 +960,8 @@ class TargetReplay:
                         context_handlers() if LANGCHAIN in sys.modules else None,
                         *(session.in_contexts() if session is not None else ()),
                     ]
-                ),
+                )
+                or shared_thread_cause(),
             ),
             arguments,
             recorded.span_id,
@@ -964,7 +976,7 @@ class TargetReplay:
             return None
         from .mocks import unrecorded_target_note  # (only when a replay fails)
 
-        return unrecorded_target_note(session.golden, self.target.path, self.node_id)
+        return unrecorded_target_note(session.golden_text(), self.target.path, self.node_id)
 
     def __call__(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         __tracebackhide__ = True
@@ -981,6 +993,7 @@ class TargetReplay:
         index = self._next_response()
         if index is None:
             from .graph_cache import cached_node_note  # (only when the answers ran out)
+            from .graph_threads import shared_thread_cause
 
             return self._fail(
                 ReplayExhaustedError(
@@ -993,7 +1006,8 @@ class TargetReplay:
                     note=self.note
                     or unlisted_tools_note(self.target.function, self._calls, self.node_id)
                     or cached_node_note(self.node_id)
-                    or self._unrecorded_target_note(),
+                    or self._unrecorded_target_note()
+                    or shared_thread_cause(),
                     branch=self._exhausted_branch(),
                     extra_job=self._extra_job(current_branch()),
                     node_id=self.node_id,

@@ -13,11 +13,13 @@ from __future__ import annotations
 import os
 import re
 import types
+from collections.abc import Iterator
 from typing import Any
 
 __all__ = ["recorded_tmp_path_hint"]
 
-#: how many values of the state are looked at, at most (a huge state: the first of them)
+#: how many values of the state are looked at, at most, texts counted (a huge state: the first
+#: of them)
 _MAX_VALUES = 10_000
 
 
@@ -44,30 +46,45 @@ def recorded_tmp_path_hint(state: Any) -> str:
     return ""
 
 
-def _texts(state: Any) -> list[tuple[str, str]]:
+def _texts(state: Any) -> Iterator[tuple[str, str]]:
     """The texts of ``state`` (through dicts, lists, tuples and the attributes of objects) with
     their places, as a delta names them (``root['db_path']``, ``root['settings'].db_path``),
-    each object once and :data:`_MAX_VALUES` values looked at at most."""
-    found: list[tuple[str, str]] = []
-    stack: list[tuple[str, Any]] = [("root", state)]
+    depth first, each object once, and :data:`_MAX_VALUES` values looked at at most, texts
+    counted: made as the caller asks, who stops at the first it names (each container's items
+    are taken one by one, their places made as they are looked at)."""
+    stack: list[Iterator[tuple[str, Any]]] = [iter([("root", state)])]
     seen: set[int] = set()
-    while stack and len(seen) < _MAX_VALUES:
-        place, value = stack.pop()
+    for _ in range(_MAX_VALUES):
+        entry = None
+        while stack and entry is None:
+            try:
+                entry = next(stack[-1], None)
+            except RuntimeError:  # (a dict that changed size meanwhile: its items left)
+                entry = None
+            if entry is None:
+                stack.pop()
+        if entry is None:
+            return
+        place, value = entry
         if type(value) is str:
-            found.append((place, value))
-            continue
-        if id(value) in seen:
-            continue
-        seen.add(id(value))
-        if isinstance(value, dict):
-            items = [(f"{place}[{key!r}]", item) for key, item in value.items()]
-        elif isinstance(value, (list, tuple)):
-            items = [(f"{place}[{index}]", item) for index, item in enumerate(value)]
-        elif isinstance(getattr(value, "__dict__", None), dict) and not isinstance(
-            value, (type, types.ModuleType, types.FunctionType, types.MethodType)
-        ):
-            items = [(f"{place}.{name}", item) for name, item in vars(value).items()]
-        else:
-            continue
-        stack.extend(reversed(items))
-    return found
+            yield place, value
+        elif id(value) not in seen:
+            seen.add(id(value))
+            items = _items(place, value)
+            if items is not None:
+                stack.append(items)
+
+
+def _items(place: str, value: Any) -> Iterator[tuple[str, Any]] | None:
+    """The items of ``value`` at ``place``, with their places, made one by one (``None``: not
+    a dict, a list, a tuple or an object with attributes)."""
+    if isinstance(value, dict):
+        return ((f"{place}[{key!r}]", item) for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return ((f"{place}[{index}]", item) for index, item in enumerate(value))
+    attributes = getattr(value, "__dict__", None)
+    if isinstance(attributes, dict) and not isinstance(
+        value, (type, types.ModuleType, types.FunctionType, types.MethodType)
+    ):
+        return ((f"{place}.{name}", item) for name, item in attributes.items())
+    return None

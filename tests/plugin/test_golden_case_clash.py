@@ -287,3 +287,66 @@ def test_a_golden_whose_test_was_renamed_in_case_only_is_never_pruned(
     result.stdout.no_fnmatch_line("*no collected test uses*")
     result.stdout.no_fnmatch_line("*deleted*")
     assert old.is_file()
+
+
+SAFE_NAME_TWINS = """
+import pytest
+import live
+
+@pytest.mark.parametrize("route", ["a/b", "a_b"], ids=["a/b", "a_b"])
+@pytest.mark.replay(mock={"llm": "live.complete"})
+def test_route(replay, route):
+    replay.run(live.complete, route)
+"""
+
+
+def test_a_recording_refuses_the_golden_of_a_test_whose_id_differs_only_where_made_safe(
+    pytester: pytest.Pytester,
+) -> None:
+    # Before the fix: recorded one at a time (together, collection names the clash), the second
+    # wrote over the first's golden, test_route[a_b].ckpt, silently; replaying, test_route[a/b]
+    # then failed with a delta of the other test's answers
+    pytester.syspathinsert()
+    pytester.makepyfile(live=LIVE, test_routes=SAFE_NAME_TWINS)
+    pytester.runpytest("--clearstone-record", "test_routes.py::test_route[a/b]").assert_outcomes(
+        passed=1
+    )
+    golden = pytester.path / "goldens" / "test_routes" / "test_route[a_b].ckpt"
+    recorded = golden.read_bytes()
+    result = pytester.runpytest("--clearstone-record", "test_routes.py::test_route[a_b]")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            esc(
+                f"*test_routes.py::test_route[a_b]: {golden} was recorded by "
+                "test_routes.py::test_route[a/b], whose golden path is this test's: their "
+                "default paths differ only in case or in characters a file name cannot hold: "
+                "give them ids that differ otherwise (pytest.param(..., id=...)), or each its "
+                "own path (@pytest.mark.replay(PATH, ...)). If test_routes.py::test_route[a/b] "
+                "is this test before a rename, delete the golden and record again"
+            )
+        ]
+    )
+    assert golden.read_bytes() == recorded  # (kept as it was)
+    # a golden the other test wrote over before the fix: the replay's divergence says whose
+    replayed = pytester.runpytest("test_routes.py::test_route[a_b]")
+    replayed.assert_outcomes(failed=1)
+    replayed.stdout.fnmatch_lines(
+        [
+            "*Captured clearstone call*",
+            esc(
+                f"test_routes.py::test_route[a_b] replayed {golden}, which "
+                "test_routes.py::test_route[a/b] recorded, whose golden path is this test's: "
+                "their default paths differ only in case or in characters a file name cannot "
+                "hold: give them ids that differ otherwise (pytest.param(..., id=...)), or each "
+                "its own path (@pytest.mark.replay(PATH, ...)). Then record each again."
+            ),
+        ]
+    )
+    pytester.runpytest("test_routes.py::test_route[a/b]").assert_outcomes(passed=1)  # (its own)
+    # the test that recorded it records it again, under another rootdir's node id too
+    again = pytester.runpytest("--clearstone-record", "test_routes.py::test_route[a/b]")
+    again.assert_outcomes(passed=1)
+    above = f"--rootdir={pytester.path.parent}"
+    again = pytester.runpytest("--clearstone-record", above, "test_routes.py::test_route[a/b]")
+    again.assert_outcomes(passed=1)

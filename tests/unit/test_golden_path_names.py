@@ -14,7 +14,9 @@ from pytest_clearstone.golden.files import read_golden
 from pytest_clearstone.golden.paths import (
     MAX_NAME,
     SHORTER_PATH,
+    apart_only_where_made_safe,
     golden_path,
+    node_names,
     other_case,
     safe_file_name,
     too_long,
@@ -109,3 +111,19 @@ def test_reading_a_golden_whose_name_is_too_long_names_the_length_and_the_fix(
     assert info.value.problem.startswith("its file name is 305 bytes long")
     assert info.value.fix == SHORTER_PATH
     assert "Give the marker a shorter path (@pytest.mark.replay(PATH, ...))" in str(info.value)
+
+
+def test_tests_apart_only_where_their_names_are_made_safe_are_told_by_their_node_ids() -> None:
+    # (the names a default path is made of; the rootdir's directories are no part of them)
+    assert node_names("tests/test_m.py::TestX::test_y[a::b]") == ("test_m", "TestX.test_y[a::b]")
+    assert node_names("test_m.py::test_y") == ("test_m", "test_y")
+    pairs = [
+        ("t.py::test_x[a/b]", "t.py::test_x[a_b]", True),
+        ("test_a-b.py::test_x", "test_a_b.py::test_x", False),  # ("-" is kept)
+        ("test_a b.py::test_x", "test_a_b.py::test_x", True),
+        ("tests/t.py::test_x[a/b]", "t.py::test_x[a/b]", False),  # (one test, another rootdir)
+        ("t.py::test_x[A_b]", "t.py::test_x[a_b]", False),  # (case: a file system's to tell)
+        ("t.py::test_x[a/b]", "t.py::test_x[a_c]", False),  # (other paths)
+    ]
+    for one, other, clash in pairs:
+        assert apart_only_where_made_safe(node_names(one), node_names(other)) is clash, one

@@ -70,3 +70,26 @@ def test_a_checkpointer_made_in_the_test_is_not_named(module: types.ModuleType) 
 
 def test_outside_a_graph_nothing_is_named() -> None:
     assert shared_thread_cause() == ""
+
+
+@pytest.fixture(scope="module")
+def module_saver() -> InMemorySaver:
+    return InMemorySaver()
+
+
+@pytest.fixture
+def own_saver() -> InMemorySaver:
+    return InMemorySaver()
+
+
+def test_a_checkpointer_a_wider_fixture_made_is_named_and_a_tests_own_is_not(
+    module_saver: InMemorySaver, own_saver: InMemorySaver
+) -> None:
+    told: list[str] = []
+    _graph(told, module_saver).invoke({"said": ""}, {"configurable": {"thread_id": "t-7"}})
+    _graph(told, own_saver).invoke({"said": ""}, {"configurable": {"thread_id": "t-7"}})
+    assert told[0].startswith(
+        "This call ran in LangGraph node 'answer' on thread 't-7' of a checkpointer made by "
+        "fixture 'module_saver' of module scope (a langgraph.checkpoint.memory.InMemorySaver)"
+    )
+    assert told[1] == ""  # (a function-scoped fixture's: the test's own)

@@ -750,6 +750,29 @@ def test_a_warning_a_filter_made_an_error_is_raised_after_the_call_strict_or_not
             session.raise_errors(strict=strict)
 
 
+def test_the_golden_text_a_failure_reads_is_read_once_from_a_regular_file(
+    tmp_path: Path,
+) -> None:
+    # (what the failure notes read from the golden, its ids and its mock targets, read it once;
+    # a byte order mark an editor put in front is not the text, as for every reader of goldens)
+    from pytest_clearstone.golden.mocks import unrecorded_target_note
+    from pytest_clearstone.golden.responses import ReplaySession
+
+    golden = tmp_path / "g.ckpt"
+    text = '{"metadata": {"recorded_by": "pytest-clearstone", "mock": {"llm": "app.llm"}}}'
+    golden.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    session = ReplaySession(golden=golden)
+    assert session.golden_text() == text
+    golden.unlink()  # (not read again)
+    assert session.recorded_text('"app.llm"') and not session.recorded_text("app.tool")
+    note = unrecorded_target_note(session.golden_text(), "app.tool", "t.py::test_a")
+    assert note is not None and note.startswith("app.tool was not a mock target")
+    assert unrecorded_target_note(session.golden_text(), "app.llm", "t.py::test_a") is None
+    assert ReplaySession(golden=golden).golden_text() == ""  # (unreadable: nothing to tell)
+    assert ReplaySession().golden_text() == ""  # (no file known)
+    assert unrecorded_target_note("", "app.tool", "t.py::test_a") is None
+
+
 class ModelAgent(pydantic.BaseModel):
     """An agent that is a pydantic model (as LangChain runnables are), with no get_state()."""
 

@@ -49,3 +49,14 @@ def test_this_runs_own_tmp_path_and_other_directories_are_not_named(running: Pat
 
 def test_without_a_tmp_path_nothing_is_named() -> None:
     assert recorded_tmp_path_hint({"db_path": "/tmp/pytest-of-ana/pytest-1/test_x0/mem.db"}) == ""
+
+
+def test_a_huge_state_is_looked_at_its_first_values_only_texts_counted(running: Path) -> None:
+    # (a state of a million texts: the failure path made a list of them all, and a place for
+    # each item of each list before looking at the first)
+    recorded = str(running.parent.parent / "first" / "test_memory0")
+    many = ["a text"] * 1_000_000
+    assert "(at root[5000])" in recorded_tmp_path_hint([*many[:5000], recorded, *many])
+    assert recorded_tmp_path_hint([*many, recorded]) == ""  # (past the first 10,000 values)
+    assert recorded_tmp_path_hint({"texts": many, "db_path": recorded}) == ""
+    assert "(at root['db_path'])" in recorded_tmp_path_hint({"db_path": recorded, "texts": many})
