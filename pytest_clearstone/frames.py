@@ -33,12 +33,13 @@ def is_users_file(filename: str, rootdir: str = "") -> bool:
     ``site-packages`` directory, the standard library, a frozen module), whether under the
     ``rootdir`` (ending with a separator; ``""``: not known) or not (a monorepo's package
     installed editable, pytest run from a tests directory with no ini file, where the rootdir
-    is that directory)."""
+    is that directory). The standard library of an environment inside the project (pixi's
+    ``.pixi/envs``, conda's ``--prefix``) is a library's; a rootdir inside a library's
+    directory holds the user's files."""
     if filename.startswith("<") or any(part in filename for part in _INSTALLED_PARTS):
         return False
-    if rootdir and filename.startswith(rootdir):
-        return True
-    return not filename.startswith(_library_dirs())
+    library = max((d for d in _library_dirs() if filename.startswith(d)), key=len, default="")
+    return not library or (len(rootdir) > len(library) and filename.startswith(rootdir))
 
 
 #: what the path of an installed package holds

@@ -67,3 +67,9 @@ def test_a_cancellation_with_a_message_of_its_own_is_recorded_as_it_is():
     cancelled = asyncio.CancelledError("the user gave up")
     cancelled.__cause__ = TimeoutError("deadline")
     assert as_recorded(cancelled) is cancelled
+
+
+def test_a_cancellation_without_a_message_is_recorded_as_it_is():
+    # (asyncio.timeout's and wait_for's: no argument at all)
+    cancelled = asyncio.CancelledError()
+    assert as_recorded(cancelled) is cancelled

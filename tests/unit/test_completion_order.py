@@ -549,3 +549,53 @@ def test_a_branch_is_delayed_from_its_first_waiting_call_on() -> None:
     a, b, c = "0/a#0", "0/b#0", "0/c#0"
     calls = [(0, a, "a1"), (1, b, "b1"), (2, a, "a2"), (3, a, "a3"), (4, b, "b2"), (5, c, "x")]
     assert _waits(calls, spans)[5] == (4, 3, 2, 1)
+
+
+def test_a_call_given_up_on_when_recorded_keeps_its_order() -> None:
+    # (concurrent.futures' CancelledError: a future given up on, not a call cut off; its span's
+    # end is not when the call returned)
+    given_up = _span("c", 0, 30, error={"type": "CancelledError", "module": "concurrent.futures"})
+    plain = _span("p", 5, 10)
+    assert completion_order([(0, "0/x#0", "c"), (1, "0/x#1", "p")], [given_up, plain]) is None
+
+
+def test_a_call_waiting_for_a_cut_off_call_to_start_goes_on_once_it_is_made() -> None:
+    # a waits (20 s of patience) for c to start; c, cut off when recorded, is made at once and
+    # waits to be cancelled again: a goes on as it is made, not when its patience runs out
+    order = CompletionOrder({}, set(), patience={0: 20.0}, starts={0: (1,)})
+
+    async def main() -> tuple[Any, float]:
+        loop = asyncio.get_running_loop()
+        cut = asyncio.ensure_future(order.cut_off(1, asyncio.Event().wait()))
+        started = loop.time()
+        answer = await asyncio.wait_for(order.answered(0, "a", None, True), 60)
+        waited = loop.time() - started
+        cut.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await cut
+        return answer, waited
+
+    answer, waited = _run_on_loop_time(main())
+    assert answer == "a" and waited < 5
+
+
+def test_a_call_waiting_for_a_cut_off_call_goes_on_once_it_is_cancelled_before_its_patience() -> (
+    None
+):
+    # a waits (20 s of patience) for c, cut off when recorded, whose task is cancelled 5 s on:
+    # a goes on then, not when its patience has run out
+    order = CompletionOrder({0: (1,)}, {1}, patience={0: 20.0})
+
+    async def main() -> float:
+        loop = asyncio.get_running_loop()
+        cut = asyncio.ensure_future(order.cut_off(1, asyncio.Event().wait()))
+        waiting = asyncio.ensure_future(order.answered(0, "a", None, True))
+        started = loop.time()
+        await asyncio.sleep(5)
+        cut.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await cut
+        assert await asyncio.wait_for(waiting, 60) == "a"
+        return loop.time() - started
+
+    assert _run_on_loop_time(main()) < 10

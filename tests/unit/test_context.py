@@ -1121,3 +1121,23 @@ def test_the_machine_zone_is_back_after_a_context_inside_freezegun(
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX-only")
+def test_children_forked_in_a_context_draw_other_numbers_than_each_other_and_the_parent() -> None:
+    with DeterministicExecutionContext(WHEN, seed=9):
+        first, second = _child_draw(), _child_draw()
+        parent = random.random()
+    assert len({first, second, parent}) == 3
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX-only")
+def test_a_child_forked_in_a_live_call_draws_really_random_numbers() -> None:
+    # (a live call runs with the process's own random state: a child it forks is seeded by the
+    # OS, as CPython does, not from the context's seed, the same in each run)
+    ctx = DeterministicExecutionContext(WHEN, seed=9)
+    draws = []
+    for _ in range(2):
+        with ctx, ctx.suspended():
+            draws.append(_child_draw())
+    assert draws[0] != draws[1]

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import sysconfig
 import types
 from collections.abc import AsyncIterator, Iterator
 
-from pytest_clearstone.frames import PACKAGE_DIR, call_keeping_frame, is_plugins
+from pytest_clearstone.frames import PACKAGE_DIR, call_keeping_frame, is_plugins, is_users_file
 
 
 class Agent:
@@ -119,3 +120,23 @@ def test_users_call_names_the_library_function_the_users_code_called_and_where()
     json.loads('{"a": 1}', object_hook=hook)
     name = "test_users_call_names_the_library_function_the_users_code_called_and_where"
     assert seen == [f"json.loads, called at {os.path.relpath(__file__)}:{line} (in {name})", ""]
+
+
+def test_the_standard_library_in_an_environment_under_the_rootdir_is_the_librarys() -> None:
+    # (pixi's environment, or conda's made with --prefix, inside the project: its standard
+    # library, .pixi/envs/default/lib/python3.12/asyncio/tasks.py, is under the rootdir)
+    stdlib = os.path.join(os.path.abspath(sysconfig.get_paths()["stdlib"]), "")
+    library_file = os.path.abspath(asyncio.tasks.__file__)
+    assert library_file.startswith(stdlib)
+    project = os.path.join(os.path.dirname(os.path.dirname(stdlib.rstrip(os.sep))), "")
+    assert not is_users_file(library_file, project)
+    assert is_users_file(os.path.join(project, "app", "agent.py"), project)
+
+
+def test_a_rootdir_inside_a_librarys_directory_holds_the_users_files() -> None:
+    # (the user's project is the directory the library's files are in)
+    project = os.path.join(os.path.dirname(os.path.abspath(asyncio.tasks.__file__)), "")
+    assert is_users_file(os.path.abspath(asyncio.tasks.__file__), project)
+    assert not is_users_file(os.path.abspath(asyncio.tasks.__file__), "")
+    site = os.path.join(project, "venv", "lib", "site-packages", "openai", "_client.py")
+    assert not is_users_file(site, project)

@@ -93,3 +93,41 @@ def test_a_checkpointer_a_wider_fixture_made_is_named_and_a_tests_own_is_not(
         "fixture 'module_saver' of module scope (a langgraph.checkpoint.memory.InMemorySaver)"
     )
     assert told[1] == ""  # (a function-scoped fixture's: the test's own)
+
+
+def test_a_module_holding_the_checkpointer_is_named_before_a_graph_holding_it(
+    module: types.ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (the graph's module imported first: its graph is met before the other module's name)
+    told: list[str] = []
+    memory = InMemorySaver()
+    module.graph = _graph(told, memory)
+    holder = types.ModuleType("graph_threads_memory")
+    holder.memory = memory
+    monkeypatch.setitem(sys.modules, holder.__name__, holder)
+    module.graph.invoke({"said": ""}, {"configurable": {"thread_id": "t-7"}})
+    assert "(graph_threads_memory.memory, a " in told[0]
+
+
+def test_a_module_blocked_in_sys_modules_is_passed_over(
+    module: types.ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (a test blocking an optional import: `sys.modules["numpy"] = None`; a checkpointer held
+    # by a graph only: every module is looked at, for a name holding it)
+    monkeypatch.setitem(sys.modules, "graph_threads_blocked", None)
+    told: list[str] = []
+    module.graph = _graph(told, InMemorySaver())
+    module.graph.invoke({"said": ""}, {"configurable": {"thread_id": "t-7"}})
+    assert "(graph_threads_app.graph's checkpointer, a " in told[0]
+
+
+def test_in_a_langchain_run_without_langgraph_checkpointers_nothing_is_named(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from langchain_core.runnables import RunnableLambda
+
+    monkeypatch.delitem(sys.modules, "langgraph.checkpoint.base")
+    told = RunnableLambda(lambda _: shared_thread_cause()).invoke(
+        None, {"configurable": {"thread_id": "t-7"}}
+    )
+    assert told == ""

@@ -4,11 +4,15 @@
 from __future__ import annotations
 
 import itertools
+import json
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from pytest_clearstone.errors import MockTargetError
 from pytest_clearstone.golden import mocks
+from pytest_clearstone.golden.checkpoint import RECORDED_BY_PLUGIN
 from pytest_clearstone.golden.targets import resolve
 from pytest_clearstone.tracing.span import Recorded, Span
 
@@ -105,3 +109,57 @@ def test_the_other_span_type_answering_a_target_is_told_only_when_it_is_one() ->
     # (a type the config already gives the target is no news)
     given = [("tool", "app.tools.search")]
     assert mocks.other_type_note([tool], "llm", "app.tools.search", given) is None
+
+
+def _golden(path: Path, metadata: dict[str, Any]) -> str:
+    """The text of a golden holding ``metadata``, as a replay reads it (written to ``path``)."""
+    path.write_text(json.dumps({"metadata": metadata}))
+    return path.read_text()
+
+
+def test_a_target_a_plugins_golden_was_recorded_without_is_told_with_the_targets_it_had(
+    tmp_path: Path,
+) -> None:
+    golden = _golden(
+        tmp_path / "g.json",
+        {"recorded_by": RECORDED_BY_PLUGIN, "mock": {"tool": ["app.search", "app.fetch"]}},
+    )
+    note = mocks.unrecorded_target_note(golden, "app.notify", "test_app.py::test_run")
+    assert note is not None and note.startswith(
+        "app.notify was not a mock target when this golden was recorded (its mock: "
+        "tool = app.search, app.fetch): any calls to it ran live"
+    )
+    # (a target it was recorded with: its calls ran out for another reason)
+    assert mocks.unrecorded_target_note(golden, "app.fetch", "test_app.py::test_run") is None
+
+
+def test_a_golden_whose_mock_is_one_path_or_none_is_read_as_such(tmp_path: Path) -> None:
+    one = _golden(
+        tmp_path / "one.json", {"recorded_by": RECORDED_BY_PLUGIN, "mock": {"tool": "app.search"}}
+    )
+    assert mocks.unrecorded_target_note(one, "app.search", "test_app.py::test_run") is None
+    none = _golden(tmp_path / "none.json", {"recorded_by": RECORDED_BY_PLUGIN, "mock": {}})
+    note = mocks.unrecorded_target_note(none, "app.search", "test_app.py::test_run")
+    assert note is not None and "(its mock: none)" in note
+
+
+def test_a_checkpoint_the_plugin_did_not_record_says_nothing_of_its_mock(tmp_path: Path) -> None:
+    # (a checkpoint saved by hand: its metadata is the user's, and "mock" may mean anything)
+    saved = _golden(tmp_path / "saved.json", {"mock": {"tool": ["app.search"]}})
+    assert mocks.unrecorded_target_note(saved, "app.notify", "test_app.py::test_run") is None
+    assert mocks.unrecorded_target_note("", "app.notify", "test_app.py::test_run") is None
+
+
+def test_the_silent_spans_of_a_type_told_are_those_recorded_for_the_target_or_none() -> None:
+    assert (
+        mocks.silent_spans_note([_call("fetch", "app.fetch", answered=False)], "tool", "app.search")
+        is None
+    )
+    note = mocks.silent_spans_note(
+        [_call("search", answered=False), _call("fetch", "app.fetch", answered=False)],
+        "tool",
+        "app.search",
+    )
+    assert note is not None and note.startswith(
+        "The trace holds 1 span(s) of type 'tool' after the checkpoint (named 'search')"
+    )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import anthropic  # noqa: F401  (asked only where the test modules imported it)
@@ -104,3 +105,29 @@ def test_a_key_that_is_set_or_a_name_not_asked_about_is_not_given(
     assert with_other_credentials(("OPENAI_API_KEY",), os.environ) == frozenset()
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-set")
     assert with_other_credentials(NAMES, os.environ) == frozenset()
+
+
+def test_a_profile_the_environment_names_that_is_broken_is_a_credential(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (the SDK raises making a client from it, as it did when recorded: no key comes first)
+    monkeypatch.setenv("ANTHROPIC_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("ANTHROPIC_PROFILE", "missing")
+    assert with_other_credentials(NAMES, os.environ) == {"ANTHROPIC_API_KEY"}
+
+
+def test_a_release_without_credentials_gives_every_key_its_placeholder(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ANTHROPIC_AUTH_TOKEN", "tok")  # (an anthropic 0.x does not read it)
+    monkeypatch.setitem(sys.modules, "anthropic.lib.credentials", None)  # (no such module)
+    assert with_other_credentials(NAMES, os.environ) == frozenset()
+
+
+def test_where_the_tests_did_not_import_anthropic_it_is_not_asked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ANTHROPIC_AUTH_TOKEN", "tok")
+    monkeypatch.delitem(sys.modules, "anthropic")
+    assert with_other_credentials(NAMES, os.environ) == frozenset()
+    assert "anthropic" not in sys.modules

@@ -5,6 +5,7 @@ this run's own ``tmp_path`` or another directory."""
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -60,3 +61,29 @@ def test_a_huge_state_is_looked_at_its_first_values_only_texts_counted(running: 
     assert recorded_tmp_path_hint([*many, recorded]) == ""  # (past the first 10,000 values)
     assert recorded_tmp_path_hint({"texts": many, "db_path": recorded}) == ""
     assert "(at root['db_path'])" in recorded_tmp_path_hint({"db_path": recorded, "texts": many})
+
+
+def test_a_name_like_a_tmp_paths_that_is_no_such_directory_is_not_named(running: Path) -> None:
+    base = running.parent.parent / "first"
+    # (a file named as a tmp_path is, and a directory whose name only ends as one's does)
+    assert recorded_tmp_path_hint({"log": str(base / "test_memory3.log")}) == ""
+    assert recorded_tmp_path_hint({"db_path": str(base / "old_test_memory3" / "m.db")}) == ""
+
+
+def test_the_first_text_in_the_states_order_is_named(running: Path) -> None:
+    recorded = running.parent.parent / "first"
+    hint = recorded_tmp_path_hint(
+        {"db_path": str(recorded / "test_memory0" / "m.db"), "log": str(recorded / "test_memory1")}
+    )
+    assert "(at root['db_path'])" in hint
+
+
+def test_a_state_holding_itself_is_looked_through_once(running: Path) -> None:
+    state: dict[str, object] = {"db_path": str(running.parent.parent / "first" / "test_memory0")}
+    state["self"] = state  # (a parent and its child pointing at each other, as often)
+    told: list[str] = []
+    looking = threading.Thread(target=lambda: told.append(recorded_tmp_path_hint(state)))
+    looking.daemon = True  # (a walk that never ends: the test fails, the run goes on)
+    looking.start()
+    looking.join(timeout=10)
+    assert len(told) == 1 and "(at root['db_path'])" in told[0]
