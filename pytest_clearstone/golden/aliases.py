@@ -590,21 +590,39 @@ _SIDE_REQUESTS: dict[str, dict[str, tuple[str, ...]]] = {
     "pydantic_ai": {"request": ("count_tokens", "compact_messages")},
     "mcp": {"initialize": ("send_discover",)},
 }
+_CONVERSATIONS = "openai.resources.conversations.conversations"
+#: class (by its defining module) -> methods of other classes whose request a run of the mocked
+#: method's calls relies on: openai's ``conversations.create``, whose id the Responses API calls
+#: are given (``conversation=``)
+_SIDE_REQUESTS_ELSEWHERE: dict[str, tuple[str, ...]] = {
+    "openai.resources.responses.responses.Responses": (f"{_CONVERSATIONS}.Conversations.create",),
+    "openai.resources.responses.responses.AsyncResponses": (
+        f"{_CONVERSATIONS}.AsyncConversations.create",
+    ),
+}
 
 
 def side_requests(path: str) -> list[str]:
     """The methods of the owner of the method at ``path`` (a pydantic-ai model's, an ``mcp``
-    session's) that send a request of their own beside it (:data:`_SIDE_REQUESTS`), by their
-    paths: a run calls them as well as it, so that it being mocked and called says nothing of
-    theirs."""
+    session's) that send a request of their own beside it (:data:`_SIDE_REQUESTS`), and those
+    of other classes whose answers its calls are given (:data:`_SIDE_REQUESTS_ELSEWHERE`:
+    openai's ``conversations.create`` beside ``responses.create``), by their paths: a run calls
+    them as well as it, so that it being mocked and called says nothing of theirs."""
     head, _, name = path.rpartition(".")
+    owner = resolve(path).owner
+    elsewhere = _SIDE_REQUESTS_ELSEWHERE.get(
+        f"{getattr(owner, '__module__', '')}.{getattr(owner, '__qualname__', '')}", ()
+    )
     found = []
-    for other in _SIDE_REQUESTS.get(path.partition(".")[0], {}).get(name, ()):
+    for other in [
+        *(f"{head}.{own}" for own in _SIDE_REQUESTS.get(path.partition(".")[0], {}).get(name, ())),
+        *elsewhere,
+    ]:
         try:
-            resolve(f"{head}.{other}")
+            resolve(other)
         except MockTargetError:
             continue
-        found.append(f"{head}.{other}")
+        found.append(other)
     return found
 
 

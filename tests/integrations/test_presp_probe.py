@@ -329,3 +329,33 @@ def _failure(stack: Stack) -> str:
     result = stack.replay("-k", "chained")
     result.assert_outcomes(failed=1)
     return result.stdout.str()
+
+
+def test_a_conversation_made_live_beside_a_mocked_responses_create_is_named_when_recording(
+    make_stack: object,
+) -> None:
+    """``conversations.create`` left out of ``mock=`` ran live while recording, silently: the
+    golden was written, and the first replay with no network was blocked on it."""
+    stack = _stack(make_stack)
+    stack.edit("test_weather", 'mock={"llm": [R, CONVERSATIONS]}', 'mock={"llm": R}')
+    result = stack.try_record("-k", "conversation")
+    out = " ".join(result.stdout.str().split())
+    assert (
+        "UnmockedCallWarning: test_weather.py::test_conversation: "
+        "'openai.resources.conversations.conversations.Conversations.create' was called while "
+        "recording and ran live: it sends a request of its own to the API the mock target "
+        "'openai.resources.responses.responses.Responses.create' sends to" in out
+    ), out
+    assert (
+        "Mock it too (mock={'llm': ['openai.resources.responses.responses.Responses.create', "
+        "'openai.resources.conversations.conversations.Conversations.create']})" in out
+    ), out
+    # the fix followed, the class named by the package that exports it: recorded, no warning
+    stack.edit(
+        "test_weather",
+        'mock={"llm": R})\ndef test_conversation',
+        'mock={"llm": [R, "openai.resources.conversations.Conversations.create"]})\n'
+        "def test_conversation",
+    )
+    stack.record()
+    stack.replay_passes()
