@@ -590,15 +590,18 @@ _SIDE_REQUESTS: dict[str, dict[str, tuple[str, ...]]] = {
     "pydantic_ai": {"request": ("count_tokens", "compact_messages")},
     "mcp": {"initialize": ("send_discover",)},
 }
-_CONVERSATIONS = "openai.resources.conversations.conversations"
-#: class (by its defining module) -> methods of other classes whose request a run of the mocked
-#: method's calls relies on: openai's ``conversations.create``, whose id the Responses API calls
-#: are given (``conversation=``)
+_RESPONSES = "openai.resources.responses"
+#: class (by its defining module) -> the methods, of it or of other classes, that send a request
+#: of their own beside its mocked method, whose answers its calls are given: openai's
+#: ``conversations.create`` (``conversation=``), ``responses.input_tokens.count`` (a count the
+#: agent decides by) and ``responses.compact`` (the items sent back)
 _SIDE_REQUESTS_ELSEWHERE: dict[str, tuple[str, ...]] = {
-    "openai.resources.responses.responses.Responses": (f"{_CONVERSATIONS}.Conversations.create",),
-    "openai.resources.responses.responses.AsyncResponses": (
-        f"{_CONVERSATIONS}.AsyncConversations.create",
-    ),
+    f"{_RESPONSES}.responses.{prefix}Responses": (
+        f"openai.resources.conversations.conversations.{prefix}Conversations.create",
+        f"{_RESPONSES}.input_tokens.{prefix}InputTokens.count",
+        f"{_RESPONSES}.responses.{prefix}Responses.compact",
+    )
+    for prefix in ("", "Async")
 }
 
 
@@ -607,7 +610,8 @@ def side_requests(path: str) -> list[str]:
     session's) that send a request of their own beside it (:data:`_SIDE_REQUESTS`), and those
     of other classes whose answers its calls are given (:data:`_SIDE_REQUESTS_ELSEWHERE`:
     openai's ``conversations.create`` beside ``responses.create``), by their paths: a run calls
-    them as well as it, so that it being mocked and called says nothing of theirs."""
+    them as well as it, so that it being mocked and called says nothing of theirs. Not the
+    method at ``path`` itself (``responses.compact`` mocked)."""
     head, _, name = path.rpartition(".")
     owner = resolve(path).owner
     elsewhere = _SIDE_REQUESTS_ELSEWHERE.get(
@@ -619,10 +623,11 @@ def side_requests(path: str) -> list[str]:
         *elsewhere,
     ]:
         try:
-            resolve(other)
+            resolved = resolve(other)
         except MockTargetError:
             continue
-        found.append(other)
+        if resolved.owner is not owner or resolved.name != name:
+            found.append(other)
     return found
 
 

@@ -10,6 +10,7 @@ the same; a changed tool output and changed instructions are named at their call
 from __future__ import annotations
 
 import openai  # noqa: F401  (imported once here, so the in-process inner runs reuse it)
+import pytest
 
 from .harness import Stack
 
@@ -116,6 +117,18 @@ def handler(request):
     if request.url.path == "/v1/conversations":
         return httpx2.Response(200, json={"id": "conv_68e3b0c1", "object": "conversation",
                                           "created_at": services.CREATED, "metadata": {}})
+    if request.url.path == "/v1/responses/input_tokens":
+        return httpx2.Response(200, json={"object": "response.input_tokens",
+                                          "input_tokens": len(json.dumps(body["input"])) // 4})
+    if request.url.path == "/v1/responses/compact":
+        return httpx2.Response(200, json={
+            "id": "resp_cmp_68e3b0c1", "object": "response.compaction",
+            "created_at": services.CREATED,
+            "output": [{"id": "cmp_68e3b0c1", "type": "compaction",
+                        "encrypted_content": "gAAAAABcompacted68e3b0c1"}],
+            "usage": {"input_tokens": 40, "output_tokens": 10, "total_tokens": 50,
+                      "input_tokens_details": {"cached_tokens": 0},
+                      "output_tokens_details": {"reasoning_tokens": 0}}})
     return _answer(body)
 
 
@@ -188,6 +201,18 @@ class WeatherAgent:
                                               conversation=conversation.id)
         return [conversation.id, first.output_text, second.output_text]
 
+    def counted(self, question):
+        count = self.client.responses.input_tokens.count(model=MODEL, input=question)
+        response = self.client.responses.create(model=MODEL, input=question)
+        return [count.input_tokens, response.output_text]
+
+    def compacted(self, question):
+        first = self.client.responses.create(model=MODEL, input=question)
+        compacted = self.client.responses.compact(model=MODEL, previous_response_id=first.id)
+        response = self.client.responses.create(
+            model=MODEL, input=[*compacted.output, {"role": "user", "content": "And tomorrow?"}])
+        return [first.output_text, response.output_text]
+
     def careful(self, question):
         try:
             self.client.responses.create(model="gpt-unknown", input=question)
@@ -231,6 +256,7 @@ import pytest
 
 import responses_agent as app
 
+RESPONSES = "openai.resources.responses"
 R = "openai.resources.responses.responses.Responses.create"
 AR = "openai.resources.responses.responses.AsyncResponses.create"
 CONVERSATIONS = "openai.resources.conversations.conversations.Conversations.create"
@@ -261,6 +287,18 @@ def test_conversation(replay):
     agent = app.WeatherAgent(app.client())
     assert replay.run(agent.in_conversation, "Hi?") == [
         "conv_68e3b0c1", "Answer to 'Hi?'", "Answer to 'And tomorrow?'"]
+
+
+@pytest.mark.replay(mock={"llm": [R, f"{RESPONSES}.input_tokens.InputTokens.count"]})
+def test_counted(replay):
+    agent = app.WeatherAgent(app.client())
+    assert replay.run(agent.counted, "Hi?") == [1, "Answer to 'Hi?'"]
+
+
+@pytest.mark.replay(mock={"llm": [R, f"{RESPONSES}.responses.Responses.compact"]})
+def test_compacted(replay):
+    agent = app.WeatherAgent(app.client())
+    assert replay.run(agent.compacted, "Hi?") == ["Answer to 'Hi?'", "Answer to 'And tomorrow?'"]
 
 
 @pytest.mark.replay(mock={"llm": R})
@@ -295,7 +333,7 @@ def test_a_responses_api_agent_records_replays_and_rerecords_byte_identical(
     stack = _stack(make_stack)
     stack.roundtrip()
     first = {golden.name: golden.read_bytes() for golden in stack.goldens()}
-    assert len(first) == 6, sorted(first)
+    assert len(first) == 8, sorted(first)
     stack.record()
     assert {golden.name: golden.read_bytes() for golden in stack.goldens()} == first
 
@@ -331,31 +369,56 @@ def _failure(stack: Stack) -> str:
     return result.stdout.str()
 
 
-def test_a_conversation_made_live_beside_a_mocked_responses_create_is_named_when_recording(
-    make_stack: object,
+@pytest.mark.parametrize(
+    ("test", "mocked", "unmocked"),
+    [
+        (
+            "conversation",
+            "[R, CONVERSATIONS]",
+            "openai.resources.conversations.conversations.Conversations.create",
+        ),
+        (
+            "counted",
+            '[R, f"{RESPONSES}.input_tokens.InputTokens.count"]',
+            "openai.resources.responses.input_tokens.InputTokens.count",
+        ),
+        (
+            "compacted",
+            '[R, f"{RESPONSES}.responses.Responses.compact"]',
+            "openai.resources.responses.responses.Responses.compact",
+        ),
+    ],
+)
+def test_a_request_made_live_beside_a_mocked_responses_create_is_named_when_recording(
+    make_stack: object, test: str, mocked: str, unmocked: str
 ) -> None:
-    """``conversations.create`` left out of ``mock=`` ran live while recording, silently: the
-    golden was written, and the first replay with no network was blocked on it."""
+    """``conversations.create``, ``responses.input_tokens.count`` or ``responses.compact`` left
+    out of ``mock=`` ran live while recording, silently: the golden was written, and the first
+    replay with no network was blocked on it."""
     stack = _stack(make_stack)
-    stack.edit("test_weather", 'mock={"llm": [R, CONVERSATIONS]}', 'mock={"llm": R}')
-    result = stack.try_record("-k", "conversation")
+    stack.edit("test_weather", f'mock={{"llm": {mocked}}}', 'mock={"llm": R}')
+    result = stack.try_record("-k", test)
     out = " ".join(result.stdout.str().split())
     assert (
-        "UnmockedCallWarning: test_weather.py::test_conversation: "
-        "'openai.resources.conversations.conversations.Conversations.create' was called while "
+        f"UnmockedCallWarning: test_weather.py::test_{test}: '{unmocked}' was called while "
         "recording and ran live: it sends a request of its own to the API the mock target "
         "'openai.resources.responses.responses.Responses.create' sends to" in out
     ), out
     assert (
         "Mock it too (mock={'llm': ['openai.resources.responses.responses.Responses.create', "
-        "'openai.resources.conversations.conversations.Conversations.create']})" in out
+        f"'{unmocked}']}})" in out
     ), out
-    # the fix followed, the class named by the package that exports it: recorded, no warning
+    # the fix followed (a class named by the package that exports it too): no warning, sealed
     stack.edit(
         "test_weather",
-        'mock={"llm": R})\ndef test_conversation',
-        'mock={"llm": [R, "openai.resources.conversations.Conversations.create"]})\n'
-        "def test_conversation",
+        f'mock={{"llm": R}})\ndef test_{test}(',
+        f'mock={{"llm": {mocked}}})\ndef test_{test}(',
     )
+    if test == "conversation":
+        stack.edit(
+            "test_weather",
+            "[R, CONVERSATIONS]",
+            '[R, "openai.resources.conversations.Conversations.create"]',
+        )
     stack.record()
     stack.replay_passes()
