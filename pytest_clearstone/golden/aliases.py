@@ -593,11 +593,13 @@ _SIDE_REQUESTS: dict[str, dict[str, tuple[str, ...]]] = {
 _RESPONSES = "openai.resources.responses"
 #: class (by its defining module) -> the methods, of it or of other classes, that send a request
 #: of their own beside its mocked method, whose answers its calls are given: openai's
-#: ``conversations.create`` (``conversation=``), ``responses.input_tokens.count`` (a count the
-#: agent decides by) and ``responses.compact`` (the items sent back)
+#: ``conversations.create`` (``conversation=``), ``responses.retrieve`` (a background response
+#: polled), ``responses.input_tokens.count`` (a count the agent decides by) and
+#: ``responses.compact`` (the items sent back)
 _SIDE_REQUESTS_ELSEWHERE: dict[str, tuple[str, ...]] = {
     f"{_RESPONSES}.responses.{prefix}Responses": (
         f"openai.resources.conversations.conversations.{prefix}Conversations.create",
+        f"{_RESPONSES}.responses.{prefix}Responses.retrieve",
         f"{_RESPONSES}.input_tokens.{prefix}InputTokens.count",
         f"{_RESPONSES}.responses.{prefix}Responses.compact",
     )

@@ -21,6 +21,7 @@ import asyncio
 import hashlib
 import json
 import os
+import time
 
 import httpx2
 import openai
@@ -107,13 +108,26 @@ def _answer(body):
                            content=sse.encode())
 
 
+MADE = {}  # background response id -> its answer
+POLLS = []
+
+
 def handler(request):
     where = f"{request.method} {request.url}"
     if os.environ.get(services.SEALED_ENV):
         services.OPENAI.violations.append(where)
         raise services.LiveServiceReached(f"the live service was reached during replay: {where}")
     services.OPENAI.requests.append({"path": request.url.path, "body": {}})
+    if request.method == "GET":  # a background response polled: done at the second poll
+        POLLS.append(request.url.path)
+        done = MADE[request.url.path.rpartition("/")[2]]
+        return httpx2.Response(200, json=done if len(POLLS) % 2 == 0 else {
+            **done, "status": "in_progress", "output": []})
     body = json.loads(request.content or b"{}")
+    if body.pop("background", False):
+        done = json.loads(_answer(body).content)
+        MADE[done["id"]] = done
+        return httpx2.Response(200, json={**done, "status": "queued", "output": []})
     if request.url.path == "/v1/conversations":
         return httpx2.Response(200, json={"id": "conv_68e3b0c1", "object": "conversation",
                                           "created_at": services.CREATED, "metadata": {}})
@@ -200,6 +214,13 @@ class WeatherAgent:
         second = self.client.responses.create(model=MODEL, input="And tomorrow?",
                                               conversation=conversation.id)
         return [conversation.id, first.output_text, second.output_text]
+
+    def polled(self, question):
+        response = self.client.responses.create(model=MODEL, input=question, background=True)
+        while response.status in ("queued", "in_progress"):
+            time.sleep(0.01)  # (real: give polls a short interval in tests)
+            response = self.client.responses.retrieve(response.id)
+        return response.output_text
 
     def counted(self, question):
         count = self.client.responses.input_tokens.count(model=MODEL, input=question)
@@ -289,6 +310,12 @@ def test_conversation(replay):
         "conv_68e3b0c1", "Answer to 'Hi?'", "Answer to 'And tomorrow?'"]
 
 
+@pytest.mark.replay(mock={"llm": [R, f"{RESPONSES}.responses.Responses.retrieve"]})
+def test_polled(replay):
+    agent = app.WeatherAgent(app.client())
+    assert replay.run(agent.polled, "Hi?") == "Answer to 'Hi?'"
+
+
 @pytest.mark.replay(mock={"llm": [R, f"{RESPONSES}.input_tokens.InputTokens.count"]})
 def test_counted(replay):
     agent = app.WeatherAgent(app.client())
@@ -333,7 +360,7 @@ def test_a_responses_api_agent_records_replays_and_rerecords_byte_identical(
     stack = _stack(make_stack)
     stack.roundtrip()
     first = {golden.name: golden.read_bytes() for golden in stack.goldens()}
-    assert len(first) == 8, sorted(first)
+    assert len(first) == 9, sorted(first)
     stack.record()
     assert {golden.name: golden.read_bytes() for golden in stack.goldens()} == first
 
@@ -376,6 +403,11 @@ def _failure(stack: Stack) -> str:
             "conversation",
             "[R, CONVERSATIONS]",
             "openai.resources.conversations.conversations.Conversations.create",
+        ),
+        (
+            "polled",
+            '[R, f"{RESPONSES}.responses.Responses.retrieve"]',
+            "openai.resources.responses.responses.Responses.retrieve",
         ),
         (
             "counted",
