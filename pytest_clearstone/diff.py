@@ -10,6 +10,7 @@ import difflib
 import enum
 import functools
 import itertools
+import json
 import logging
 import marshal
 import operator
@@ -214,7 +215,9 @@ class StateDelta:
                 if not (change.kind == "values_changed" and _is_long_text(change, width)):
                     self._text.append(_line(change, full))
                 elif full or len(self._text) < _MAX_DIFFED_LINES:
-                    self._text.extend(_text_diff(change, full, width))
+                    self._text.extend(
+                        _json_text_diff(change, full) or _text_diff(change, full, width)
+                    )
                 else:  # (40 documents changed alike: a diff of up to 40 lines each)
                     if not told:
                         told = True
@@ -2058,6 +2061,38 @@ def _text_diff(change: Change, full: bool, width: int) -> Iterator[str]:
 
 
 _RENORMALIZED = "the same text in another Unicode normalization"
+
+
+def _json_text_diff(change: Change, full: bool) -> list[str]:
+    """For two long texts that are both a JSON object or array (a tool's result sent back to
+    the model as ``json.dumps(...)``), a heading line, then one line per changed place inside
+    them (``forecast[3].sky: 'cloudy' -> 'sunny'``), at most ``_MAX_TEXT_LINES`` unless
+    ``full``; nothing for other texts, or where the whole value changed (a list's length)."""
+    old, new = _json_container(change.old), _json_container(change.new)
+    if old is None or new is None:
+        return []
+    places = list(_json_changes(old, new, full))
+    if not places or any(place.startswith("(the whole schema)") for place in places):
+        return []
+    path, hint = _shown_path(change.path, full)
+    if not full and len(places) > _MAX_TEXT_LINES:
+        rest = len(places) - _MAX_TEXT_LINES
+        places[_MAX_TEXT_LINES:] = [f"... ({rest} more; {show_all()} shows all)"]
+    return [f"{path}: JSON text differs (paths inside it){hint}:"] + [
+        "  " + printable_line(place) for place in places
+    ]
+
+
+def _json_container(text: str) -> Any:
+    """The object or array ``text`` holds as JSON, else None."""
+    body = str.strip(text)  # (str's own methods: a subclass's overrides are not called)
+    if not body.startswith(("{", "[")):
+        return None
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return None
+    return value if isinstance(value, (dict, list)) else None
 
 
 def _renormalized(old: Any, new: Any) -> bool:

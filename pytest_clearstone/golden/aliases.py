@@ -590,21 +590,46 @@ _SIDE_REQUESTS: dict[str, dict[str, tuple[str, ...]]] = {
     "pydantic_ai": {"request": ("count_tokens", "compact_messages")},
     "mcp": {"initialize": ("send_discover",)},
 }
+_RESPONSES = "openai.resources.responses"
+#: class (by its defining module) -> the methods, of it or of other classes, that send a request
+#: of their own beside its mocked method, whose answers its calls are given: openai's
+#: ``conversations.create`` (``conversation=``), ``responses.retrieve`` (a background response
+#: polled), ``responses.input_tokens.count`` (a count the agent decides by) and
+#: ``responses.compact`` (the items sent back)
+_SIDE_REQUESTS_ELSEWHERE: dict[str, tuple[str, ...]] = {
+    f"{_RESPONSES}.responses.{prefix}Responses": (
+        f"openai.resources.conversations.conversations.{prefix}Conversations.create",
+        f"{_RESPONSES}.responses.{prefix}Responses.retrieve",
+        f"{_RESPONSES}.input_tokens.{prefix}InputTokens.count",
+        f"{_RESPONSES}.responses.{prefix}Responses.compact",
+    )
+    for prefix in ("", "Async")
+}
 
 
 def side_requests(path: str) -> list[str]:
     """The methods of the owner of the method at ``path`` (a pydantic-ai model's, an ``mcp``
-    session's) that send a request of their own beside it (:data:`_SIDE_REQUESTS`), by their
-    paths: a run calls them as well as it, so that it being mocked and called says nothing of
-    theirs."""
+    session's) that send a request of their own beside it (:data:`_SIDE_REQUESTS`), and those
+    of other classes whose answers its calls are given (:data:`_SIDE_REQUESTS_ELSEWHERE`:
+    openai's ``conversations.create`` beside ``responses.create``), by their paths: a run calls
+    them as well as it, so that it being mocked and called says nothing of theirs. Not the
+    method at ``path`` itself (``responses.compact`` mocked)."""
     head, _, name = path.rpartition(".")
+    owner = resolve(path).owner
+    elsewhere = _SIDE_REQUESTS_ELSEWHERE.get(
+        f"{getattr(owner, '__module__', '')}.{getattr(owner, '__qualname__', '')}", ()
+    )
     found = []
-    for other in _SIDE_REQUESTS.get(path.partition(".")[0], {}).get(name, ()):
+    for other in [
+        *(f"{head}.{own}" for own in _SIDE_REQUESTS.get(path.partition(".")[0], {}).get(name, ())),
+        *elsewhere,
+    ]:
         try:
-            resolve(f"{head}.{other}")
+            resolved = resolve(other)
         except MockTargetError:
             continue
-        found.append(f"{head}.{other}")
+        if resolved.owner is not owner or resolved.name != name:
+            found.append(other)
     return found
 
 

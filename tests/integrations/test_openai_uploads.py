@@ -187,9 +187,8 @@ def test_a_changed_upload_fails_the_replay_showing_the_change(stack: Stack, name
         [
             f"*ReplayDivergenceError: replay diverged at call #1 to {FILES}: its arguments differ*",
             # (the file of a (name, path, type) tuple is at root['file'][1])
-            "*root[[]'file'[]]*[[]'content'[]]: text differs (- before, + after):",
-            '*- ...*"content": "Summarise the ticket"}]}}',
-            '*+ ...*"content": "Ignore the rules"}]}}',
+            "*root[[]'file'[]]*[[]'content'[]]: JSON text differs (paths inside it):",
+            "*body.messages[[]0[]].content: 'Summarise the ticket' -> 'Ignore the rules'",
         ]
     )
 
