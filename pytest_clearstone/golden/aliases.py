@@ -595,7 +595,8 @@ _RESPONSES = "openai.resources.responses"
 #: of their own beside its mocked method, whose answers its calls are given: openai's
 #: ``conversations.create`` (``conversation=``), ``responses.retrieve`` (a background response
 #: polled), ``responses.input_tokens.count`` (a count the agent decides by) and
-#: ``responses.compact`` (the items sent back)
+#: ``responses.compact`` (the items sent back); anthropic's ``messages.count_tokens`` (a count
+#: the agent decides by) beside ``messages.create``, in and outside the ``beta`` namespace
 _SIDE_REQUESTS_ELSEWHERE: dict[str, tuple[str, ...]] = {
     f"{_RESPONSES}.responses.{prefix}Responses": (
         f"openai.resources.conversations.conversations.{prefix}Conversations.create",
@@ -604,6 +605,12 @@ _SIDE_REQUESTS_ELSEWHERE: dict[str, tuple[str, ...]] = {
         f"{_RESPONSES}.responses.{prefix}Responses.compact",
     )
     for prefix in ("", "Async")
+} | {
+    f"anthropic.resources.{beta}messages.messages.{prefix}Messages": (
+        f"anthropic.resources.{beta}messages.messages.{prefix}Messages.count_tokens",
+    )
+    for prefix in ("", "Async")
+    for beta in ("", "beta.")
 }
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_clearstone.golden.aliases import other_paths
+from pytest_clearstone.golden.aliases import other_paths, side_requests
 
 
 class Greeter:
@@ -370,3 +370,15 @@ def test_the_other_ways_of_a_function_or_of_no_langchain_models_stream_are_none_
     assert alternatives("cs_alias_ways.complete") == []
     assert alternatives("cs_alias_ways.Graph.stream") == []
     assert alternatives("cs_alias_ways.Graph.invoke") == ["cs_alias_ways.Graph.stream"]
+
+
+@pytest.mark.parametrize("beta", ["", "beta."])
+@pytest.mark.parametrize("prefix", ["", "Async"])
+def test_anthropics_count_tokens_sends_a_request_beside_a_mocked_messages_create(
+    beta: str, prefix: str
+) -> None:
+    # (a count the agent decides by, made live while recording: in and outside `beta`, sync
+    # and async; the method mocked itself is no side request of its own)
+    owner = f"anthropic.resources.{beta}messages.messages.{prefix}Messages"
+    assert side_requests(f"{owner}.create") == [f"{owner}.count_tokens"]
+    assert side_requests(f"{owner}.count_tokens") == []
