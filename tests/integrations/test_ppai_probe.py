@@ -276,3 +276,43 @@ def test_a_changed_instruction_tool_argument_or_history_is_named(stack: Stack) -
         result.assert_outcomes(failed=1)
         assert line in result.stdout.str(), (line, result.stdout.str())
         stack.edit("ppai_agent", new, old)
+
+
+MCP = """
+from mcp.server.mcpserver import MCPServer
+from pydantic_ai.mcp import MCPToolset
+
+SESSION = ["mcp.ClientSession.send_discover", "mcp.ClientSession.initialize",
+           "mcp.ClientSession.list_tools", "mcp.ClientSession.call_tool"]
+
+server = MCPServer("shop", log_level="WARNING")
+
+
+@server.tool()
+def stock(query: str) -> str:
+    \"\"\"Count the stock.\"\"\"
+    return f"stock: {len(query)} of {query}"
+
+
+@pytest.mark.replay("goldens/mcp.ckpt", mock={"llm": REQUEST, "tool": SESSION})
+def test_mcp(replay):
+    shop = app.Shop(toolsets=[MCPToolset(server)])
+    out = asyncio.run(replay.run(shop.ask, "Rome", app.make_deps()))
+    assert out == "Answer to 'Rome' using stock: 7 of Rome #0", out
+"""
+
+
+def test_an_in_memory_mcp_server_as_a_toolset_replays_and_re_records_unchanged(
+    stack: Stack,
+) -> None:
+    """``MCPToolset(server)`` on an ``mcp`` ``MCPServer`` in the same process, its session's
+    methods mocked (the ``progress_callback`` pydantic-ai hands ``call_tool`` is a placeholder
+    compared by its type, as documented for a callback)."""
+    stack.write_test("mcp", HEADER + MCP)
+    stack.record()
+    (golden,) = stack.goldens()
+    recorded = golden.read_bytes()
+    stack.replay_passes()
+    stack.check_no_secret_on_disk()
+    stack.record()
+    assert golden.read_bytes() == recorded
