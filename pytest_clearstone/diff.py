@@ -87,6 +87,8 @@ from .verbosity import show_all
 
 _MAX_VALUE = 80
 _CONTEXT = 24
+#: what stands for the characters a shortened value leaves out (never fewer than its own)
+_ELLIPSIS = "..."
 #: unchanged lines shown around a changed line of text (all of them under ``-vv``)
 _CONTEXT_LINES = 1
 #: lines of a text diff shown before the rest is summed up (all of them under ``-vv``)
@@ -124,8 +126,12 @@ def _shortened(text: str, other_text: str | None, full: bool) -> str:
         return text
     start = 0 if other_text is None else _common_text_ends(text, other_text)[0]
     lo = max(0, start - _CONTEXT)
+    if lo <= len(_ELLIPSIS):  # (a cut no longer than the dots hides, say, a bytes value's b)
+        lo = 0
     hi = min(len(text), lo + _MAX_VALUE)
-    return ("..." if lo else "") + text[lo:hi] + ("..." if hi < len(text) else "")
+    if len(text) - hi <= len(_ELLIPSIS):
+        hi = len(text)
+    return (_ELLIPSIS if lo else "") + text[lo:hi] + (_ELLIPSIS if hi < len(text) else "")
 
 
 class Change(NamedTuple):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from types import FrameType
 from typing import Any
 
@@ -57,13 +57,18 @@ def _library_dirs() -> tuple[str, ...]:
     return tuple(os.path.join(os.path.abspath(path), "") for path in sorted(found))
 
 
-def users_call(frame: FrameType | None) -> str:
+def users_call(
+    frame: FrameType | None, *, last: FrameType | None = None, then: Iterable[FrameType] = ()
+) -> str:
     """From ``frame`` outwards, the first frame of the user's code and the library function it
     called (a decorator's wrapper passed over for the function it wraps): ``"socket.create_
     connection, called at app.py:14 (in Agent.handle)"``; ``""`` when no frame is the user's, or
-    the user's code is ``frame``'s own. The plugin's frames are passed over. (Walks the stack:
-    for a failure's message only.)"""
+    the user's code is ``frame``'s own. The plugin's frames are passed over. ``last``: the
+    frame after which the walk goes on to the frames ``then`` (innermost first) instead of its
+    caller's (a task's first frame, then what the tasks that started it await). (Walks the
+    stack: for a failure's message only.)"""
     inner: list[FrameType] = []  # (the library's frames met, the outermost last)
+    rest, past_last = iter(then), False
     while frame is not None:
         if not is_plugins(frame):
             code = frame.f_code
@@ -80,7 +85,8 @@ def users_call(frame: FrameType | None) -> str:
                     shown = code.co_filename
                 return f"{name}, called at {shown}:{frame.f_lineno} (in {_qualified(code)})"
             inner.append(frame)
-        frame = frame.f_back
+        past_last = past_last or frame is last
+        frame = next(rest, None) if past_last else frame.f_back
     return ""
 
 

@@ -45,11 +45,11 @@ import re
 import socket
 import sys
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from types import FrameType
 from typing import Any, NamedTuple, TypeAlias
 
-from ..callables import named_after
+from ..callables import drive, named_after
 from ..errors import NetworkBlockedError, NetworkBlockedWarning
 from .processes import tell_parent
 from .targets import Patches, PatchStack, public_path
@@ -542,8 +542,6 @@ class NetworkGuard(Patches):
         background = self._is_background()
         if not background and self.lets_through is not None and self.lets_through():
             return None
-        from ..frames import users_call  # (only for a blocked connection)
-
         attempt = BlockedConnection(
             host,
             port,
@@ -560,7 +558,7 @@ class NetworkGuard(Patches):
             "" if background else _embeddings(),
             "" if background else _vcrpy_cassette(),
             "" if background else _langchain_model_method(),
-            "" if background else users_call(sys._getframe(1)),
+            "" if background else _users_call(),
         )
         if background:
             with self._lock:
@@ -673,35 +671,70 @@ def _mcp_transport() -> str:
     anyio task group (httpx's connect), on the stack awaited by the task that started it or by
     one of its ancestors. Asked only for a blocked connection."""
     module = _calling_module(_MCP_CLIENT)
-    anyio = sys.modules.get("anyio")
-    if module or anyio is None:
+    if module:
         return module
+    for coro in _starting_tasks_coros():
+        for frame in _awaited_frames(coro):
+            module = str(frame.f_globals.get("__name__", ""))
+            if module.startswith(_MCP_CLIENT):
+                return module
+    return ""
+
+
+def _starting_tasks_coros() -> Iterator[Any]:
+    """The coroutines of the tasks that started the current one (an anyio task group's, as
+    httpx's connect runs in one), its parent's first, then their ancestors'; none where anyio
+    is not imported or no async library it knows runs here (a plain thread)."""
+    anyio = sys.modules.get("anyio")
+    if anyio is None:
+        return
     try:
         task = anyio.get_current_task()
         tasks = {info.id: info for info in anyio.get_running_tasks()}
     except Exception:  # (no anyio-known async library runs here: a plain thread)
-        return ""
+        return
     parent, depth = task.parent_id, 0
     while parent in tasks and depth < 100:  # (a bound: task trees are shallow)
-        module = _awaited_module(tasks[parent].coro, _MCP_CLIENT)
-        if module:
-            return module
+        yield tasks[parent].coro
         parent, depth = tasks[parent].parent_id, depth + 1
-    return ""
 
 
-def _awaited_module(coro: Any, prefixes: tuple[str, ...]) -> str:
-    """The first module whose name starts with one of ``prefixes`` among the frames of
-    ``coro`` and of what it awaits, outermost first, else ``""``."""
+def _current_task_coro() -> Any:
+    """The coroutine of the current task (anyio-known), else ``None``."""
+    anyio = sys.modules.get("anyio")
+    try:
+        return None if anyio is None else anyio.get_current_task().coro
+    except Exception:  # (no anyio-known async library runs here: a plain thread)
+        return None
+
+
+def _awaited_frames(coro: Any) -> list[FrameType]:
+    """The frames of ``coro`` and of what it awaits, outermost first (through the coroutine
+    the plugin's :func:`~pytest_clearstone.callables.drive` steps, which it does not await)."""
+    frames: list[FrameType] = []
     for _ in range(200):  # (a bound: await chains are not deeper)
         frame = getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None)
         if frame is None:
-            return ""
-        module = str(frame.f_globals.get("__name__", ""))
-        if module.startswith(prefixes):
-            return module
-        coro = getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None)
-    return ""
+            break
+        frames.append(frame)
+        if frame.f_code is drive.__code__:  # (the replay steps the agent's coroutine itself)
+            coro = frame.f_locals.get("coro")
+        else:
+            coro = getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None)
+    return frames
+
+
+def _users_call() -> str:
+    """:func:`~pytest_clearstone.frames.users_call` from the connecting code's frame outwards;
+    in a task an anyio task group started (httpx's connect), on from that task's first frame
+    to what the tasks that started it await (innermost first), not to the event loop's frames
+    under it, which lead to ``asyncio.run``'s caller. Asked only for a blocked connection."""
+    from ..frames import users_call
+
+    coros = list(_starting_tasks_coros())
+    top = _awaited_frames(_current_task_coro())[:1] if coros else []
+    awaited = [frame for coro in coros for frame in reversed(_awaited_frames(coro))]
+    return users_call(sys._getframe(2), last=top[0] if top else None, then=awaited)
 
 
 #: the modules of the SDKs' resources, whose methods make the API's requests
