@@ -767,6 +767,13 @@ def nothing_recorded(
             f"  did you mean `{other}`? (the same object as `{path}`)"
             for other in aliases.get(path, ())
         ]
+        # (the SDK's stream helper first: the likeliest way past ``create``)
+        hints += [
+            hint
+            for other in found_others
+            if other not in targets and is_stream_helper(other)
+            if (hint := _stream_helper_hint(path, other, targets))
+        ]
         hints += [
             f"  does the agent call `{twin}`? (the {kind} twin of `{path}`: mock it too, or "
             "instead)"
@@ -788,12 +795,6 @@ def nothing_recorded(
             "not reach: mock it too, or instead)"
             for sibling in found_siblings
             if sibling not in targets
-        ]
-        hints += [
-            hint
-            for other in found_others
-            if other not in targets and is_stream_helper(other)
-            if (hint := _stream_helper_hint(path, other, targets))
         ]
         hints += [
             f"  does the agent call `{other}`? (another method of "

@@ -370,3 +370,31 @@ def test_the_other_ways_of_a_function_or_of_no_langchain_models_stream_are_none_
     assert alternatives("cs_alias_ways.complete") == []
     assert alternatives("cs_alias_ways.Graph.stream") == []
     assert alternatives("cs_alias_ways.Graph.invoke") == ["cs_alias_ways.Graph.stream"]
+
+
+ANTHROPIC = "anthropic.resources.messages."
+RESPONSES = "openai.resources.responses.Responses."
+
+
+@pytest.mark.parametrize(
+    ("target", "helper"),
+    [
+        (f"{ANTHROPIC}Messages.create", f"`{ANTHROPIC}Messages.stream`?"),
+        (f"{ANTHROPIC}AsyncMessages.create", f"`{ANTHROPIC}AsyncMessages.stream`?"),
+        (f"{RESPONSES}create", f"`{RESPONSES}stream` with response_id=?"),
+    ],
+    ids=["anthropic", "anthropic-async", "openai-resumed"],
+)  # fmt: skip
+def test_a_recording_with_no_calls_asks_about_the_sdk_s_stream_helper_first(
+    target: str, helper: str
+) -> None:
+    """An agent streaming through the SDK's helper (``messages.stream(...)``) is the likeliest
+    cause of no call to ``create``: its question came third, after the async twin and the
+    ``beta`` namespace's method."""
+    pytest.importorskip(target.partition(".")[0])
+    from pytest_clearstone.golden.aliases import nothing_recorded
+
+    lines = nothing_recorded("t.py::test_a", [("llm", target)], None).splitlines()
+    assert "nothing was recorded" in lines[0]
+    assert lines[1].startswith(f"  does the agent call {helper}"), lines
+    assert any("twin of" in line for line in lines[2:]), lines  # (still asked, after it)
