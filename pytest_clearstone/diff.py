@@ -2029,9 +2029,22 @@ def _text_diff(change: Change, full: bool, width: int) -> Iterator[str]:
     """A heading line, then the ndiff of the two texts' lines, indented: under ``full`` all of
     it; otherwise only the changed lines and ``_CONTEXT_LINES`` around them, long lines cut
     around where they differ, at most ``_MAX_TEXT_LINES`` lines."""
+    path, hint = _shown_path(change.path, full)
+    if (
+        not full
+        and _SIGNATURE.search(change.path) is not None
+        and _opaque_base64(change.old)
+        and _opaque_base64(change.new)
+    ):
+        # (a signature, an encrypted content: a diff of its random characters tells nothing)
+        old, new = str.__str__(change.old), str.__str__(change.new)
+        yield (
+            f"{path}: base64 text differs ({len(old)} -> {len(new)} characters; {show_all()} "
+            f"shows it): '{old[:_BASE64_SHOWN]}...' -> '{new[:_BASE64_SHOWN]}...'{hint}"
+        )
+        return
     # str's own methods: a subclass's overrides are not called
     a, b = _text_lines(str.__str__(change.old)), _text_lines(str.__str__(change.new))
-    path, hint = _shown_path(change.path, full)
     note = f"; {_RENORMALIZED}" if _renormalized(change.old, change.new) else ""
     breaks_text = _breaks_changed(a, b)
     if breaks_text:
@@ -2067,6 +2080,24 @@ def _text_diff(change: Change, full: bool, width: int) -> Iterator[str]:
 
 
 _RENORMALIZED = "the same text in another Unicode normalization"
+#: how many characters of a changed base64 signature a delta shows (:func:`_opaque_base64`)
+_BASE64_SHOWN = 12
+#: the path of a signature (anthropic's thinking and compaction blocks'), which a delta shows
+#: shortened when it is base64 (media in base64 is still diffed: the place it changed tells)
+_SIGNATURE = re.compile(r"(\['signature'\]|\.signature)$")
+
+
+def _opaque_base64(text: str) -> bool:
+    """Whether ``text`` (a long text: :func:`_is_long_text`) is one run of base64 with a letter
+    and a digit, not hex digits: a signature or encrypted content (anthropic's thinking block's
+    ``signature``), shown shortened rather than diffed."""
+    text = str.__str__(text)
+    return (
+        _BASE64.fullmatch(text) is not None
+        and _HEX.fullmatch(text) is None
+        and any(c.isdigit() for c in text)
+        and any(c.isalpha() for c in text)
+    )
 
 
 def _json_text_diff(change: Change, full: bool) -> list[str]:

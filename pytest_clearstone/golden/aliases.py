@@ -827,6 +827,13 @@ def nothing_recorded(
         ]
         seen += instead
         asked = [] if instead else found_others
+        # (the SDK's stream helper first: the likeliest way past ``create``)
+        hints += [
+            hint
+            for other in found_others
+            if other not in targets and is_stream_helper(other) and not instead
+            if (hint := _stream_helper_hint(path, other, targets))
+        ]
         hints += [
             f"  does the agent call `{twin}`? (the {kind} twin of `{path}`: mock it too, or "
             "instead)"
@@ -846,12 +853,6 @@ def nothing_recorded(
             "not reach: mock it too, or instead)"
             for sibling in found_siblings
             if sibling not in targets and not instead
-        ]
-        hints += [
-            hint
-            for other in found_others
-            if other not in targets and is_stream_helper(other) and not instead
-            if (hint := _stream_helper_hint(path, other, targets))
         ]
         hints += [
             f"  does the agent call `{other}`? (another method of "

@@ -11,6 +11,13 @@ workspace header), and the replay would diverge on it. Such a variable gets no p
 The SDK's own public ``anthropic.lib.credentials.default_credentials()`` decides, as it does
 when a client is made (a broken profile it would pass over is no credential); it is asked only
 where the test modules imported the SDK: nothing here imports it.
+
+The openai SDK's module client (``openai.chat.completions.create(...)`` with no client made) is
+an Azure client where the environment holds Azure credentials and ``OPENAI_API_KEY`` is unset;
+with both, it refuses to choose (``Ambiguous use of module client``). So ``OPENAI_API_KEY`` gets
+no placeholder where the module client would choose Azure: its kind unset (``openai.api_type``,
+read from ``OPENAI_API_TYPE``), and an Azure key, AD token or endpoint in the environment or the
+module's settings.
 """
 
 from __future__ import annotations
@@ -32,9 +39,28 @@ def _anthropic_has_other_credentials(environ: Mapping[str, str]) -> bool:
         return True
 
 
+#: the variables that make the openai module client an Azure one (``AZURE_OPENAI_ENDPOINT`` is
+#: read into ``openai.azure_endpoint`` too)
+_AZURE_VARIABLES = ("AZURE_OPENAI_API_KEY", "AZURE_OPENAI_AD_TOKEN", "AZURE_OPENAI_ENDPOINT")
+#: the openai module's settings that make its module client an Azure one
+_AZURE_SETTINGS = ("azure_endpoint", "azure_ad_token", "azure_ad_token_provider")
+
+
+def _openai_module_client_is_azure(environ: Mapping[str, str]) -> bool:
+    openai = sys.modules.get("openai")
+    if openai is None or environ.get("OPENAI_API_KEY"):
+        return False
+    if getattr(openai, "api_type", None) is not None:  # (its kind set: no choice to make)
+        return False
+    return any(environ.get(name) is not None for name in _AZURE_VARIABLES) or any(
+        getattr(openai, name, None) is not None for name in _AZURE_SETTINGS
+    )
+
+
 #: a provider key variable -> whether its SDK finds another credential in the environment
 _OTHER_CREDENTIALS: dict[str, Callable[[Mapping[str, str]], bool]] = {
     "ANTHROPIC_API_KEY": _anthropic_has_other_credentials,
+    "OPENAI_API_KEY": _openai_module_client_is_azure,
 }
 
 

@@ -382,3 +382,31 @@ def test_anthropics_count_tokens_sends_a_request_beside_a_mocked_messages_create
     owner = f"anthropic.resources.{beta}messages.messages.{prefix}Messages"
     assert side_requests(f"{owner}.create") == [f"{owner}.count_tokens"]
     assert side_requests(f"{owner}.count_tokens") == []
+
+
+ANTHROPIC = "anthropic.resources.messages."
+RESPONSES = "openai.resources.responses.Responses."
+
+
+@pytest.mark.parametrize(
+    ("target", "helper"),
+    [
+        (f"{ANTHROPIC}Messages.create", f"`{ANTHROPIC}Messages.stream`?"),
+        (f"{ANTHROPIC}AsyncMessages.create", f"`{ANTHROPIC}AsyncMessages.stream`?"),
+        (f"{RESPONSES}create", f"`{RESPONSES}stream` with response_id=?"),
+    ],
+    ids=["anthropic", "anthropic-async", "openai-resumed"],
+)  # fmt: skip
+def test_a_recording_with_no_calls_asks_about_the_sdk_s_stream_helper_first(
+    target: str, helper: str
+) -> None:
+    """An agent streaming through the SDK's helper (``messages.stream(...)``) is the likeliest
+    cause of no call to ``create``: its question came third, after the async twin and the
+    ``beta`` namespace's method."""
+    pytest.importorskip(target.partition(".")[0])
+    from pytest_clearstone.golden.aliases import nothing_recorded
+
+    lines = nothing_recorded("t.py::test_a", [("llm", target)], None).splitlines()
+    assert "nothing was recorded" in lines[0]
+    assert lines[1].startswith(f"  does the agent call {helper}"), lines
+    assert any("twin of" in line for line in lines[2:]), lines  # (still asked, after it)

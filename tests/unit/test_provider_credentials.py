@@ -1,6 +1,6 @@
 """golden.provider_credentials: the provider key variables whose SDK finds another credential
-without them (anthropic's auth token, profiles and workload identity), which get no
-placeholder while tests replay."""
+without them (anthropic's auth token, profiles and workload identity; the Azure credentials
+openai's module client would choose), which get no placeholder while tests replay."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import anthropic  # noqa: F401  (asked only where the test modules imported it)
+import openai
 import pytest
 
 from pytest_clearstone.golden.provider_credentials import with_other_credentials
@@ -25,13 +26,17 @@ ANTHROPIC_VARIABLES = (
     "ANTHROPIC_IDENTITY_TOKEN",
     "ANTHROPIC_IDENTITY_TOKEN_FILE",
 )
+AZURE_VARIABLES = ("AZURE_OPENAI_API_KEY", "AZURE_OPENAI_AD_TOKEN", "AZURE_OPENAI_ENDPOINT")
 
 
 @pytest.fixture(autouse=True)
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """No anthropic variable, and a home directory with no anthropic profile."""
-    for name in ANTHROPIC_VARIABLES:
+    """No anthropic or Azure variable, no Azure setting of openai's module client, and a home
+    directory with no anthropic profile."""
+    for name in (*ANTHROPIC_VARIABLES, *AZURE_VARIABLES, "OPENAI_API_KEY"):
         monkeypatch.delenv(name, raising=False)
+    for name in ("api_type", "azure_endpoint", "azure_ad_token", "azure_ad_token_provider"):
+        monkeypatch.setattr(openai, name, None)
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
@@ -131,3 +136,32 @@ def test_where_the_tests_did_not_import_anthropic_it_is_not_asked(
     monkeypatch.delitem(sys.modules, "anthropic")
     assert with_other_credentials(NAMES, os.environ) == frozenset()
     assert "anthropic" not in sys.modules
+
+
+@pytest.mark.parametrize("name", AZURE_VARIABLES)
+def test_an_azure_variable_makes_the_openai_module_client_an_azure_one(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a placeholder in ``OPENAI_API_KEY`` too, the module client refused to choose."""
+    monkeypatch.setenv(name, "azure-unit")
+    assert with_other_credentials(NAMES, os.environ) == {"OPENAI_API_KEY"}
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-set")  # (set: no placeholder to give)
+    assert with_other_credentials(NAMES, os.environ) == frozenset()
+
+
+@pytest.mark.parametrize("setting", ["azure_endpoint", "azure_ad_token", "azure_ad_token_provider"])
+def test_an_azure_setting_of_the_openai_module_makes_its_client_an_azure_one(
+    setting: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(openai, setting, "https://x.openai.azure.com")
+    assert with_other_credentials(NAMES, os.environ) == {"OPENAI_API_KEY"}
+
+
+def test_the_openai_module_client_of_a_kind_set_chooses_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``openai.api_type`` (read from ``OPENAI_API_TYPE``): the key gets its placeholder, which
+    an ``openai.OpenAI()`` the agent makes needs."""
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", "azure-unit")
+    monkeypatch.setattr(openai, "api_type", "azure")
+    assert with_other_credentials(NAMES, os.environ) == frozenset()
