@@ -191,6 +191,20 @@ def test_a_change_under_middleware_fails_naming_it(
     result.stdout.fnmatch_lines(lines)
 
 
+def test_pdb_opens_in_the_middleware_that_changed_the_prompt(stack: Stack) -> None:
+    pexpect = pytest.importorskip("pexpect")
+    stack.record()
+    stack.edit("test_mw", 'SYSTEM = "You are a travel helper."', 'SYSTEM = "You help."')
+    child = stack.pytester.spawn_pytest("--pdb -k test_ask", expect_timeout=60)
+    child.expect(r"test_mw\.py\(\d+\)add_system\(\)")
+    child.expect(r"\(Pdb\)")
+    child.sendline("p request.runtime.context.user")
+    child.expect("'ann'")
+    child.sendline("c")
+    child.expect("1 diverged")
+    child.expect(pexpect.EOF)
+
+
 AGENT2 = """
 import asyncio
 
