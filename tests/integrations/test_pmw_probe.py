@@ -269,3 +269,82 @@ def test_retry_and_fallback_middleware_replay_the_recorded_429s(make_stack) -> N
     stack: Stack = make_stack("langchain_agent")
     stack.write_test("retry", AGENT2)
     stack.roundtrip()
+
+
+AGENT3 = """
+import asyncio
+
+import pytest
+from langchain.agents import create_agent
+from langchain.agents.middleware import ToolRetryMiddleware, HumanInTheLoopMiddleware
+from langchain_core.messages import HumanMessage
+from langchain_core.tools import tool
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.types import Command
+
+import langchain_agent as app
+
+MOCK = {"llm": "langchain_openai.ChatOpenAI.ainvoke", "tool": "test_edit.flaky"}
+CALLS = []
+
+
+def flaky(kind, query):
+    CALLS.append(kind)
+    if len(CALLS) == 1:
+        raise ConnectionError("backend down")
+    return app.lookup(kind, query)
+
+
+@tool
+def search_flights(query: str) -> str:
+    \"\"\"Search flights.\"\"\"
+    return flaky("flights", query)
+
+
+@tool
+def search_hotels(query: str) -> str:
+    \"\"\"Search hotels.\"\"\"
+    return app.lookup("hotels", query)
+
+
+async def ask(question):
+    agent = create_agent(app.make_llm(), tools=[search_flights, search_hotels],
+                         middleware=[ToolRetryMiddleware(initial_delay=0.01, jitter=False),
+                                     HumanInTheLoopMiddleware({"search_hotels": True})],
+                         checkpointer=InMemorySaver())
+    config = {"configurable": {"thread_id": "t"}}
+    modes = []
+    async for mode, chunk in agent.astream({"messages": [HumanMessage(question)]}, config,
+                                           stream_mode=["updates", "messages"]):
+        modes.append(mode)
+    state = await agent.aget_state(config)
+    call = state.interrupts[0].value["action_requests"][0]
+    async for mode, chunk in agent.astream(
+            Command(resume={"decisions": [{"type": "edit", "edited_action": {
+                "name": call["name"], "args": {"query": call["args"]["query"] + "!"}}}]}),
+            config, stream_mode=["updates", "messages"]):
+        modes.append(mode)
+    state = await agent.aget_state(config)
+    return sorted(set(modes)), state.values["messages"][-1].content
+
+
+@pytest.mark.replay("goldens/edit.ckpt", mock=MOCK,
+                    ignore=["config.callbacks", "config.configurable", "**.run_id"])
+def test_edit(replay):
+    modes, answer = asyncio.run(replay.run(ask, "Lisbon"))
+    assert modes == ["messages", "updates"]
+    assert "hotels: 10 matches for Lisbon #1!" in answer
+    print(f"backend calls: {CALLS}")
+"""
+
+
+def test_an_edited_tool_call_and_a_retried_tool_error_replay_under_astream(  # type: ignore[no-untyped-def]
+    make_stack,
+) -> None:
+    # the agent streamed by astream (updates and messages), a human's "edit" decision resumed,
+    # and a mocked tool backend whose first call raised: ToolRetryMiddleware retries the
+    # recorded error on replay and gets the recorded answer, the backend never runs
+    stack: Stack = make_stack("langchain_agent")
+    stack.write_test("edit", AGENT3)
+    stack.record()
+    stack.replay_passes("-s").stdout.fnmatch_lines(["*backend calls: []*"])
