@@ -30,12 +30,19 @@ _LARGEST = 1 << 20
 
 
 def recorded_by_another(
-    checkpoint: str | Path | None, node_id: str, target: str, arguments: Any
+    checkpoint: str | Path | None,
+    node_id: str,
+    target: str,
+    arguments: Any,
+    *,
+    left_out: bool = False,
 ) -> str:
     """Why the call to ``target`` with ``arguments`` (as the agent passed them) differs from
     the golden ``checkpoint`` of the test ``node_id`` where another golden of its folder holds
     a recorded call to ``target`` with those arguments: that test's recording made the call,
-    and the agent may keep what it answered between tests; ``""`` where none does."""
+    and the agent may keep what it answered between tests; ``""`` where none does.
+    ``left_out``: the arguments are those of a call the golden recorded and the replay did not
+    make (the answer found in what an earlier test of the run left)."""
     if not checkpoint:
         return ""
     try:
@@ -46,12 +53,18 @@ def recorded_by_another(
     for path in _others(own):
         test = _recorder_of(path, target, wanted)
         if test and test != node_id:
+            then = (
+                "a test that runs after one that made the call leaves it out"
+                if left_out
+                else "the call is in that test's golden only, and this test replays only when "
+                "it runs after it (not alone: -k, --lf, -n, pytest-randomly)"
+            )
             return (
-                f"These arguments were recorded for {target} by {test} (in its golden "
-                f"{path.name}): does the agent keep what the call answered between tests (a "
-                "module-level cache or memo, a functools.cache, a client or index built on first "
-                "use)? Then the call is in that test's golden only, and this test replays only "
-                f"when it runs after it (not alone: -k, --lf, -n, pytest-randomly). {KEEP_FIX}."
+                f"{'The call left out was' if left_out else 'These arguments were'} recorded for "
+                f"{target} by {test}{' too' if left_out else ''} (in its golden {path.name}): "
+                "does the agent keep what the call answered between tests (a module-level cache "
+                "or memo, a functools.cache, a client or index built on first use)? Then "
+                f"{then}. {KEEP_FIX}."
             )
     return ""
 

@@ -96,3 +96,28 @@ def test_no_cache_is_suspected_where_no_other_golden_holds_the_call(
     result.assert_outcomes(failed=1, deselected=1)
     result.stdout.fnmatch_lines(["*The prompt or arguments changed*"])
     result.stdout.no_fnmatch_line("*between tests*")
+
+
+def test_a_recorded_call_left_out_that_another_test_recorded_is_named(
+    pytester: pytest.Pytester,
+) -> None:
+    """Each test recorded alone, both goldens hold the call; replayed together, the second test
+    finds the answer in the cache the first filled, and leaves its recorded call unused."""
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        live=LIVE,
+        agent=AGENT,
+        test_cache=textwrap.dedent(TESTS).replace(
+            '    assert agent.vector("Basil goes in pesto with pine nuts.") == 35.0\n', ""
+        ),
+    )
+    pytester.runpytest("--clearstone-record", "-k", "one").assert_outcomes(passed=1, deselected=1)
+    pytester.runpytest("--clearstone-record", "-k", "two").assert_outcomes(passed=1, deselected=1)
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*The call left out was recorded for live.embed by test_cache.py::test_one too (in "
+            "its golden test_one.ckpt): does the agent keep what the call answered between tests*"
+        ]
+    )
