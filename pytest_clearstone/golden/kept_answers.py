@@ -49,24 +49,46 @@ def recorded_by_another(
         wanted = _without_self(codec.encode(arguments))
     except Exception:  # (a value the codec cannot store: nothing to look for)
         return ""
-    own = Path(checkpoint)
-    for path in _others(own):
-        test = _recorder_of(path, target, wanted)
-        if test and test != node_id:
-            then = (
-                "a test that runs after one that made the call leaves it out"
-                if left_out
-                else "the call is in that test's golden only, and this test replays only when "
-                "it runs after it (not alone: -k, --lf, -n, pytest-randomly)"
-            )
-            return (
-                f"{'The call left out was' if left_out else 'These arguments were'} recorded for "
-                f"{target} by {test}{' too' if left_out else ''} (in its golden {path.name}): "
-                "does the agent keep what the call answered between tests (a module-level cache "
-                "or memo, a functools.cache, a client or index built on first use)? Then "
-                f"{then}. {KEEP_FIX}."
-            )
-    return ""
+    part: tuple[str, str, str] | None = None  # (a batch holding another test's call's items)
+    for path in _others(Path(checkpoint)):
+        test, key = _recorder_of(path, target, wanted, parts=not left_out)
+        if not test or test == node_id:
+            continue
+        if key is None:
+            return _told(test, target, path.name, left_out=left_out)
+        part = part or (test, key, path.name)
+    if part is None:
+        return ""
+    test, key, name = part
+    return _told(test, target, name, key=key)
+
+
+def _told(
+    test: str, target: str, golden: str, *, left_out: bool = False, key: str | None = None
+) -> str:
+    """The hint of :func:`recorded_by_another`: the call to ``target`` (or, ``key``, the items
+    of that list argument of it) recorded by ``test`` in its ``golden``."""
+    if key is not None:
+        what = f"The items of {key!r} that {target} was called with by {test} (in its golden "
+        what += f"{golden}) are among this call's"
+        then = (
+            "this test's recording, made after that test, left them out of its call, and it "
+            "replays only when it runs after it (not alone: -k, --lf, -n, pytest-randomly)"
+        )
+    elif left_out:
+        what = f"The call left out was recorded for {target} by {test} too (in its golden {golden})"
+        then = "a test that runs after one that made the call leaves it out"
+    else:
+        what = f"These arguments were recorded for {target} by {test} (in its golden {golden})"
+        then = (
+            "the call is in that test's golden only, and this test replays only when it runs "
+            "after it (not alone: -k, --lf, -n, pytest-randomly)"
+        )
+    return (
+        f"{what}: does the agent keep what the call answered between tests (a module-level "
+        "cache or memo, a functools.cache, a client or index built on first use)? Then "
+        f"{then}. {KEEP_FIX}."
+    )
 
 
 def _others(own: Path) -> list[Path]:
@@ -78,17 +100,21 @@ def _others(own: Path) -> list[Path]:
     return found[:_MOST_FILES]
 
 
-def _recorder_of(path: Path, target: str, wanted: Any) -> str:
+def _recorder_of(path: Path, target: str, wanted: Any, *, parts: bool) -> tuple[str, str | None]:
     """The test that recorded the golden ``path`` where it holds a call to ``target`` with the
-    encoded arguments ``wanted``, else ``""`` (also for a file too large or unreadable)."""
+    encoded arguments ``wanted`` (``(test, None)``), or, ``parts``, one that differs only in a
+    list argument whose recorded items are all among ``wanted``'s (``(test, its name)``: a batch
+    that asks for what the cache held when recorded); ``("", None)`` otherwise (also for a file
+    too large or unreadable)."""
     try:
         if path.stat().st_size > _LARGEST:
-            return ""
+            return "", None
         doc = json.loads(read_file(path))
     except (OSError, ValueError, RecursionError):
-        return ""
+        return "", None
     trace = doc.get("trace") if isinstance(doc, dict) else None
     spans = trace.get("spans") if isinstance(trace, dict) else None
+    found: tuple[str, str | None] = ("", None)
     for span in spans if isinstance(spans, list) else ():
         if not isinstance(span, dict) or not isinstance(span.get("input"), dict):
             continue
@@ -96,12 +122,32 @@ def _recorder_of(path: Path, target: str, wanted: Any) -> str:
         named = attributes.get("clearstone.target") if isinstance(attributes, dict) else None
         if (named or span.get("name")) != target or "v" not in span["input"]:
             continue
+        recorded = _without_self(span["input"]["v"])
         try:
-            if codec.same_tree(wanted, _without_self(span["input"]["v"])):
-                return recorded_test(doc)
+            if codec.same_tree(wanted, recorded):
+                return recorded_test(doc), None
+            key = _batch_part(wanted, recorded) if parts and not found[0] else None
         except Exception:  # (a tree the comparison cannot read: not this one)
             continue
-    return ""
+        if key is not None:
+            found = (recorded_test(doc), key)
+    return found
+
+
+def _batch_part(wanted: Any, recorded: Any) -> str | None:
+    """The name of the one argument in which the encoded ``wanted`` and ``recorded`` differ,
+    where both are lists and ``recorded``'s items are all among ``wanted``'s, fewer; else
+    ``None``."""
+    if type(wanted) is not dict or type(recorded) is not dict or wanted.keys() != recorded.keys():
+        return None
+    differing = [k for k in wanted if wanted[k] != recorded[k]]
+    if len(differing) != 1:
+        return None
+    key = differing[0]
+    now, then = wanted[key], recorded[key]
+    if type(now) is not list or type(then) is not list or not then or len(then) >= len(now):
+        return None
+    return key if all(item in now for item in then) else None
 
 
 def _without_self(arguments: Any) -> Any:
