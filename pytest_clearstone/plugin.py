@@ -4030,8 +4030,24 @@ def _write_renamed(
     if not renamed:
         return
     from .commands import rename_command
+    from .golden.renames import moved_folders
 
+    # (a module's folder that moves whole: one command, not one a golden)
+    folders = moved_folders((old, new) for old, new, _ in renamed)
+    for old_folder, new_folder in folders:
+        tests = [test for old, _, test in renamed if old.parent == old_folder]
+        command = rename_command(old_folder, new_folder, lambda path: _shown(config, path))
+        tr.write_line(
+            f"{_shown(config, old_folder)}, which no collected test uses"
+            f"{' ' + left if left else ''}, holds the goldens of the {len(tests)} tests of "
+            f"{tests[0].partition('::')[0]} before it was renamed or moved: if so, keep them (no "
+            f"live call) with: {command}",
+            yellow=True,
+        )
+    moved = {old for old, _ in folders}
     for old, new, test in renamed:
+        if old.parent in moved:
+            continue
         command = rename_command(old, new, lambda path: _shown(config, path))
         tr.write_line(
             f"{_shown(config, old)}, which no collected test uses{' ' + left if left else ''}, "

@@ -752,6 +752,7 @@ def nothing_recorded(
     the target), that the agent called it, not asked (nor a cache suspected for that target)."""
     targets = [path for _, path in mock_pairs]
     called = called_instead or {}
+    from .kept_answers import KEEP_FIX
     from .llm_cache import cache_skipped, llm_cache_hint  # (only when nothing was recorded)
 
     # (a call LangChain's LLM cache answered is explained by the cache's hint, not as a cache of
@@ -767,9 +768,7 @@ def nothing_recorded(
         f"  `{path}` was called by {earlier[path]}, recorded before this test in this run: "
         "does the agent keep what the call returned between tests (a functools.cache, a client "
         "or index built on first use)? Then the call is in that test's golden only, and this "
-        "test records one only when it runs first. Give every test its own: clear the cache "
-        "before each test (an autouse fixture calling its cache_clear()), or build it in the "
-        'test (the docs\' "Determinism and its limits" page: a cache the first test fills)'
+        f"test records one only when it runs first. {KEEP_FIX}"
         for path in dict.fromkeys(targets)
         if earlier.get(path, node_id) != node_id and path not in called.values()
     ]

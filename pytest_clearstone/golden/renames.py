@@ -67,3 +67,23 @@ def _relocated_key(path: Path) -> tuple[str, str]:
     """The name of a golden's folder, and the file name (a module moved to another directory,
     its ``goldens/<module>/`` folder with it)."""
     return path.parent.name, path.name
+
+
+def moved_folders(pairs: Iterable[tuple[Path, Path]]) -> list[tuple[Path, Path]]:
+    """The ``(old, new)`` folders of the ``pairs`` of :func:`renamed_goldens` that move whole:
+    every file under the old folder is the old golden of a pair, each keeps its name, the new
+    folder is not there yet (a mv into it would nest the old one in it). One command moves such
+    a folder (a test module renamed or moved), where a line a golden would repeat it."""
+    groups: dict[tuple[Path, Path], list[tuple[Path, Path]]] = {}
+    for old, new in pairs:
+        groups.setdefault((old.parent, new.parent), []).append((old, new))
+    folders = []
+    for (old_folder, new_folder), moved in groups.items():
+        if (
+            old_folder != new_folder
+            and not new_folder.exists()
+            and all(old.name == new.name for old, new in moved)
+            and {p for p in old_folder.rglob("*") if not p.is_dir()} == {old for old, _ in moved}
+        ):
+            folders.append((old_folder, new_folder))
+    return folders

@@ -28,6 +28,7 @@ from ..codec.nesting import retried
 from ..errors import (
     KEYS_SORTED,
     ORDER_ONLY,
+    OTHERWISE_CHANGED,
     TIMES_ONLY,
     CheckpointClassChangedError,
     CheckpointCorruptError,
@@ -47,6 +48,7 @@ from ..errors import (
     grouped,
     order_made_by_sdk,
     real_clock_in_threads,
+    rerecord_hint,
     unmatched_paths,
     warned,
 )
@@ -509,12 +511,36 @@ class ReplaySession:
                         else "",
                         left_thread_cause(self.in_contexts()) if unused else "",
                         *self._displaced(unused),
+                        *self._left_out_kept(unused),
                     ],
                 )
             ),
             gave_up=gave_up,
             mock_given_by=self.mock_given_by,
         )
+
+    def _left_out_kept(self, unused: dict[str, tuple[int, int]]) -> list[str]:
+        """For each target of ``unused`` whose first recorded call not made another golden
+        beside this one recorded too, that the agent may keep what it answered between tests
+        (:func:`~.kept_answers.recorded_by_another`)."""
+        from .kept_answers import recorded_by_another  # (only when calls were left out)
+
+        hints = []
+        for path in unused:
+            target = self.targets[path]
+            recorded = target.responses[target.first_not_made().number - 1]
+            if recorded.input is None:
+                continue
+            try:
+                arguments = recorded.input.value
+            except Exception:  # (a value edited by hand, or a type gone since the recording)
+                continue
+            hint = recorded_by_another(
+                target.checkpoint, self.node_id, path, arguments, left_out=True
+            )
+            if hint:
+                hints.append(hint)
+        return hints
 
     def _displaced(self, unused: dict[str, tuple[int, int]]) -> list[str]:
         """For each target of ``unused`` that answered no call, what the test put in its place
@@ -1007,7 +1033,8 @@ class TargetReplay:
                     or unlisted_tools_note(self.target.function, self._calls, self.node_id)
                     or cached_node_note(self.node_id)
                     or self._unrecorded_target_note()
-                    or shared_thread_cause(),
+                    or shared_thread_cause()
+                    or self._kept_answer(arguments, told=True),
                     branch=self._exhausted_branch(),
                     extra_job=self._extra_job(current_branch()),
                     node_id=self.node_id,
@@ -1206,6 +1233,10 @@ class TargetReplay:
                 from .graph_threads import shared_thread_cause
 
                 cause = shared_thread_cause()
+            golden = self._golden_number(recorded.span_id, number)
+            closest = self._recorded_elsewhere(golden, compared)
+            if not cause and closest is None:  # (another test's golden has the call)
+                cause = self._kept_answer(arguments)
             if cause == ORDER_ONLY:
                 from .sdk_caller import sdk_method_calling
 
@@ -1228,7 +1259,6 @@ class TargetReplay:
             text = str(delta) if delta else "(arguments differ, but not in their values)"
             if defaulted:
                 text += f"\n(not given by the call: {', '.join(defaulted)}, at the default)"
-            golden = self._golden_number(recorded.span_id, number)
             self._fail(
                 ReplayDivergenceError(
                     self.target.path,
@@ -1236,7 +1266,7 @@ class TargetReplay:
                     recorded.span_id,
                     text,
                     checkpoint=self.checkpoint,
-                    closest=self._recorded_elsewhere(golden, compared),
+                    closest=closest,
                     sequence=self._place_of(recorded),
                     node_id=self.node_id,
                     cause=cause,
@@ -1246,6 +1276,18 @@ class TargetReplay:
                 arguments,
                 recorded.span_id,
             )
+
+    def _kept_answer(self, arguments: dict[str, Any], *, told: bool = False) -> str:
+        """Where another test's golden beside this one holds this target's call with
+        ``arguments`` (:func:`~.kept_answers.recorded_by_another`), that the agent may keep
+        what it answered between tests; ``told``: with what else may have changed and the
+        re-recording (a note told in place of the usual advice)."""
+        from .kept_answers import recorded_by_another  # (only when a replay fails)
+
+        hint = recorded_by_another(self.checkpoint, self.node_id, self.target.path, arguments)
+        if hint and told:
+            return f"{hint} {OTHERWISE_CHANGED} {rerecord_hint(self.node_id)}"
+        return hint
 
     def _with_defaults(self, wanted: Any, compared: Any) -> tuple[Any, list[str]]:
         """The live arguments as a delta shows them: a parameter the recording gave and the call

@@ -626,6 +626,30 @@ def test_a_test_moved_to_another_module_is_named_with_its_golden_in_the_old_modu
     )
 
 
+def test_a_moved_module_s_goldens_are_kept_with_one_command_for_their_folder(
+    suite: pytest.Pytester,
+) -> None:
+    """A test module renamed after its recording: the hint gave a mv per golden of its folder
+    (a line for each test), where one mv of the folder keeps them all."""
+    suite.runpytest("--clearstone-record").assert_outcomes(passed=2)
+    _live_calls(suite)  # (the recording's)
+    (suite.path / "test_suite.py").rename(suite.path / "test_agent.py")
+    result = suite.runpytest()
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "goldens/test_suite, which no collected test uses, holds the goldens of the 2 tests "
+            "of test_agent.py before it was renamed or moved: if so, keep them (no live call) "
+            "with: mv goldens/test_suite goldens/test_agent",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*test_second.ckpt*keep it*")
+    moved = suite.run("mv", "goldens/test_suite", "goldens/test_agent")  # (as the user runs it)
+    assert moved.ret == 0, moved.stderr.str()
+    suite.runpytest().assert_outcomes(passed=2)
+    assert _live_calls(suite) == 0
+
+
 def test_an_unused_golden_is_not_named_for_a_missing_one_another_unused_golden_could_be(
     suite: pytest.Pytester,
 ) -> None:

@@ -112,3 +112,22 @@ def test_the_review_hint_says_git_diff_where_a_checkout_above_or_a_worktree_hold
     assert review_hint(elsewhere) == (
         "review what it lists as changed in each golden (no git checkout holds them)"
     )
+
+
+def test_a_golden_folder_git_tracks_moved_whole_is_renamed_with_one_git_mv(
+    tmp_path: Path,
+) -> None:
+    old = tmp_path / "tests" / "goldens" / "test_a"
+    for name in ("test_x.ckpt", "test_y.ckpt"):
+        old.mkdir(parents=True, exist_ok=True)
+        (old / name).write_text("{}")
+    _git(tmp_path, "init", "-q")
+    _git(tmp_path, "add", ".")
+    _git(tmp_path, "commit", "-q", "-m", "recorded")
+    new = tmp_path / "tests" / "agents" / "goldens" / "test_a"
+    command = rename_command(old, new, lambda path: os.path.relpath(path, tmp_path))
+    assert command == (
+        "mkdir -p tests/agents/goldens && git mv tests/goldens/test_a tests/agents/goldens/test_a"
+    )
+    _run(command, tmp_path)
+    assert sorted(p.name for p in new.iterdir()) == ["test_x.ckpt", "test_y.ckpt"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pytest_clearstone.golden.renames import renamed_goldens
+from pytest_clearstone.golden.renames import moved_folders, renamed_goldens
 
 G = Path("/suite/goldens")
 
@@ -151,3 +151,19 @@ def test_the_tests_of_a_renamed_class_with_dotted_parameter_ids_are_paired_by_th
     ]
     news = [folder / "TestRefund.test_twice[1.5].ckpt", folder / "TestRefund.test_refund[1.5].ckpt"]
     assert renamed_goldens(news, olds) == [(olds[1], news[0]), (olds[0], news[1])]
+
+
+def test_a_folder_is_moved_whole_only_where_all_its_goldens_move_to_a_new_folder(
+    tmp_path: Path,
+) -> None:
+    old = tmp_path / "goldens" / "test_a"
+    old.mkdir(parents=True)
+    for name in ("test_x.ckpt", "test_y.ckpt"):
+        (old / name).write_text("{}")
+    new = tmp_path / "goldens" / "test_b"
+    both = [(old / name, new / name) for name in ("test_x.ckpt", "test_y.ckpt")]
+    assert moved_folders(both) == [(old, new)]
+    assert moved_folders(both[:1]) == []  # (test_y stays: a mv of the folder would take it)
+    assert moved_folders([(old / "test_x.ckpt", new / "test_z.ckpt"), both[1]]) == []
+    new.mkdir()  # (a mv into an existing folder nests the old one in it)
+    assert moved_folders(both) == []
