@@ -14,7 +14,9 @@ import pytest
 
 from pytest_clearstone.diff import StateDelta, _opaque_base64, _shortened
 from pytest_clearstone.frames import users_call
+from pytest_clearstone.golden.aliases import nothing_recorded, side_requests
 from pytest_clearstone.golden.provider_credentials import with_other_credentials
+from pytest_clearstone.golden.recording import RecordingRun
 from pytest_clearstone.golden.tmp_path_texts import _texts
 
 OLD = base64.b64encode(bytes(range(256)) * 2).decode()
@@ -184,3 +186,74 @@ def test_a_module_in_the_state_is_not_walked() -> None:
 def test_a_state_is_looked_at_its_first_ten_thousand_values_exactly() -> None:
     # (the list itself is the first value looked at: then 9,999 of its texts)
     assert len(list(_texts(["a text"] * 10_000))) == 9_999
+
+
+# -- aliases: side_requests and nothing_recorded's called_instead lines ----------------------------
+
+ANTHROPIC_MESSAGES = "anthropic.resources.messages.messages.Messages"
+RESPONSES = "openai.resources.responses.responses.Responses"
+
+
+@pytest.mark.parametrize("prefix", ["", "Async"])
+def test_a_polled_background_response_is_a_side_request_of_responses_create(prefix: str) -> None:
+    owner = f"openai.resources.responses.responses.{prefix}Responses"
+    found = side_requests(f"{owner}.create")
+    assert f"{owner}.retrieve" in found, found
+    assert f"{owner}.compact" in found, found
+
+
+def test_the_stream_helper_called_instead_is_asked_about_as_the_stream_helper() -> None:
+    """Its answer holds the live stream: "mock it instead" would not replay; the helper's own
+    hint says what to mock."""
+    target, helper = f"{ANTHROPIC_MESSAGES}.create", f"{ANTHROPIC_MESSAGES}.stream"
+    lines = nothing_recorded(
+        "t.py::test_a", [("llm", target)], None, called_instead={helper: target}
+    ).splitlines()
+    assert lines[1].startswith(f"  does the agent call `{helper}`? (the stream helper"), lines
+    assert not any(line.startswith(f"  the agent called `{helper}`") for line in lines), lines
+
+
+def test_pydantic_ais_request_stream_called_instead_is_told_the_sdk_method_to_mock() -> None:
+    pytest.importorskip("pydantic_ai.models.openai")
+    model = "pydantic_ai.models.openai.OpenAIChatModel"
+    target, streamed = f"{model}.request", f"{model}.request_stream"
+    text = nothing_recorded(
+        "t.py::test_a", [("llm", target)], None, called_instead={streamed: target}
+    )
+    assert f"the agent called `{streamed}`" not in text, text
+    sdk = "openai.resources.chat.completions.AsyncCompletions.create"
+    assert f"  does the agent call `{streamed}`? (" in text, text
+    assert f"mock the SDK method it sends by instead, `{sdk}`" in text, text
+
+
+# -- recording.RecordingRun.called_instead --------------------------------------------------------
+
+
+def test_called_instead_leaves_out_side_requests_and_other_providers_models() -> None:
+    """A side request (``count_tokens`` beside ``create``) or another provider's model called
+    (beside a pydantic-ai target) makes no request of the target's: not called instead of it,
+    so an earlier test's cache is still suspected for the target."""
+    target = f"{ANTHROPIC_MESSAGES}.create"
+    twin = "anthropic.resources.messages.messages.AsyncMessages.create"
+    count = f"{ANTHROPIC_MESSAGES}.count_tokens"
+    other_model = "pydantic_ai.models.anthropic.AnthropicModel.request"
+    run = object.__new__(RecordingRun)  # (the property reads these only)
+    run.recorder = types.SimpleNamespace(unmocked={twin: 1, count: 1, other_model: 1})  # type: ignore[assignment]
+    run._watched = {name: ("llm", target) for name in (twin, count, other_model)}
+    run._beside = {count}
+    run._other_models = {other_model}
+    assert run.called_instead == {twin: target}
+
+
+# -- plugin._node_id_parts: a golden's node id as the fix names its parts --------------------------
+
+
+def test_the_parts_of_a_node_id_are_its_files_name_classes_and_test_without_ids() -> None:
+    from pytest_clearstone.plugin import _node_id_parts
+
+    assert _node_id_parts("tests/sub/test_m.py::TestX::TestY::test_y[a/b::c]") == (
+        "test_m.py",
+        "TestX.TestY",
+        "test_y",
+    )
+    assert _node_id_parts("test_m.py::test_y") == ("test_m.py", "", "test_y")
