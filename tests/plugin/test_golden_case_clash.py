@@ -350,3 +350,18 @@ def test_a_recording_refuses_the_golden_of_a_test_whose_id_differs_only_where_ma
     above = f"--rootdir={pytester.path.parent}"
     again = pytester.runpytest("--clearstone-record", above, "test_routes.py::test_route[a/b]")
     again.assert_outcomes(passed=1)
+
+
+def test_a_recording_at_a_path_given_to_tests_apart_only_where_made_safe_is_not_refused(
+    pytester: pytest.Pytester,
+) -> None:
+    # (mutation round 29, m7: the refusal is for default paths only; a path given to both is
+    # the user's choice, told at collection when both are collected)
+    pytester.syspathinsert()
+    given = SAFE_NAME_TWINS.replace("replay(mock=", 'replay("goldens/route.ckpt", mock=')
+    pytester.makepyfile(live=LIVE, test_routes=given)
+    pytester.runpytest("--clearstone-record", "test_routes.py::test_route[a/b]").assert_outcomes(
+        passed=1
+    )
+    again = pytester.runpytest("--clearstone-record", "test_routes.py::test_route[a_b]")
+    again.assert_outcomes(passed=1)

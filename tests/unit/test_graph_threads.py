@@ -131,3 +131,20 @@ def test_in_a_langchain_run_without_langgraph_checkpointers_nothing_is_named(
         None, {"configurable": {"thread_id": "t-7"}}
     )
     assert told == ""
+
+
+@pytest.fixture(scope="module")
+def module_agent() -> types.SimpleNamespace:
+    return types.SimpleNamespace(memory=InMemorySaver())  # (an agent keeping its checkpointer)
+
+
+def test_a_checkpointer_an_object_of_a_wider_fixture_holds_is_named(
+    module_agent: types.SimpleNamespace,
+) -> None:
+    # (mutation round 29, m7: the fixture's value's attributes are looked at too)
+    told: list[str] = []
+    _graph(told, module_agent.memory).invoke({"said": ""}, {"configurable": {"thread_id": "t-8"}})
+    assert told[0].startswith(
+        "This call ran in LangGraph node 'answer' on thread 't-8' of a checkpointer made by "
+        "fixture 'module_agent' of module scope (a langgraph.checkpoint.memory.InMemorySaver)"
+    ), told
