@@ -15,7 +15,8 @@ pytest.importorskip("langgraph.graph")
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import START, StateGraph
 
-from pytest_clearstone.golden.graph_threads import shared_thread_cause
+from pytest_clearstone.golden.callback_handlers import context_handlers
+from pytest_clearstone.golden.graph_threads import left_thread_cause, shared_thread_cause
 
 
 class _State(TypedDict):
@@ -147,4 +148,57 @@ def test_a_checkpointer_an_object_of_a_wider_fixture_holds_is_named(
     assert told[0].startswith(
         "This call ran in LangGraph node 'answer' on thread 't-8' of a checkpointer made by "
         "fixture 'module_agent' of module scope (a langgraph.checkpoint.memory.InMemorySaver)"
+    ), told
+
+
+def _noting_graph(noted: list[Any], saver: Any, node_name: str) -> Any:
+    """A graph whose one node notes the LangChain callbacks in force (what a replay keeps of
+    each call, which :func:`left_thread_cause` reads after the run)."""
+
+    def node(state: _State) -> dict[str, Any]:
+        noted.append(context_handlers())
+        return {"said": "ok"}
+
+    builder = StateGraph(_State)
+    builder.add_node(node_name, node)
+    builder.add_edge(START, node_name)
+    return builder.compile(checkpointer=saver)
+
+
+def test_calls_left_out_name_a_long_lived_graph_only_where_it_has_the_calls_node(
+    module: types.ModuleType,
+) -> None:
+    # (mutation round 29's G1: a graph made at import with another node is not the call's)
+    noted: list[Any] = []
+    module.graph = _noting_graph([], InMemorySaver(), "answer")
+    own = _noting_graph(noted, InMemorySaver(), "elsewhere")
+    own.invoke({"said": ""}, {"configurable": {"thread_id": "t-9"}})
+    assert left_thread_cause(noted) == ""
+    module.graph = _noting_graph([], InMemorySaver(), "elsewhere")
+    told = left_thread_cause(noted)
+    assert told.startswith(
+        "The replay's calls ran in LangGraph node 'elsewhere' on thread 't-9' of a checkpointer "
+        "made at import (graph_threads_app.graph's checkpointer, a "
+    ), told
+
+
+@pytest.fixture(scope="module")
+def module_planner() -> types.SimpleNamespace:
+    # (an agent keeping its compiled graph, made once for the module's tests)
+    return types.SimpleNamespace(graph=_noting_graph(_PLANNER_NOTES, InMemorySaver(), "plan"))
+
+
+_PLANNER_NOTES: list[Any] = []
+
+
+def test_calls_left_out_name_a_graph_an_object_of_a_wider_fixture_holds(
+    module_planner: types.SimpleNamespace,
+) -> None:
+    # (mutation round 29's G4: the attributes of a wider fixture's value are looked through)
+    _PLANNER_NOTES.clear()
+    module_planner.graph.invoke({"said": ""}, {"configurable": {"thread_id": "t-10"}})
+    told = left_thread_cause(_PLANNER_NOTES)
+    assert told.startswith(
+        "The replay's calls ran in LangGraph node 'plan' on thread 't-10' of a checkpointer made "
+        "by fixture 'module_planner' of module scope (a langgraph.checkpoint.memory.InMemorySaver)"
     ), told
