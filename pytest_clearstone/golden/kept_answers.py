@@ -34,15 +34,13 @@ def recorded_by_another(
     node_id: str,
     target: str,
     arguments: Any,
-    *,
-    left_out: bool = False,
 ) -> str:
     """Why the call to ``target`` with ``arguments`` (as the agent passed them) differs from
     the golden ``checkpoint`` of the test ``node_id`` where another golden of its folder holds
     a recorded call to ``target`` with those arguments: that test's recording made the call,
-    and the agent may keep what it answered between tests; ``""`` where none does.
-    ``left_out``: the arguments are those of a call the golden recorded and the replay did not
-    make (the answer found in what an earlier test of the run left)."""
+    and the agent may keep what it answered between tests; ``""`` where none does. (Not asked
+    of a recorded call the replay left out: another test recording the same call is common, a
+    parametrized test's, and only a test that ran before this one could have filled a cache.)"""
     if not checkpoint:
         return ""
     try:
@@ -51,11 +49,11 @@ def recorded_by_another(
         return ""
     part: tuple[str, str, str] | None = None  # (a batch holding another test's call's items)
     for path in _others(Path(checkpoint)):
-        test, key = _recorder_of(path, target, wanted, parts=not left_out)
+        test, key = _recorder_of(path, target, wanted)
         if not test or test == node_id:
             continue
         if key is None:
-            return _told(test, target, path.name, left_out=left_out)
+            return _told(test, target, path.name)
         part = part or (test, key, path.name)
     if part is None:
         return ""
@@ -63,9 +61,7 @@ def recorded_by_another(
     return _told(test, target, name, key=key)
 
 
-def _told(
-    test: str, target: str, golden: str, *, left_out: bool = False, key: str | None = None
-) -> str:
+def _told(test: str, target: str, golden: str, *, key: str | None = None) -> str:
     """The hint of :func:`recorded_by_another`: the call to ``target`` (or, ``key``, the items
     of that list argument of it) recorded by ``test`` in its ``golden``."""
     if key is not None:
@@ -75,9 +71,6 @@ def _told(
             "this test's recording, made after that test, left them out of its call, and it "
             "replays only when it runs after it (not alone: -k, --lf, -n, pytest-randomly)"
         )
-    elif left_out:
-        what = f"The call left out was recorded for {target} by {test} too (in its golden {golden})"
-        then = "a test that runs after one that made the call leaves it out"
     else:
         what = f"These arguments were recorded for {target} by {test} (in its golden {golden})"
         then = (
@@ -100,9 +93,9 @@ def _others(own: Path) -> list[Path]:
     return found[:_MOST_FILES]
 
 
-def _recorder_of(path: Path, target: str, wanted: Any, *, parts: bool) -> tuple[str, str | None]:
+def _recorder_of(path: Path, target: str, wanted: Any) -> tuple[str, str | None]:
     """The test that recorded the golden ``path`` where it holds a call to ``target`` with the
-    encoded arguments ``wanted`` (``(test, None)``), or, ``parts``, one that differs only in a
+    encoded arguments ``wanted`` (``(test, None)``), or one that differs only in a
     list argument whose recorded items are all among ``wanted``'s (``(test, its name)``: a batch
     that asks for what the cache held when recorded); ``("", None)`` otherwise (also for a file
     too large or unreadable)."""
@@ -126,7 +119,7 @@ def _recorder_of(path: Path, target: str, wanted: Any, *, parts: bool) -> tuple[
         try:
             if codec.same_tree(wanted, recorded):
                 return recorded_test(doc), None
-            key = _batch_part(wanted, recorded) if parts and not found[0] else None
+            key = _batch_part(wanted, recorded) if not found[0] else None
         except Exception:  # (a tree the comparison cannot read: not this one)
             continue
         if key is not None:

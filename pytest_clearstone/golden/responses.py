@@ -511,36 +511,12 @@ class ReplaySession:
                         else "",
                         left_thread_cause(self.in_contexts()) if unused else "",
                         *self._displaced(unused),
-                        *self._left_out_kept(unused),
                     ],
                 )
             ),
             gave_up=gave_up,
             mock_given_by=self.mock_given_by,
         )
-
-    def _left_out_kept(self, unused: dict[str, tuple[int, int]]) -> list[str]:
-        """For each target of ``unused`` whose first recorded call not made another golden
-        beside this one recorded too, that the agent may keep what it answered between tests
-        (:func:`~.kept_answers.recorded_by_another`)."""
-        from .kept_answers import recorded_by_another  # (only when calls were left out)
-
-        hints = []
-        for path in unused:
-            target = self.targets[path]
-            recorded = target.responses[target.first_not_made().number - 1]
-            if recorded.input is None:
-                continue
-            try:
-                arguments = recorded.input.value
-            except Exception:  # (a value edited by hand, or a type gone since the recording)
-                continue
-            hint = recorded_by_another(
-                target.checkpoint, self.node_id, path, arguments, left_out=True
-            )
-            if hint:
-                hints.append(hint)
-        return hints
 
     def _displaced(self, unused: dict[str, tuple[int, int]]) -> list[str]:
         """For each target of ``unused`` that answered no call, what the test put in its place

@@ -37,6 +37,8 @@ def test_second(replay):
 """
 
 MARK = "keep it (no live call) with: "
+#: the same for the folder of a module's goldens that moves whole (one command, not one a golden)
+FOLDER_MARK = "keep them (no live call) with: "
 
 
 @pytest.fixture
@@ -65,12 +67,22 @@ def _commit_all(pytester: pytest.Pytester) -> None:
     _git(pytester, "commit", "-q", "-m", "recorded")
 
 
+def _commands(result: pytest.RunResult) -> list[str]:
+    """The commands of the summary's lines naming renamed tests' old goldens, or their folder."""
+    return [
+        line.split(mark, 1)[1]
+        for line in result.outlines
+        for mark in (MARK, FOLDER_MARK)
+        if mark in line
+    ]
+
+
 def _kept_with(result: pytest.RunResult, where: Path) -> str:
     """The command of the summary line naming the renamed test's old golden, run as given in
     ``where`` (the directory pytest ran in)."""
-    lines = [line for line in result.outlines if MARK in line]
-    assert len(lines) == 1, result.stdout.str()
-    command = lines[0].split(MARK, 1)[1]
+    commands = _commands(result)
+    assert len(commands) == 1, result.stdout.str()
+    command = commands[0]
     done = subprocess.run(
         command, shell=True, cwd=where, capture_output=True, text=True, check=False
     )
@@ -146,11 +158,10 @@ def test_a_test_module_moved_to_another_directory_is_given_the_command_that_move
     _git(suite, "mv", "test_suite.py", "agents/test_suite.py")
     result = suite.runpytest()
     result.assert_outcomes(passed=1, failed=2)
-    commands = [line.split(MARK, 1)[1] for line in result.outlines if MARK in line]
+    commands = _commands(result)
+    # (all the module's goldens move: one command for their folder, since probe-f14)
     assert commands == [
-        f"mkdir -p agents/goldens/test_suite && git mv goldens/test_suite/{name}.ckpt "
-        f"agents/goldens/test_suite/{name}.ckpt"
-        for name in ("test_first", "test_second")
+        "mkdir -p agents/goldens && git mv goldens/test_suite agents/goldens/test_suite"
     ]
     for command in commands:
         done = subprocess.run(command, shell=True, cwd=suite.path, check=False)

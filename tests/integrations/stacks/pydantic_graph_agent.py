@@ -55,7 +55,12 @@ def _topic_delay(request: httpx2.Request) -> float:
 
 
 def make_slow_model() -> OpenAIChatModel:
-    client = httpx2.AsyncClient(transport=services.delayed_transport(services.OPENAI, _topic_delay))
+    """The four topics' branches send their first requests together: none is answered before
+    all four are waiting (on a fast machine a branch's first request, held back by the client's
+    first-use work, came after another's answer, and a re-recorded golden's order changed)."""
+    client = httpx2.AsyncClient(
+        transport=services.delayed_transport(services.OPENAI, _topic_delay, together=4)
+    )
     return OpenAIChatModel(MODEL, provider=OpenAIProvider(http_client=client))
 
 
